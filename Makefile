@@ -1,0 +1,32 @@
+# Quick start: `make demo` runs the whole system on embedded defaults;
+# `make test` runs the test suite against real services.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= edge,collector,demo,dev
+
+.PHONY: setup test lint demo clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy wire edge collector
+	$(BIN)/lint-imports
+
+test: setup
+	bash tests/system-packages.sh
+	$(MAKE) lint
+	$(BIN)/pytest
+
+demo: setup
+	$(BIN)/python -m collector.demo
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""The store seam: what ingest writes and what the API reads.
+
+Two implementations answer the same questions with the same semantics:
+``SqliteStore`` (embedded default) and ``InfluxStore`` (InfluxDB over the v1
+HTTP API: line protocol on /write, InfluxQL on /query). All datetimes are
+timezone-aware. Writes are idempotent on each record's natural key (site,
+device, line or zone, interval start), so redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from wire import DeviceState, Health, LineCounts, Status, ZoneOccupancy
+
+Bucket = Literal["hour", "day"]
+
+
+class StoreError(Exception):
+    """Root of store failures."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached right now; retry later, nothing was lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class FootfallBucket:
+    site: str
+    start: datetime  # local period start, aware, in the timezone asked for
+    in_count: int
+    out_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneInterval:
+    site: str
+    device: str
+    zone: str
+    role: str
+    gerai: str | None
+    interval_start: datetime  # UTC
+    interval_s: int
+    observed_s: float
+    mean_count: float
+    max_count: int
+    occupied_s: float
+    visits: int
+
+
+@dataclass(frozen=True, slots=True)
+class DwellSample:
+    site: str
+    device: str
+    zone: str
+    role: str
+    gerai: str | None
+    interval_start: datetime  # UTC start of the interval in which the visit ended
+    dwell_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSeen:
+    site: str
+    timezone: str  # as reported by its devices (the most recent report)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    site: str
+    device: str
+    timezone: str | None
+    last_seen: datetime | None  # last message of any kind
+    state: DeviceState | None
+    state_at: datetime | None
+    health: Health | None  # latest
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    received_at: datetime
+    topic: str
+    reason: str
+    payload_excerpt: str  # first bytes, decoded with replacement, for a human to read
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One write: validated messages plus the dead letters of the same poll."""
+
+    counts: Sequence[LineCounts] = ()
+    occupancy: Sequence[ZoneOccupancy] = ()
+    health: Sequence[Health] = ()
+    status: Sequence[Status] = ()
+    dead_letters: Sequence[DeadLetter] = ()
+
+
+class Store(Protocol):
+    def write(self, batch: Batch) -> None:
+        """Persist the batch durably and idempotently; raise StoreUnavailable on outage."""
+
+    def footfall(
+        self, sites: Sequence[str], start: datetime, end: datetime, bucket: Bucket, timezone: str
+    ) -> list[FootfallBucket]:
+        """Sum of in/out over lines with role ``entrance``, per site and local hour or
+        calendar day in ``timezone``, for intervals starting in [start, end).
+        Buckets with no data are omitted."""
+
+    def zone_intervals(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[ZoneInterval]:
+        """Raw zone interval records of a site starting in [start, end), ordered by time."""
+
+    def dwell_samples(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[DwellSample]:
+        """Completed visit durations of a site's zones, in [start, end)."""
+
+    def sites(self) -> list[SiteSeen]: ...
+
+    def devices(self) -> list[DeviceRecord]: ...
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Newest first."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,243 @@
+"""Device configuration: one validated YAML file per device.
+
+Loaded once at start-up by the composition root and passed down. Unknown keys
+are rejected and every error names its key path. Secrets never live here:
+the MQTT password comes from an environment variable or a file, resolved by
+``MqttConfig.resolve_password`` at connect time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from wire.topics import IDENTIFIER_PATTERN
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the setting and is safe to log."""
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from None
+    return value
+
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Coordinate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PointConfig(_Strict):
+    """A point in normalised image coordinates (0..1, origin top-left, y down)."""
+
+    x: Coordinate
+    y: Coordinate
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: object) -> object:
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                raise ValueError("a point is [x, y]")
+            return {"x": value[0], "y": value[1]}
+        return value
+
+
+class LineConfig(_Strict):
+    """A directed counting line A->B; crossing from its negative to its positive side is ``in``."""
+
+    name: Name
+    points: Annotated[tuple[PointConfig, PointConfig], Field(description="[[ax, ay], [bx, by]]")]
+    role: Name = "entrance"
+
+    @field_validator("points")
+    @classmethod
+    def _distinct(cls, points: tuple[PointConfig, PointConfig]) -> tuple[PointConfig, PointConfig]:
+        if points[0] == points[1]:
+            raise ValueError("line end points must differ")
+        return points
+
+
+class ZoneConfig(_Strict):
+    name: Name
+    points: Annotated[tuple[PointConfig, ...], Field(min_length=3)]
+    role: Name = "visitor"
+    # Which gerai (service booth) this zone belongs to, if any.
+    gerai: Identifier | None = None
+
+
+class TlsConfig(_Strict):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = False
+
+
+class MqttConfig(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    tls: TlsConfig = TlsConfig()
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"must be mqtt://host[:port] or mqtts://host[:port], got scheme {parts.scheme!r}")
+        if not parts.hostname:
+            raise ValueError("has no host")
+        if parts.password is not None:
+            raise ValueError("must not contain a password; use password_env or password_file")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> MqttConfig:
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        return self
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def use_tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    def resolve_password(self) -> str | None:
+        """Read the password from its environment variable or file; ConfigError names the setting."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if not value:
+                raise ConfigError(f"mqtt.password_env: environment variable {self.password_env} is not set")
+            return value
+        if self.password_file:
+            try:
+                return self.password_file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"mqtt.password_file: cannot read {self.password_file}: {exc.strerror}") from None
+        return None
+
+
+class OutboxConfig(_Strict):
+    path: Path = Path("var/outbox.db")
+    max_bytes: int = Field(default=64 * 1024 * 1024, ge=64 * 1024)
+    max_age_s: int = Field(default=30 * 86400, ge=60)
+
+
+class GatingConfig(_Strict):
+    """Idle-scene gating: skip inference while nothing moves (see edge/gating)."""
+
+    enabled: bool = True
+    # Inference at least every N frames while idle, to notice people standing still.
+    idle_stride: int = Field(default=10, ge=1, le=250)
+
+
+class EdgeConfig(_Strict):
+    site: Identifier
+    device: Identifier
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Jakarta"
+    # Video file path, rtsp:// or http(s):// URL, USB camera index ("0"), or "picamera2".
+    source: str
+    # For a file source: the wall-clock time of frame 1, so footage replays into history.
+    video_start: AwareDatetime | None = None
+    model: str = "yolo11n.pt"
+    imgsz: int = Field(default=640, ge=64, le=1920)
+    confidence: float = Field(default=0.1, gt=0.0, lt=1.0)
+    tracker: str = "bytetrack.yaml"
+    interval_s: int = Field(default=60, ge=1, le=3600)
+    health_interval_s: int = Field(default=60, ge=1, le=3600)
+    lines: tuple[LineConfig, ...] = ()
+    zones: tuple[ZoneConfig, ...] = ()
+    mqtt: MqttConfig = MqttConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    gating: GatingConfig = GatingConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> EdgeConfig:
+        names = [line.name for line in self.lines] + [zone.name for zone in self.zones]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"line and zone names must be unique, repeated: {', '.join(duplicates)}")
+        if 86400 % self.interval_s:
+            raise ValueError("interval_s must divide a day (e.g. 10, 60, 300, 900)")
+        return self
+
+    @property
+    def source_kind(self) -> Literal["file", "stream", "usb", "picamera2"]:
+        if self.source == "picamera2":
+            return "picamera2"
+        if self.source.isdigit():
+            return "usb"
+        if urlsplit(self.source).scheme in ("rtsp", "rtsps", "http", "https", "udp", "tcp"):
+            return "stream"
+        return "file"
+
+
+def format_validation_error(exc: ValidationError, origin: str) -> str:
+    """One line per problem, each naming its key path (``lines.0.points``)."""
+    problems = []
+    for error in exc.errors():
+        path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        problems.append(f"{origin}: {path}: {message}")
+    return "\n".join(problems)
+
+
+def parse_config(data: object, origin: str = "config") -> EdgeConfig:
+    try:
+        return EdgeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, origin)) from None
+
+
+def load_config(path: Path) -> EdgeConfig:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return parse_config(data, str(path))

@@ -1,0 +1,127 @@
+"""Real services for the tests: a mosquitto broker and an InfluxDB 1.x server,
+each started on a free port in a temporary folder, with stop/start for outage
+scenarios. Missing binaries fail loudly: CI installs them (.ci/run)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s}s")
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
+    )
+    if path is None:
+        raise RuntimeError(f"{name} is not installed; run `bash tests/system-packages.sh` (CI does)")
+    return path
+
+
+class MosquittoBroker:
+    """A mosquitto process with its own config; ``extra_config`` is appended to the listener."""
+
+    def __init__(self, workdir: Path, extra_config: str = "allow_anonymous true\n", port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.extra_config = extra_config
+        self.process: subprocess.Popen[bytes] | None = None
+        self.config_path = workdir / "mosquitto.conf"
+        self.log_path = workdir / "mosquitto.log"
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            "max_queued_messages 1000000\n"
+            f"{self.extra_config}"
+        )
+        binary = require_binary("mosquitto")
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.config_path), "-v"],
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class InfluxServer:
+    """InfluxDB 1.x (Debian's influxd) with data in a temporary folder."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.http_port = free_port()
+        self.rpc_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "influxdb.conf"
+        config.write_text(
+            f'reporting-disabled = true\nbind-address = "127.0.0.1:{self.rpc_port}"\n'
+            f'[meta]\n  dir = "{self.workdir}/meta"\n'
+            f'[data]\n  dir = "{self.workdir}/data"\n  wal-dir = "{self.workdir}/wal"\n'
+            '  query-log-enabled = false\n  index-version = "tsi1"\n'
+            f'[http]\n  bind-address = "127.0.0.1:{self.http_port}"\n  log-enabled = false\n'
+            "  max-body-size = 0\n"
+            "[monitor]\n  store-enabled = false\n"
+            "[continuous_queries]\n  enabled = false\n"
+        )
+        binary = require_binary("influxd")
+        self.process = subprocess.Popen(
+            [binary, "-config", str(config)],
+            stdout=(self.workdir / "influxd.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/ping", timeout=1) as response:
+                    if response.status == 204:
+                        return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise TimeoutError("influxd did not answer /ping within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None

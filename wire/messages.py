@@ -1,0 +1,232 @@
+"""Versioned telemetry messages (schema_version 1).
+
+Times are timezone-aware and normalised to UTC; each device also reports its
+IANA timezone so that the collector can build local calendar periods. Every
+record carries a stable ``message_id`` built from device, kind, line or zone
+and interval start: a redelivered record is the same record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from wire.topics import IDENTIFIER_PATTERN, Kind, Topic
+
+SCHEMA_VERSION = 1
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_DWELLS_PER_RECORD = 1000
+
+
+class WireError(ValueError):
+    """A message that does not follow the contract; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r}") from None
+    return value
+
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+# Line and zone names are tags and labels, not topic levels: allow more.
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+TimezoneName = Annotated[str, AfterValidator(_timezone)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    site: Identifier
+    device: Identifier
+
+    @property
+    def topic(self) -> Topic:
+        return Topic(self.site, self.device, Kind(getattr(self, "kind")))
+
+
+class _IntervalRecord(_Message):
+    timezone: TimezoneName
+    interval_start: UtcDatetime
+    interval_s: int = Field(gt=0, le=86400)
+    # Seconds of the interval for which the camera delivered frames: an
+    # interval with no frames says "not observed", never "empty".
+    observed_s: NonNegative
+    message_id: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> _IntervalRecord:
+        if self.observed_s > self.interval_s + 1e-6:
+            raise ValueError("observed_s exceeds interval_s")
+        expected = self.expected_message_id()
+        if not self.message_id:
+            object.__setattr__(self, "message_id", expected)
+        elif self.message_id != expected:
+            raise ValueError(f"message_id {self.message_id!r} does not match its content")
+        return self
+
+    def _name(self) -> str:
+        raise NotImplementedError
+
+    def expected_message_id(self) -> str:
+        start = self.interval_start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{self.site}/{self.device}/{getattr(self, 'kind')}/{self._name()}/{start}"
+
+
+class LineCounts(_IntervalRecord):
+    """Crossings of one directed line during one interval."""
+
+    kind: Literal["counts"] = "counts"
+    line: Name
+    role: Name
+    in_count: int = Field(ge=0)
+    out_count: int = Field(ge=0)
+
+    def _name(self) -> str:
+        return self.line
+
+
+class ZoneOccupancy(_IntervalRecord):
+    """Occupancy of one zone (polygon) during one interval."""
+
+    kind: Literal["occupancy"] = "occupancy"
+    zone: Name
+    role: Name
+    gerai: Identifier | None = None
+    mean_count: NonNegative
+    max_count: int = Field(ge=0)
+    occupied_s: NonNegative
+    visits: int = Field(ge=0)
+    # Durations of the visits that ended in this interval (enter -> leave).
+    dwells_s: tuple[NonNegative, ...] = Field(default=(), max_length=MAX_DWELLS_PER_RECORD)
+
+    @model_validator(mode="after")
+    def _occupied_within_interval(self) -> ZoneOccupancy:
+        if self.occupied_s > self.interval_s + 1e-6:
+            raise ValueError("occupied_s exceeds interval_s")
+        if self.mean_count > self.max_count + 1e-9:
+            raise ValueError("mean_count exceeds max_count")
+        return self
+
+    def _name(self) -> str:
+        return self.zone
+
+
+class CameraState(StrEnum):
+    OK = "ok"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+
+
+class Health(_Message):
+    kind: Literal["health"] = "health"
+    timezone: TimezoneName
+    ts: UtcDatetime
+    fps: NonNegative
+    effective_fps: NonNegative
+    gating_share: Annotated[float, Field(ge=0, le=1)]
+    last_frame_age_s: NonNegative | None
+    camera_state: CameraState
+    outbox_depth: int = Field(ge=0)
+    dropped_records: int = Field(ge=0)
+    reconnects: int = Field(ge=0)
+    cpu_temp_c: float | None = None
+    model: str = Field(max_length=256)
+    software_version: str = Field(max_length=64)
+    uptime_s: NonNegative
+    message_id: str = ""
+
+    @model_validator(mode="after")
+    def _id(self) -> Health:
+        expected = f"{self.site}/{self.device}/health/{self.ts.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+        if not self.message_id:
+            object.__setattr__(self, "message_id", expected)
+        elif self.message_id != expected:
+            raise ValueError(f"message_id {self.message_id!r} does not match its content")
+        return self
+
+
+class DeviceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class Status(_Message):
+    """Retained device status; the broker publishes ``offline`` as Last Will."""
+
+    kind: Literal["status"] = "status"
+    state: DeviceState
+    ts: UtcDatetime
+
+
+WireRecord = LineCounts | ZoneOccupancy
+WireMessage = Annotated[LineCounts | ZoneOccupancy | Health | Status, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[LineCounts | ZoneOccupancy | Health | Status] = TypeAdapter(WireMessage)
+
+
+def encode(message: LineCounts | ZoneOccupancy | Health | Status) -> bytes:
+    return message.model_dump_json().encode()
+
+
+def decode(topic: str, payload: bytes) -> LineCounts | ZoneOccupancy | Health | Status:
+    """Validate one MQTT message against topic and schema; raise WireError."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise WireError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        parsed_topic = Topic.parse(topic)
+    except ValueError as exc:
+        raise WireError(str(exc)) from None
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise WireError(f"payload is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise WireError("payload is not a JSON object")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise WireError(f"unsupported schema_version {version!r} (expected {SCHEMA_VERSION})")
+    if raw.get("kind") != parsed_topic.kind.value:
+        raise WireError(f"payload kind {raw.get('kind')!r} disagrees with topic kind {parsed_topic.kind.value!r}")
+    try:
+        message = _ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "payload"
+        raise WireError(f"invalid {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+    if (message.site, message.device) != (parsed_topic.site, parsed_topic.device):
+        raise WireError(
+            f"payload site/device {message.site}/{message.device} disagrees with topic "
+            f"{parsed_topic.site}/{parsed_topic.device}"
+        )
+    for value in (getattr(message, "mean_count", 0.0), getattr(message, "fps", 0.0)):
+        if not math.isfinite(value):
+            raise WireError("non-finite number")
+    return message
