@@ -12,7 +12,7 @@ import json
 import math
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,7 +28,7 @@ from pydantic import (
 
 from wire.topics import IDENTIFIER_PATTERN, Kind, Topic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_DWELLS_PER_RECORD = 1000
 
@@ -65,12 +65,13 @@ class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = SCHEMA_VERSION
+    kind: str
     site: Identifier
     device: Identifier
 
     @property
     def topic(self) -> Topic:
-        return Topic(self.site, self.device, Kind(getattr(self, "kind")))
+        return Topic(self.site, self.device, Kind(self.kind))
 
 
 class _IntervalRecord(_Message):
@@ -98,7 +99,7 @@ class _IntervalRecord(_Message):
 
     def expected_message_id(self) -> str:
         start = self.interval_start.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"{self.site}/{self.device}/{getattr(self, 'kind')}/{self._name()}/{start}"
+        return f"{self.site}/{self.device}/{self.kind}/{self._name()}/{start}"
 
 
 class LineCounts(_IntervalRecord):
@@ -220,7 +221,8 @@ def decode(topic: str, payload: bytes) -> LineCounts | ZoneOccupancy | Health | 
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "payload"
-        raise WireError(f"invalid {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+        problem = first["msg"].removeprefix("Value error, ")
+        raise WireError(f"invalid {where}: {problem} ({exc.error_count()} error(s))") from None
     if (message.site, message.device) != (parsed_topic.site, parsed_topic.device):
         raise WireError(
             f"payload site/device {message.site}/{message.device} disagrees with topic "
