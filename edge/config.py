@@ -9,7 +9,6 @@ the MQTT password comes from an environment variable or a file, resolved by
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
