@@ -1,0 +1,200 @@
+"""API latency on a year of 1-minute data from 30 devices, on SqliteStore and InfluxStore.
+
+Seeds each store through ``Store.write(Batch(...))`` (one worker process per
+core, one day of all its devices per batch; records are built with
+``model_construct`` from precomputed timestamps, so the time measured is mostly
+the store's), then serves the API with uvicorn on a free port and measures, over
+HTTP, the p50/p95 of
+  - monthly footfall of one site over 12 months (granularity=month), and
+  - one day of zone occupancy of one site at 5-minute resolution.
+
+    .venv/bin/python -m benchmarks.api_latency --store sqlite --store influxdb
+    .venv/bin/python -m benchmarks.api_latency --store sqlite --days 30   # quick look
+
+A seeded store is kept under --workdir and reused when its marker matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import socket
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+
+from collector.api import create_app
+from collector.storage import Batch, Store, open_store
+from tests.services import InfluxServer
+from wire import LineCounts, ZoneOccupancy
+
+TOKEN = "benchmark-token"
+YEAR_START = datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=7)  # 2025-01-01 00:00 WIB
+SITES = 5
+DEVICES_PER_SITE = 6
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_token: SecretStr | None
+    data_dir: Path
+    silent_after_s: float = 180.0
+
+
+def device_names(devices: int) -> list[tuple[str, str]]:
+    per_site = max(1, devices // SITES)
+    return [(f"mpp-{i // per_site + 1:02d}", f"cam-{i:02d}") for i in range(devices)]
+
+
+def day_batch(day: int, devices: list[tuple[str, str]]) -> Batch:
+    """One local day of minute records for the given devices: one entrance line and one zone each."""
+    start = YEAR_START + timedelta(days=day)
+    minutes = [start + timedelta(minutes=m) for m in range(1440)]
+    stamps = [m.strftime("%Y-%m-%dT%H:%M:%SZ") for m in minutes]
+    counts: list[LineCounts] = []
+    zones: list[ZoneOccupancy] = []
+    for index, (site, device) in enumerate(devices):
+        gerai = f"gerai-{index % DEVICES_PER_SITE}"
+        role = "staff" if index % 2 == 0 else "queue"
+        zone = f"{gerai}-{role}"
+        for m, (at, stamp) in enumerate(zip(minutes, stamps, strict=True)):
+            busy = (m + index * 7) % 11
+            counts.append(LineCounts.model_construct(
+                schema_version=1, kind="counts", site=site, device=device, timezone="Asia/Jakarta",
+                interval_start=at, interval_s=60, observed_s=60.0, line="pintu", role="entrance",
+                in_count=busy % 4, out_count=busy % 3, message_id=f"{site}/{device}/counts/pintu/{stamp}",
+            ))
+            zones.append(ZoneOccupancy.model_construct(
+                schema_version=1, kind="occupancy", site=site, device=device, timezone="Asia/Jakarta",
+                interval_start=at, interval_s=60, observed_s=60.0, zone=zone, role=role, gerai=gerai,
+                mean_count=busy / 5, max_count=busy // 5 + 1, occupied_s=60.0 if busy else 0.0, visits=busy % 2,
+                dwells_s=(), message_id=f"{site}/{device}/occupancy/{zone}/{stamp}",
+            ))
+    return Batch(counts=counts, occupancy=zones)
+
+
+def _seed_worker(args: tuple[str, list[int], int]) -> int:
+    url, days, devices = args
+    store = open_store(url)
+    names = device_names(devices)
+    rows = 0
+    try:
+        for day in days:
+            batch = day_batch(day, names)
+            store.write(batch)
+            rows += len(batch.counts) + len(batch.occupancy)
+    finally:
+        store.close()
+    return rows
+
+
+def seed(url: str, days: int, devices: int, workers: int) -> tuple[int, float]:
+    chunks = [list(range(days))[w::workers] for w in range(workers)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        rows = sum(pool.map(_seed_worker, [(url, chunk, devices) for chunk in chunks]))
+    return rows, time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, dict[str, float]]:
+    app = create_app(Settings(SecretStr(TOKEN), data_dir), store)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    last_day = (YEAR_START + timedelta(days=days - 1) + timedelta(hours=7)).date()
+    first_month = (YEAR_START + timedelta(hours=7)).date().strftime("%Y-%m")
+    queries = {
+        "monthly_footfall_12_months": ("/api/v1/sites/mpp-01/footfall",
+                                       {"granularity": "month", "start": first_month,
+                                        "end": last_day.strftime("%Y-%m")}),
+        "one_day_occupancy_5m": ("/api/v1/sites/mpp-01/occupancy",
+                                 {"start": last_day.isoformat(), "end": last_day.isoformat(), "resolution": "5m"}),
+    }
+    results: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"},
+                      timeout=120) as client:
+        for name, (path, params) in queries.items():
+            first = client.get(path, params=params)
+            first.raise_for_status()
+            body = first.json()
+            size = len(body.get("periods", body.get("points", [])))
+            samples = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                client.get(path, params=params).raise_for_status()
+                samples.append((time.perf_counter() - t0) * 1000)
+            samples.sort()
+            results[name] = {
+                "items": size,
+                "p50_ms": statistics.median(samples),
+                "p95_ms": samples[max(0, int(round(0.95 * len(samples))) - 1)],
+                "max_ms": samples[-1],
+            }
+    server.should_exit = True
+    thread.join(timeout=10)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", action="append", choices=["sqlite", "influxdb"], required=True)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--devices", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mpp-api-bench"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    marker_value = {"days": args.days, "devices": args.devices, "start": YEAR_START.isoformat()}
+    for kind in args.store:
+        influx: InfluxServer | None = None
+        if kind == "sqlite":
+            url = f"sqlite:///{args.workdir / 'sqlite' / 'mpp.db'}"
+            (args.workdir / "sqlite").mkdir(exist_ok=True)
+        else:
+            influx = InfluxServer(args.workdir / "influxdb")
+            influx.start()
+            url = f"influxdb://127.0.0.1:{influx.http_port}/bench"
+        marker = args.workdir / f"{kind}.seeded.json"
+        try:
+            if marker.exists() and json.loads(marker.read_text()).get("seed") == marker_value:
+                print(f"{kind}: reusing seeded store ({json.loads(marker.read_text())})")
+            else:
+                print(f"{kind}: seeding {args.days} days x {args.devices} devices x 1440 minutes "
+                      f"(line + zone rows) with {args.workers} workers ...", flush=True)
+                rows, seconds = seed(url, args.days, args.devices, args.workers)
+                marker.write_text(json.dumps({"seed": marker_value, "rows": rows, "seconds": seconds}))
+                print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)", flush=True)
+            store = open_store(url)
+            try:
+                results = measure(store, args.workdir / f"var-{kind}", args.days, args.repeats)
+            finally:
+                store.close()
+            for name, figures in results.items():
+                print(f"{kind}: {name}: {figures['items']} items, p50 {figures['p50_ms']:.1f} ms, "
+                      f"p95 {figures['p95_ms']:.1f} ms, max {figures['max_ms']:.1f} ms "
+                      f"({args.repeats} requests)", flush=True)
+        finally:
+            if influx is not None:
+                influx.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""AdminDb: the collector's own configuration database (SQLite, in settings.data_dir).
+
+Tokens are stored as SHA-256 hashes; the secret is shown once, when created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from collector.admin.models import GeraiSettings, OpeningHoursSettings, Role, SiteSettings, TokenInfo
+
+ENV_TOKEN_LABEL = "MPP_API_TOKEN"  # noqa: S105 - a label, not a secret
+_T = TypeVar("_T", SiteSettings, GeraiSettings, OpeningHoursSettings)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS site (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gerai (
+  site TEXT NOT NULL, gerai TEXT NOT NULL, settings TEXT NOT NULL, PRIMARY KEY (site, gerai));
+CREATE TABLE IF NOT EXISTS opening_hours (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS token (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+  label TEXT NOT NULL, created_at TEXT NOT NULL);
+"""
+
+
+class AdminDbError(Exception):
+    """The configuration database cannot be opened or holds invalid content."""
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AdminDb:
+    def __init__(self, path: Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise AdminDbError(f"cannot open admin db {path}: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    def _exec(self, sql: str, *args: object) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    # Sites -----------------------------------------------------------------
+    def sites(self) -> dict[str, SiteSettings]:
+        return {str(s): self._load(SiteSettings, v) for s, v in self._rows("SELECT site, settings FROM site")}
+
+    def put_site(self, site: str, settings: SiteSettings) -> None:
+        self._exec("INSERT OR REPLACE INTO site VALUES (?, ?)", site, settings.model_dump_json())
+
+    def delete_site(self, site: str) -> bool:
+        return self._exec("DELETE FROM site WHERE site = ?", site) > 0
+
+    # Gerai -----------------------------------------------------------------
+    def gerai(self, site: str) -> dict[str, GeraiSettings]:
+        rows = self._rows("SELECT gerai, settings FROM gerai WHERE site = ? ORDER BY gerai", site)
+        return {str(g): self._load(GeraiSettings, v) for g, v in rows}
+
+    def put_gerai(self, site: str, gerai: str, settings: GeraiSettings) -> None:
+        self._exec("INSERT OR REPLACE INTO gerai VALUES (?, ?, ?)", site, gerai, settings.model_dump_json())
+
+    def delete_gerai(self, site: str, gerai: str) -> bool:
+        return self._exec("DELETE FROM gerai WHERE site = ? AND gerai = ?", site, gerai) > 0
+
+    # Opening hours ---------------------------------------------------------
+    def opening_hours(self, site: str) -> OpeningHoursSettings | None:
+        rows = self._rows("SELECT settings FROM opening_hours WHERE site = ?", site)
+        return self._load(OpeningHoursSettings, rows[0][0]) if rows else None
+
+    def put_opening_hours(self, site: str, settings: OpeningHoursSettings) -> None:
+        self._exec("INSERT OR REPLACE INTO opening_hours VALUES (?, ?)", site, settings.model_dump_json())
+
+    # Tokens ----------------------------------------------------------------
+    def create_token(self, role: Role, label: str) -> tuple[TokenInfo, str]:
+        secret = secrets.token_urlsafe(32)
+        return self._insert_token(secret, role, label), secret
+
+    def _insert_token(self, secret: str, role: Role, label: str) -> TokenInfo:
+        created = self._clock()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO token (hash, role, label, created_at) VALUES (?, ?, ?, ?)",
+                (_hash(secret), role.value, label, created.isoformat()),
+            )
+            token_id = cursor.lastrowid
+        assert token_id is not None
+        return TokenInfo(id=token_id, role=role, label=label, created_at=created)
+
+    def ensure_env_token(self, secret: str) -> None:
+        """The admin token from the environment replaces any earlier one from there."""
+        with self._lock:
+            self._db.execute("DELETE FROM token WHERE label = ? OR hash = ?", (ENV_TOKEN_LABEL, _hash(secret)))
+        self._insert_token(secret, Role.ADMIN, ENV_TOKEN_LABEL)
+
+    def role_for(self, secret: str) -> Role | None:
+        rows = self._rows("SELECT role FROM token WHERE hash = ?", _hash(secret))
+        return Role(str(rows[0][0])) if rows else None
+
+    def tokens(self) -> list[TokenInfo]:
+        rows = self._rows("SELECT id, role, label, created_at FROM token ORDER BY id")
+        return [
+            TokenInfo(id=int(str(i)), role=Role(str(r)), label=str(lb), created_at=datetime.fromisoformat(str(c)))
+            for i, r, lb, c in rows
+        ]
+
+    def delete_token(self, token_id: int) -> bool:
+        return self._exec("DELETE FROM token WHERE id = ?", token_id) > 0
+
+    @staticmethod
+    def _load(model: type[_T], raw: object) -> _T:
+        try:
+            return model.model_validate_json(str(raw))
+        except ValidationError as exc:
+            raise AdminDbError(f"invalid {model.__name__} in admin db: {exc.errors()[0]['msg']}") from None

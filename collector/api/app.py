@@ -1,0 +1,88 @@
+"""create_app: the HTTP API under /api/v1, /healthz and the static dashboard."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from collector import __version__
+from collector.admin import AdminDb, AdminDbError
+from collector.api.deps import ApiContext, ApiSettings, require_viewer
+from collector.api.directory import SiteDirectory, UnknownSite
+from collector.api.routes import devices, footfall, health, occupancy, reports, sites, staffing, tokens
+from collector.report.periods import PeriodError
+from collector.storage.base import Store, StoreError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+ADMIN_DB_NAME = "admin.db"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: ApiSettings, store: Store, *, clock: Callable[[], datetime] = utc_now, admin: AdminDb | None = None
+) -> FastAPI:
+    """Build the app; the caller owns ``store``, the app owns its admin db (closed at shutdown)."""
+    admin_db = admin or AdminDb(settings.data_dir / ADMIN_DB_NAME, clock)
+    if settings.api_token is not None:
+        admin_db.ensure_env_token(settings.api_token.get_secret_value())
+    elif not admin_db.tokens():
+        log.warning("no API token configured: set MPP_API_TOKEN to create an admin token")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        admin_db.close()
+
+    app = FastAPI(
+        title="MPP Counter API",
+        version=__version__,
+        description="Footfall, gerai occupancy and staffing, and device health for Mal Pelayanan Publik. "
+        "Every /api/v1 call needs a bearer token (viewer or admin).",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock)
+
+    api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
+    for module in (footfall, occupancy, staffing, sites, devices, reports, tokens):
+        api.include_router(module.router)
+    app.include_router(health.router)
+    app.include_router(api)
+
+    @app.exception_handler(PeriodError)
+    async def _period(_: Request, exc: PeriodError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(UnknownSite)
+    async def _unknown_site(_: Request, exc: UnknownSite) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        return JSONResponse({"detail": "the store is unavailable; retry shortly"}, 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JSONResponse:
+        log.error("store query failed: %s", exc)
+        return JSONResponse({"detail": "the store failed to answer"}, status.HTTP_502_BAD_GATEWAY)
+
+    @app.exception_handler(AdminDbError)
+    async def _admin_db(_: Request, exc: AdminDbError) -> JSONResponse:
+        log.error("admin db: %s", exc)
+        return JSONResponse({"detail": "configuration database error"}, status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    # The dashboard shell is public; every data call it makes carries the token.
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
+    return app

@@ -1,0 +1,116 @@
+"""Annotated dependencies shared by the routers: context, auth, site, range and format."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, SecretStr
+
+from collector.admin import AdminDb, Role
+from collector.api.directory import SiteDirectory, SiteInfo
+from collector.api.schemas import OutputFormat
+from collector.storage.base import Store
+from wire.topics import IDENTIFIER_PATTERN
+
+
+class ApiSettings(Protocol):
+    """What the API reads from the collector's settings (CollectorSettings fits)."""
+
+    @property
+    def api_token(self) -> SecretStr | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def silent_after_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    settings: ApiSettings
+    store: Store
+    admin: AdminDb
+    directory: SiteDirectory
+    clock: Callable[[], datetime]
+
+
+def _context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="API token (viewer or admin)")
+
+
+def _role(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Role:
+    unauthorized = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers=unauthorized)
+    role = ctx.admin.role_for(credentials.credentials)
+    if role is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers=unauthorized)
+    return role
+
+
+def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
+    if role is not Role.ADMIN:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an admin token")
+    return role
+
+
+ViewerRole = Annotated[Role, Depends(_role)]
+AdminRole = Annotated[Role, Depends(_admin)]
+require_viewer = Depends(_role)
+
+SiteId = Annotated[str, PathParam(pattern=IDENTIFIER_PATTERN, description="site identifier")]
+
+
+def _site(ctx: Ctx, site: SiteId) -> SiteInfo:
+    return ctx.directory.site(site)
+
+
+Site = Annotated[SiteInfo, Depends(_site)]
+
+RangeStart = Annotated[
+    str | None,
+    Query(max_length=40, description="YYYY-MM, YYYY-MM-DD or ISO datetime (naive: site-local); inclusive"),
+]
+RangeEnd = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="YYYY-MM or YYYY-MM-DD (that whole period included) or ISO datetime (excluded)",
+    ),
+]
+Format = Annotated[OutputFormat, Query(alias="format", description="json (default) or csv")]
+
+CSV_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+}
+
+
+def csv_response(model: type[BaseModel], rows: Sequence[BaseModel], filename: str) -> Response:
+    """One CSV table; columns are the row model's fields (by alias), in order."""
+    columns = [field.alias or name for name, field in model.model_fields.items()]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.model_dump(mode="json", by_alias=True).items()})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )

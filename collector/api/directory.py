@@ -1,0 +1,125 @@
+"""SiteDirectory: sites, their timezones, gerai and opening hours, from telemetry plus admin config.
+
+A site first seen in telemetry appears on its own with the timezone its devices
+report; an admin setting overrides. Gerai default to the zones' ``gerai`` tag seen
+in telemetry; an admin entry for a gerai replaces its zone list.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from collector.admin import AdminDb, OpeningDay
+from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
+from collector.report.periods import DEFAULT_TIMEZONE
+from collector.report.schedule import DEFAULT_HOURS, DayHours
+from collector.storage.base import Store, ZoneInterval
+
+GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
+CACHE_TTL_S = 30.0
+
+
+class UnknownSite(LookupError):
+    def __init__(self, site: str) -> None:
+        super().__init__(f"unknown site {site!r}: not seen in telemetry and not configured")
+        self.site = site
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    site: str
+    name: str
+    timezone: str
+    timezone_source: Literal["config", "telemetry", "default"]
+    configured: bool
+    seen_in_telemetry: bool
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    days: tuple[DayHours, ...]
+    holidays: frozenset[date]
+    configured: bool
+
+
+class SiteDirectory:
+    def __init__(self, store: Store, admin: AdminDb, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._admin = admin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._gerai_cache: dict[str, tuple[float, dict[str, Gerai]]] = {}
+
+    def sites(self) -> list[SiteInfo]:
+        seen = {s.site: s.timezone for s in self._store.sites()}
+        configured = self._admin.sites()
+        out = []
+        for site in sorted(set(seen) | set(configured)):
+            settings = configured.get(site)
+            if settings is not None and settings.timezone:
+                tz, source = settings.timezone, "config"
+            elif site in seen:
+                tz, source = seen[site], "telemetry"
+            else:
+                tz, source = DEFAULT_TIMEZONE, "default"
+            name = settings.name if settings is not None and settings.name else site
+            out.append(SiteInfo(site, name, tz, source, settings is not None, site in seen))  # type: ignore[arg-type]
+        return out
+
+    def site(self, site: str) -> SiteInfo:
+        for info in self.sites():
+            if info.site == site:
+                return info
+        raise UnknownSite(site)
+
+    def schedule(self, site: str) -> Schedule:
+        settings = self._admin.opening_hours(site)
+        if settings is None:
+            return Schedule(DEFAULT_HOURS, frozenset(), configured=False)
+        return Schedule(
+            tuple(DayHours(d.weekday, d.opens, d.closes) for d in settings.days),
+            frozenset(h.date for h in settings.holidays),
+            configured=True,
+        )
+
+    @staticmethod
+    def as_opening_days(days: Iterable[DayHours]) -> list[OpeningDay]:
+        return [OpeningDay(weekday=d.weekday, opens=d.opens, closes=d.closes) for d in days]
+
+    def gerai(self, site: str, intervals: Iterable[ZoneInterval] | None = None) -> list[Gerai]:
+        """Configured gerai, plus those tagged in the site's last day of telemetry and in ``intervals``
+        (a range with no data still lists the gerai, as unobserved)."""
+        merged = dict(self._recent_gerai(site))
+        if intervals is not None:
+            merged.update(gerai_from_telemetry(intervals))
+        for gerai, settings in self._admin.gerai(site).items():
+            merged[gerai] = Gerai(
+                gerai,
+                settings.name or gerai,
+                tuple(GeraiZone(z.device, z.zone, z.role) for z in settings.zones),
+                configured=True,
+            )
+        return [merged[g] for g in sorted(merged)]
+
+    def _recent_gerai(self, site: str) -> dict[str, Gerai]:
+        now = self._clock()
+        stamp = now.timestamp()
+        with self._lock:
+            cached = self._gerai_cache.get(site)
+        if cached is not None and stamp - cached[0] < CACHE_TTL_S:
+            return cached[1]
+        last_seen = [d.last_seen for d in self._store.devices() if d.site == site and d.last_seen is not None]
+        end = max(last_seen, default=now) + timedelta(minutes=1)
+        found = gerai_from_telemetry(self._store.zone_intervals(site, end - GERAI_LOOKBACK, end))
+        with self._lock:
+            self._gerai_cache[site] = (stamp, found)
+        return found

@@ -1,0 +1,68 @@
+"""Composition root: store, ingest, HTTP API. Start in order, stop in reverse."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from collector.config import CollectorSettings
+from collector.ingest import IngestService
+from collector.storage import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+
+class CollectorApp:
+    def __init__(self, settings: CollectorSettings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+
+    def run(self) -> int:
+        """Run until SIGINT/SIGTERM; returns the exit status."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.store)
+        logger.info("store %s", settings.store.describe())
+        ingest = IngestService(settings, store)
+        ingest.start()
+        self._install_signal_handlers()
+        try:
+            api = self._api(store)
+            if api is None:
+                self._stop.wait()
+            else:
+                self._serve(api)
+        finally:
+            ingest.stop()
+            store.close()
+            logger.info("stopped: %s", ingest.stats())
+        return 0
+
+    def _api(self, store: Store) -> Any:
+        try:
+            from collector.api import create_app
+        except ImportError as exc:
+            logger.warning("HTTP API not available (%s); serving nothing on %s", exc, self.settings.listen)
+            return None
+        return create_app(self.settings, store)
+
+    def _serve(self, api: Any) -> None:
+        import uvicorn  # the only uvicorn import; uvicorn handles SIGINT/SIGTERM here
+
+        listen = self.settings.listen
+        logger.info("serving the API and dashboard on http://%s", listen)
+        config = uvicorn.Config(api, host=listen.host, port=listen.port, log_config=None, access_log=False)
+        uvicorn.Server(config).run()
+
+    def _install_signal_handlers(self) -> None:
+        # uvicorn captures these while serving and re-raises them after its
+        # shutdown; landing here lets ingest flush and the store close cleanly.
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            logger.info("received %s, stopping", signal.Signals(signum).name)
+            self._stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, stop)

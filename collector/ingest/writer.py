@@ -1,0 +1,165 @@
+"""BatchWriter: received messages -> bounded batches -> store -> acknowledgements.
+
+A message is acknowledged to the broker only after the store confirmed the
+batch that holds it (at-least-once; the stores are idempotent, so redelivery
+changes nothing). While the store is down the batch is kept and retried with
+backoff and nothing is acknowledged, so the broker keeps everything else in
+our persistent session: nothing is lost and nothing crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from collector.config import BatchSettings
+from collector.ingest.delivery import Acknowledge, Delivery
+from collector.ingest.validation import build_batch, dead_letter
+from collector.storage.base import Batch, Store, StoreError, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+OUTAGE_LOG_INTERVAL_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStats:
+    received: int
+    stored: int  # valid messages confirmed by the store
+    dead_lettered: int
+    acked: int
+    batches: int
+    write_failures: int
+    store_ok: bool
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        store: Store,
+        settings: BatchSettings,
+        acknowledge: Acknowledge,
+        allowed_devices: frozenset[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._acknowledge = acknowledge
+        self._allowed = allowed_devices
+        self._clock = clock
+        self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._received = self._stored = self._dead = self._acked = self._batches = self._failures = 0
+        self._store_ok = True
+        self._last_outage_log = -OUTAGE_LOG_INTERVAL_S
+        self._random = random.Random()  # noqa: S311 - backoff jitter
+
+    # Called from the MQTT network thread: cheap, never blocks.
+    def submit(self, delivery: Delivery) -> None:
+        self._queue.put(delivery)
+
+    def stats(self) -> IngestStats:
+        return IngestStats(self._received, self._stored, self._dead, self._acked, self._batches, self._failures,
+                           self._store_ok)  # fmt: skip
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Flush what is pending (one attempt while the store is down), then return."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                logger.warning("ingest writer still busy after %.0f s; unacknowledged messages will be redelivered",
+                               timeout_s)  # fmt: skip
+
+    def run(self) -> None:
+        pending: list[Delivery] = []
+        deadline = 0.0
+        limit = self._settings.max_messages
+        while True:
+            wait_s = max(0.0, deadline - self._clock()) if pending else 0.2
+            try:
+                delivery = self._queue.get(timeout=0 if self._stopping.is_set() else wait_s)
+            except queue.Empty:
+                delivery = None
+            if delivery is not None:
+                if not pending:
+                    deadline = self._clock() + self._settings.max_latency_s
+                pending.append(delivery)
+                while len(pending) < limit:
+                    try:
+                        pending.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+            if pending and (len(pending) >= limit or self._clock() >= deadline or self._stopping.is_set()):
+                if not self.flush(pending):
+                    return  # stopping during an outage: the broker redelivers them
+                pending = []
+            elif self._stopping.is_set() and delivery is None:
+                return
+
+    def flush(self, deliveries: Sequence[Delivery]) -> bool:
+        """Write one batch durably, then acknowledge it; False if stopped first."""
+        self._received += len(deliveries)
+        batch = build_batch(deliveries, self._allowed)
+        if not self._write_durably(batch, deliveries):
+            return False
+        for delivery in deliveries:
+            self._acknowledge(delivery.token)
+        self._acked += len(deliveries)
+        return True
+
+    def _write_durably(self, batch: Batch, deliveries: Sequence[Delivery]) -> bool:
+        delay_s = self._settings.retry_min_s
+        while True:
+            try:
+                self._store.write(batch)
+            except StoreUnavailable as exc:
+                self._failures += 1
+                self._outage(exc, len(deliveries))
+            except StoreError as exc:
+                return self._isolate(batch, deliveries, exc)
+            else:
+                self._written(batch)
+                return True
+            if self._stopping.wait(delay_s):
+                return False
+            delay_s = min(delay_s * 2, self._settings.retry_max_s) * self._random.uniform(0.8, 1.0)
+
+    def _isolate(self, batch: Batch, deliveries: Sequence[Delivery], exc: StoreError) -> bool:
+        """The store refused the batch itself: find the message it refuses and
+        dead-letter that one, so one poison record cannot stall the consumer."""
+        if len(deliveries) > 1:
+            logger.warning("store refused a batch of %d (%s); writing its messages one by one", len(deliveries), exc)
+            return all(self._write_durably(build_batch([d], self._allowed), [d]) for d in deliveries)
+        if batch.dead_letters and not (batch.counts or batch.occupancy or batch.health or batch.status):
+            # Even the dead letter is refused: a human must look; keep the evidence in the log.
+            logger.error("store refused dead letter for %s (%s): %r", deliveries[0].topic, exc,
+                         batch.dead_letters[0].payload_excerpt)  # fmt: skip
+            return True
+        letter = dead_letter(deliveries[0], f"store refused the record: {exc}")
+        return self._write_durably(Batch(dead_letters=(letter,)), deliveries)
+
+    def _written(self, batch: Batch) -> None:
+        if not self._store_ok:
+            logger.info("store available again after %d failed writes", self._failures)
+        self._store_ok = True
+        self._batches += 1
+        self._stored += len(batch.counts) + len(batch.occupancy) + len(batch.health) + len(batch.status)
+        self._dead += len(batch.dead_letters)
+
+    def _outage(self, exc: StoreUnavailable, size: int) -> None:
+        self._store_ok = False
+        now = self._clock()
+        if now - self._last_outage_log >= OUTAGE_LOG_INTERVAL_S:
+            self._last_outage_log = now
+            logger.warning("store unavailable (%s); holding %d messages unacknowledged and retrying", exc, size)

@@ -1,0 +1,167 @@
+"""The monthly report a manager brings to a coordination meeting: the model and its HTML page."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from collector.report.periods import FootfallPeriod
+from collector.report.staffing import Stretch
+from collector.storage.base import FootfallBucket
+
+Language = Literal["id", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMonth:
+    site: str
+    name: str
+    in_count: int
+    previous_in_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HourTotal:
+    hour: int  # local hour of day
+    in_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GeraiMonth:
+    gerai: str
+    name: str
+    staffed_share: float | None
+    observed_share: float | None
+    longest_unstaffed: tuple[Stretch, ...]  # longest first
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    site: str
+    name: str
+    timezone: str
+    month: datetime  # local start of the month
+    generated_at: datetime
+    months: tuple[FootfallPeriod, ...]  # this site, earlier months then this one
+    sites: tuple[SiteMonth, ...]  # all compared sites, this one included
+    hours: tuple[HourTotal, ...]  # 24 entries
+    gerai: tuple[GeraiMonth, ...]
+
+    @property
+    def visitors(self) -> int:
+        return next((p.in_count for p in self.months if p.start == self.month), 0)
+
+    @property
+    def busiest_hours(self) -> list[HourTotal]:
+        return sorted((h for h in self.hours if h.in_count > 0), key=lambda h: -h.in_count)[:3]
+
+
+def hour_totals(buckets: Iterable[FootfallBucket], tz: ZoneInfo) -> tuple[HourTotal, ...]:
+    totals = [0] * 24
+    for b in buckets:
+        totals[b.start.astimezone(tz).hour] += b.in_count
+    return tuple(HourTotal(h, totals[h]) for h in range(24))
+
+
+def longest(stretches: Sequence[Stretch], n: int = 3) -> tuple[Stretch, ...]:
+    return tuple(sorted(stretches, key=lambda s: -s.duration_s)[:n])
+
+
+MONTHS = {
+    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "title": "Laporan bulanan", "visitors": "Pengunjung", "month": "Bulan", "trend": "Pengunjung per bulan",
+        "compare": "Perbandingan dengan MPP lain", "site": "MPP", "this_month": "Bulan ini",
+        "prev_month": "Bulan lalu", "change": "Perubahan", "hours": "Jam tersibuk", "hour": "Jam",
+        "staffing": "Kehadiran petugas per gerai", "gerai": "Gerai", "staffed": "Terisi petugas",
+        "observed": "Teramati kamera", "empty": "Kosong terlama", "none": "tidak ada data",
+        "generated": "Dibuat", "timezone": "Zona waktu", "minutes": "menit",
+    },
+    "en": {
+        "title": "Monthly report", "visitors": "Visitors", "month": "Month", "trend": "Visitors per month",
+        "compare": "Comparison with other MPPs", "site": "MPP", "this_month": "This month",
+        "prev_month": "Previous month", "change": "Change", "hours": "Busiest hours", "hour": "Hour",
+        "staffing": "Staff presence per gerai", "gerai": "Gerai", "staffed": "Staffed",
+        "observed": "Observed by camera", "empty": "Longest empty stretches", "none": "no data",
+        "generated": "Generated", "timezone": "Timezone", "minutes": "min",
+    },
+}
+
+
+def month_label(start: datetime, lang: Language) -> str:
+    return f"{MONTHS[lang][start.month - 1]} {start.year}"
+
+
+def percent(share: float | None, none: str) -> str:
+    return none if share is None else f"{share * 100:.0f}%"
+
+
+def change(now: int, before: int) -> str:
+    return "-" if before == 0 else f"{(now - before) / before * 100:+.0f}%"
+
+
+def stretch_text(s: Stretch, lang: Language) -> str:
+    return f"{s.start:%d/%m %H:%M}-{s.end:%H:%M} ({s.duration_s / 60:.0f} {LABELS[lang]['minutes']})"
+
+
+def render_html(report: MonthlyReport, lang: Language = "id") -> str:
+    t = LABELS[lang]
+    e = html.escape
+    peak = max((p.in_count for p in report.months), default=0) or 1
+    trend = "".join(
+        f"<tr><td>{e(month_label(p.start, lang))}</td><td class=num>{p.in_count:,}</td>"
+        f"<td><div class=bar style='width:{p.in_count / peak * 100:.1f}%'></div></td></tr>"
+        for p in report.months
+    )
+    sites = "".join(
+        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td><td class=num>{s.in_count:,}</td>"
+        f"<td class=num>{s.previous_in_count:,}</td><td class=num>{change(s.in_count, s.previous_in_count)}</td></tr>"
+        for s in report.sites
+    )
+    hour_peak = max((h.in_count for h in report.hours), default=0) or 1
+    hours = "".join(
+        f"<tr><td>{h.hour:02d}:00</td><td class=num>{h.in_count:,}</td>"
+        f"<td><div class=bar style='width:{h.in_count / hour_peak * 100:.1f}%'></div></td></tr>"
+        for h in report.hours
+        if h.in_count > 0
+    )
+    busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
+    gerai = "".join(
+        f"<tr><td>{e(g.name)}</td><td class=num>{percent(g.staffed_share, t['none'])}</td>"
+        f"<td class=num>{percent(g.observed_share, t['none'])}</td>"
+        f"<td>{'<br>'.join(e(stretch_text(s, lang)) for s in g.longest_unstaffed) or '-'}</td></tr>"
+        for g in report.gerai
+    )
+    title = f"{t['title']} {e(report.name)} - {e(month_label(report.month, lang))}"
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body{{font-family:sans-serif;margin:2em;color:#222}} h1{{font-size:1.4em}} h2{{font-size:1.1em;margin-top:1.5em}}
+table{{border-collapse:collapse;width:100%;max-width:48em}} td,th{{border-bottom:1px solid #ddd;padding:.25em .5em;
+text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums}} .bar{{background:#1f77b4;height:.8em}}
+tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
+@media print{{body{{margin:0}} h2{{break-after:avoid}} table{{break-inside:avoid}}}}
+</style></head><body>
+<h1>{title}</h1>
+<p>{t['timezone']}: {e(report.timezone)} &middot; {t['generated']}: {report.generated_at:%Y-%m-%d %H:%M}</p>
+<p>{t['visitors']}: <span class=big id=visitors>{report.visitors:,}</span></p>
+<h2>{t['trend']}</h2><table id=trend><tr><th>{t['month']}</th><th class=num>{t['visitors']}</th><th></th></tr>
+{trend}</table>
+<h2>{t['compare']}</h2><table id=compare><tr><th>{t['site']}</th><th class=num>{t['this_month']}</th>
+<th class=num>{t['prev_month']}</th><th class=num>{t['change']}</th></tr>{sites}</table>
+<h2>{t['hours']}: {busiest}</h2><table id=hours><tr><th>{t['hour']}</th><th class=num>{t['visitors']}</th><th></th></tr>
+{hours}</table>
+<h2>{t['staffing']}</h2><table id=staffing><tr><th>{t['gerai']}</th><th class=num>{t['staffed']}</th>
+<th class=num>{t['observed']}</th><th>{t['empty']}</th></tr>{gerai}</table>
+</body></html>
+"""

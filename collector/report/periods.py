@@ -1,0 +1,136 @@
+"""Calendar periods in a site's timezone: parsing range bounds and folding days into months."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from collector.storage.base import FootfallBucket
+
+Granularity = Literal["month", "day", "hour"]
+
+DEFAULT_TIMEZONE = "Asia/Jakarta"  # WIB
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+# Longest range one request may ask for, per granularity (keeps answers and queries bounded).
+MAX_RANGE = {"hour": timedelta(days=62), "day": timedelta(days=800), "month": timedelta(days=3700)}
+
+
+class PeriodError(ValueError):
+    """A range bound or range that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start: datetime  # aware, inclusive
+    end: datetime  # aware, exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class FootfallPeriod:
+    site: str
+    start: datetime  # local start of the period
+    in_count: int
+    out_count: int
+
+
+def _check_year(year: int, text: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError(f"{text!r}: year must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
+def month_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, 1, tzinfo=tz)
+
+
+def next_month(start: datetime) -> datetime:
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return start.replace(year=year, month=month, day=1)
+
+
+def parse_bound(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime:
+    """``YYYY-MM`` and ``YYYY-MM-DD`` name whole local periods (an end includes it);
+    an ISO datetime is an instant (naive means site-local; an end excludes it)."""
+    text = text.strip()
+    try:
+        if m := _MONTH.match(text):
+            _check_year(int(m[1]), text)
+            start = datetime(int(m[1]), int(m[2]), 1, tzinfo=tz)
+            return next_month(start) if is_end else start
+        if m := _DAY.match(text):
+            _check_year(int(m[1]), text)
+            start = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=tz)
+            return start + timedelta(days=1) if is_end else start
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise PeriodError(f"{text!r} is not YYYY-MM, YYYY-MM-DD or an ISO datetime ({exc})") from None
+    _check_year(value.year, text)
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def default_range(granularity: Granularity, now: datetime, tz: ZoneInfo) -> TimeRange:
+    """Last 12 months, last 30 days, or today, each up to the end of the current period."""
+    local = now.astimezone(tz)
+    today = datetime(local.year, local.month, local.day, tzinfo=tz)
+    if granularity == "month":
+        end = next_month(month_start(local, tz))
+        start = end
+        for _ in range(12):
+            start = (start - timedelta(days=1)).replace(day=1)
+        return TimeRange(start, end)
+    if granularity == "day":
+        return TimeRange(today - timedelta(days=29), today + timedelta(days=1))
+    return TimeRange(today, today + timedelta(days=1))
+
+
+def resolve_range(
+    start: str | None,
+    end: str | None,
+    tz: ZoneInfo,
+    now: datetime,
+    default: TimeRange,
+    max_span: timedelta,
+) -> TimeRange:
+    begin = parse_bound(start, tz, is_end=False) if start else None
+    finish = parse_bound(end, tz, is_end=True) if end else None
+    if begin is None and finish is None:
+        begin, finish = default.start, default.end
+    elif begin is None:
+        assert finish is not None
+        begin = finish - (default.end - default.start)
+    elif finish is None:
+        finish = min(begin + (default.end - default.start), begin + max_span)
+    if finish <= begin:
+        raise PeriodError(f"end ({finish.isoformat()}) must be after start ({begin.isoformat()})")
+    if finish - begin > max_span:
+        raise PeriodError(f"range of {(finish - begin).days} days exceeds the limit of {max_span.days} days")
+    return TimeRange(begin, finish)
+
+
+def fold_months(days: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPeriod]:
+    """Sum local calendar days into local calendar months, per site."""
+    totals: dict[tuple[str, datetime], list[int]] = {}
+    for bucket in days:
+        key = (bucket.site, month_start(bucket.start.astimezone(tz), tz))
+        total = totals.setdefault(key, [0, 0])
+        total[0] += bucket.in_count
+        total[1] += bucket.out_count
+    return [
+        FootfallPeriod(site, start, counts[0], counts[1])
+        for (site, start), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1]))
+    ]
+
+
+def as_periods(buckets: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPeriod]:
+    return sorted(
+        (FootfallPeriod(b.site, b.start.astimezone(tz), b.in_count, b.out_count) for b in buckets),
+        key=lambda p: (p.site, p.start),
+    )

@@ -1,0 +1,363 @@
+"""InfluxStore: InfluxDB over the v1 HTTP API that every InfluxDB answers
+(1.x natively, 2.x through its v1 compatibility API, 3 Core).
+
+Line protocol is built with influxdb-client's ``Point`` and POSTed to
+``/write``; reads are InfluxQL on ``/query`` with ``tz()`` for local calendar
+days. This module is the only one that imports httpx or influxdb_client.
+
+Measurements (tags; fields), each point's time is its natural key so a
+redelivered record overwrites itself with identical values:
+- ``line_counts`` (site, device, line, role; in_count, out_count, interval_s, observed_s) at interval_start
+- ``zone_occupancy`` (site, device, zone, role[, gerai]; mean_count, max_count, occupied_s, visits,
+  interval_s, observed_s) at interval_start
+- ``dwell`` (site, device, zone, role[, gerai]; dwell_s) at interval_start + index ns
+- ``health`` (site, device; numbers plus ``message``, the JSON record) at ts
+- ``status`` (site, device; state) at ts
+- ``device_seen`` (site, device; seen[, timezone]) at the latest event time of a device in a batch
+- ``dead_letters`` (no tags; topic, reason, payload_excerpt) at received_at (+ index ns)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
+
+from collector.config import InfluxStoreSettings
+from collector.storage.base import (
+    Batch,
+    Bucket,
+    DeadLetter,
+    DeviceRecord,
+    DwellSample,
+    FootfallBucket,
+    SiteSeen,
+    StoreError,
+    StoreUnavailable,
+    ZoneInterval,
+)
+from wire import DeviceState, Health
+
+logger = logging.getLogger(__name__)
+
+ENTRANCE_ROLE = "entrance"
+_NS = 1_000_000_000
+
+
+def _ns(value: datetime) -> int:
+    # Integer arithmetic: float timestamps lose nanoseconds.
+    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * _NS + delta.microseconds * 1000
+
+
+def _from_ns(value: int) -> datetime:
+    seconds, rest = divmod(int(value), _NS)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
+
+
+def _literal(value: str) -> str:
+    """An InfluxQL string literal (queries are not line protocol; Point does not apply)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _rfc3339(value: datetime) -> str:
+    return _literal(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+def _any_of(tag: str, values: Iterable[str]) -> str:
+    return "(" + " OR ".join(f'"{tag}" = {_literal(v)}' for v in values) + ")"
+
+
+def _point(measurement: str) -> Any:
+    # influxdb_client's Point is untyped; Any keeps the fluent chains readable.
+    return Point(measurement)  # type: ignore[no-untyped-call]
+
+
+def batch_points(batch: Batch) -> list[Any]:
+    """The points of one batch (pure; exposed for the benchmark and tests)."""
+    points: list[Any] = []
+    seen: dict[tuple[str, str], tuple[int, str | None]] = {}
+
+    def saw(site: str, device: str, at_ns: int, timezone: str | None) -> None:
+        previous = seen.get((site, device))
+        if previous is None or at_ns > previous[0]:
+            seen[(site, device)] = (at_ns, timezone or (previous[1] if previous else None))
+
+    for c in batch.counts:
+        at = _ns(c.interval_start)
+        points.append(
+            _point("line_counts").tag("site", c.site).tag("device", c.device).tag("line", c.line).tag("role", c.role)
+            .field("in_count", int(c.in_count)).field("out_count", int(c.out_count))
+            .field("interval_s", int(c.interval_s)).field("observed_s", float(c.observed_s))
+            .time(at, WritePrecision.NS)
+        )  # fmt: skip
+        saw(c.site, c.device, at + c.interval_s * _NS, c.timezone)
+    for z in batch.occupancy:
+        at = _ns(z.interval_start)
+        point = _point("zone_occupancy").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
+        point.tag("role", z.role)
+        if z.gerai:
+            point.tag("gerai", z.gerai)
+        points.append(
+            point.field("mean_count", float(z.mean_count)).field("max_count", int(z.max_count))
+            .field("occupied_s", float(z.occupied_s)).field("visits", int(z.visits))
+            .field("interval_s", int(z.interval_s)).field("observed_s", float(z.observed_s))
+            .time(at, WritePrecision.NS)
+        )  # fmt: skip
+        for index, dwell_s in enumerate(z.dwells_s):
+            dwell = _point("dwell").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
+            dwell.tag("role", z.role)
+            if z.gerai:
+                dwell.tag("gerai", z.gerai)
+            points.append(dwell.field("dwell_s", float(dwell_s)).time(at + index, WritePrecision.NS))
+        saw(z.site, z.device, at + z.interval_s * _NS, z.timezone)
+    for h in batch.health:
+        at = _ns(h.ts)
+        point = _point("health").tag("site", h.site).tag("device", h.device)
+        for name in ("fps", "effective_fps", "gating_share", "uptime_s"):
+            point.field(name, float(getattr(h, name)))
+        for name in ("outbox_depth", "dropped_records", "reconnects"):
+            point.field(name, int(getattr(h, name)))
+        if h.last_frame_age_s is not None:
+            point.field("last_frame_age_s", float(h.last_frame_age_s))
+        if h.cpu_temp_c is not None:
+            point.field("cpu_temp_c", float(h.cpu_temp_c))
+        points.append(
+            point.field("camera_state", h.camera_state.value).field("message", h.model_dump_json())
+            .time(at, WritePrecision.NS)
+        )  # fmt: skip
+        saw(h.site, h.device, at, h.timezone)
+    for s in batch.status:
+        at = _ns(s.ts)
+        points.append(
+            _point("status").tag("site", s.site).tag("device", s.device).field("state", s.state.value)
+            .time(at, WritePrecision.NS)
+        )  # fmt: skip
+        saw(s.site, s.device, at, None)
+    for (site, device), (at, timezone) in seen.items():
+        point = _point("device_seen").tag("site", site).tag("device", device).field("seen", True)
+        if timezone:
+            point.field("timezone", timezone)
+        points.append(point.time(at, WritePrecision.NS))
+    for index, d in enumerate(batch.dead_letters):
+        points.append(
+            _point("dead_letters").field("topic", d.topic).field("reason", d.reason)
+            .field("payload_excerpt", d.payload_excerpt)
+            .time(_ns(d.received_at) + index % 1000, WritePrecision.NS)
+        )  # fmt: skip
+    return points
+
+
+class InfluxStore:
+    def __init__(self, settings: InfluxStoreSettings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        headers = {}
+        auth: httpx.BasicAuth | None = None
+        if settings.token is not None:
+            headers["Authorization"] = f"Token {settings.token.get_secret_value()}"
+        elif settings.username:
+            password = settings.password.get_secret_value() if settings.password else ""
+            auth = httpx.BasicAuth(settings.username, password)
+        self._client = httpx.Client(
+            base_url=settings.base_url, headers=headers, auth=auth, timeout=settings.timeout_s, transport=transport
+        )
+        self._database_ready = False
+        # Created lazily: the collector starts (and queues in the broker) while InfluxDB is down.
+        try:
+            self._ensure_database()
+        except StoreUnavailable as exc:
+            logger.warning("InfluxDB not reachable yet (%s); will retry on first write", exc)
+
+    # -- HTTP -------------------------------------------------------------------
+
+    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._client.post(path, **kwargs)
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(f"InfluxDB at {self.settings.describe()} unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise StoreUnavailable(f"InfluxDB {path} answered {response.status_code}: {response.text[:200]}")
+        if response.status_code in (401, 403):
+            # A human must fix credentials; ingest keeps the batch and retries.
+            raise StoreUnavailable(f"InfluxDB {path} refused our credentials ({response.status_code})")
+        return response
+
+    def _ensure_database(self) -> None:
+        if self._database_ready:
+            return
+        response = self._post("/query", data={"q": f'CREATE DATABASE "{self.settings.database}"'})
+        if response.status_code >= 400:
+            # InfluxDB 2.x/3 may refuse DDL over v1; the DBRP mapping / database must exist then.
+            logger.warning("could not create database %s (%s); assuming it exists", self.settings.database,
+                           response.status_code)  # fmt: skip
+        self._database_ready = True
+
+    def _query(self, q: str) -> list[dict[str, Any]]:
+        """Run InfluxQL; return all series of all statements, chunks merged."""
+        response = self._post(
+            "/query",
+            data={"q": q, "db": self.settings.database, "epoch": "ns", "chunked": "true", "chunk_size": "10000"},
+        )
+        if response.status_code >= 400:
+            raise StoreError(f"InfluxQL failed ({response.status_code}): {response.text[:300]}")
+        series: list[dict[str, Any]] = []
+        for line in response.text.splitlines():
+            if not line.strip():
+                continue
+            for result in json.loads(line).get("results", []):
+                if "error" in result:
+                    raise StoreError(f"InfluxQL failed: {result['error']}")
+                series.extend(result.get("series", []))
+        return series
+
+    # -- writes ---------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        points = batch_points(batch)
+        if not points:
+            return
+        self.write_lines("\n".join(p.to_line_protocol() for p in points))
+
+    def write_lines(self, body: str) -> None:
+        self._ensure_database()
+        params = {"db": self.settings.database, "precision": "ns"}
+        response = self._post("/write", params=params, content=body.encode())
+        if response.status_code == 404 and "database not found" in response.text:
+            self._database_ready = False
+            self._ensure_database()
+            response = self._post("/write", params=params, content=body.encode())
+        if response.status_code != 204:
+            raise StoreError(f"InfluxDB rejected a write ({response.status_code}): {response.text[:300]}")
+
+    # -- reads ----------------------------------------------------------------
+
+    def footfall(
+        self, sites: Sequence[str], start: datetime, end: datetime, bucket: Bucket, timezone: str
+    ) -> list[FootfallBucket]:
+        if not sites or end <= start:
+            return []
+        tz = ZoneInfo(timezone)
+        width = "1h" if bucket == "hour" else "1d"
+        series = self._query(
+            f'SELECT sum("in_count"), sum("out_count") FROM "line_counts" '  # noqa: S608
+            f'WHERE "role" = {_literal(ENTRANCE_ROLE)} AND {_any_of("site", sites)} '
+            f"AND time >= {_rfc3339(start)} AND time < {_rfc3339(end)} "
+            f'GROUP BY time({width}), "site" fill(none) tz({_literal(timezone)})'
+        )
+        out = [
+            FootfallBucket(
+                site=s["tags"]["site"],
+                start=_from_ns(row[0]).astimezone(tz),
+                in_count=int(row[1]),
+                out_count=int(row[2]),
+            )
+            for s in series
+            for row in s.get("values", [])
+            if row[1] is not None
+        ]
+        return sorted(out, key=lambda b: (b.start, b.site))
+
+    def _range(self, measurement: str, site: str, start: datetime, end: datetime, zones: Sequence[str] | None) -> str:
+        q = (
+            f'SELECT * FROM "{measurement}" WHERE "site" = {_literal(site)} '  # noqa: S608
+            f"AND time >= {_rfc3339(start)} AND time < {_rfc3339(end)}"
+        )
+        if zones is not None:
+            if not zones:
+                return ""
+            q += f" AND {_any_of('zone', zones)}"
+        return q
+
+    @staticmethod
+    def _rows(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(zip(s["columns"], row, strict=True)) for s in series for row in s.get("values", [])]
+
+    def zone_intervals(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[ZoneInterval]:
+        q = self._range("zone_occupancy", site, start, end, zones)
+        if not q:
+            return []
+        out = [
+            ZoneInterval(
+                site=r["site"], device=r["device"], zone=r["zone"], role=r["role"], gerai=r.get("gerai"),
+                interval_start=_from_ns(r["time"]), interval_s=int(r["interval_s"]),
+                observed_s=float(r["observed_s"]), mean_count=float(r["mean_count"]),
+                max_count=int(r["max_count"]), occupied_s=float(r["occupied_s"]), visits=int(r["visits"]),
+            )
+            for r in self._rows(self._query(q))
+        ]  # fmt: skip
+        return sorted(out, key=lambda z: (z.interval_start, z.device, z.zone))
+
+    def dwell_samples(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[DwellSample]:
+        q = self._range("dwell", site, start, end, zones)
+        if not q:
+            return []
+        keyed = []
+        for r in self._rows(self._query(q)):
+            seconds, index = divmod(int(r["time"]), _NS)
+            sample = DwellSample(
+                site=r["site"], device=r["device"], zone=r["zone"], role=r["role"], gerai=r.get("gerai"),
+                interval_start=datetime.fromtimestamp(seconds, UTC), dwell_s=float(r["dwell_s"]),
+            )  # fmt: skip
+            keyed.append(((sample.interval_start, sample.device, sample.zone, index), sample))
+        return [sample for _, sample in sorted(keyed, key=lambda item: item[0])]
+
+    def _last_by_device(self, field: str, measurement: str) -> dict[tuple[str, str], tuple[int, Any]]:
+        series = self._query(f'SELECT last("{field}") FROM "{measurement}" GROUP BY "site", "device"')  # noqa: S608
+        return {
+            (s["tags"]["site"], s["tags"]["device"]): (int(s["values"][0][0]), s["values"][0][1])
+            for s in series
+            if s.get("values")
+        }
+
+    def sites(self) -> list[SiteSeen]:
+        newest: dict[str, tuple[int, str]] = {}
+        for (site, _), (at, timezone) in self._last_by_device("timezone", "device_seen").items():
+            if site not in newest or at > newest[site][0]:
+                newest[site] = (at, str(timezone))
+        return [SiteSeen(site=site, timezone=newest[site][1]) for site in sorted(newest)]
+
+    def devices(self) -> list[DeviceRecord]:
+        seen = self._last_by_device("seen", "device_seen")
+        zones = self._last_by_device("timezone", "device_seen")
+        states = self._last_by_device("state", "status")
+        health = self._last_by_device("message", "health")
+        keys = sorted(set(seen) | set(states) | set(health))
+        return [
+            DeviceRecord(
+                site=site,
+                device=device,
+                timezone=str(zones[(site, device)][1]) if (site, device) in zones else None,
+                last_seen=_from_ns(seen[(site, device)][0]) if (site, device) in seen else None,
+                state=DeviceState(states[(site, device)][1]) if (site, device) in states else None,
+                state_at=_from_ns(states[(site, device)][0]) if (site, device) in states else None,
+                health=Health.model_validate_json(health[(site, device)][1]) if (site, device) in health else None,
+            )
+            for site, device in keys
+        ]
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        series = self._query(f'SELECT "topic", "reason", "payload_excerpt" FROM "dead_letters" '  # noqa: S608
+                             f"ORDER BY time DESC LIMIT {int(limit)}")  # fmt: skip
+        return [
+            DeadLetter(
+                received_at=_from_ns(r["time"]),
+                topic=r["topic"],
+                reason=r["reason"],
+                payload_excerpt=r["payload_excerpt"],
+            )
+            for r in self._rows(series)
+        ]
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,390 @@
+"""SqliteStore: the embedded default.
+
+WAL journal, forward-only migrations (PRAGMA user_version), idempotent inserts
+on each record's natural key. ``footfall_rollup`` holds entrance in/out per
+site and UTC quarter hour (every real timezone offset is a multiple of 15
+minutes); it is updated in the same transaction as the raw row and only when
+that row is new, so a redelivered record changes nothing. Footfall reads whole
+quarter hours from the rollup and only the ragged edges of the range from raw
+rows, which keeps a year of minute data from 30 devices to a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from collector.storage.base import (
+    Batch,
+    Bucket,
+    DeadLetter,
+    DeviceRecord,
+    DwellSample,
+    FootfallBucket,
+    SiteSeen,
+    StoreError,
+    StoreUnavailable,
+    ZoneInterval,
+)
+from wire import DeviceState, Health
+
+SLOT_S = 900
+ENTRANCE_ROLE = "entrance"
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE line_counts (
+        site TEXT NOT NULL, interval_start INTEGER NOT NULL, device TEXT NOT NULL, line TEXT NOT NULL,
+        role TEXT NOT NULL, interval_s INTEGER NOT NULL, observed_s REAL NOT NULL,
+        in_count INTEGER NOT NULL, out_count INTEGER NOT NULL,
+        PRIMARY KEY (site, interval_start, device, line)
+    ) WITHOUT ROWID;
+    CREATE TABLE footfall_rollup (
+        site TEXT NOT NULL, slot_start INTEGER NOT NULL,
+        in_count INTEGER NOT NULL, out_count INTEGER NOT NULL,
+        PRIMARY KEY (site, slot_start)
+    ) WITHOUT ROWID;
+    CREATE TABLE zone_occupancy (
+        site TEXT NOT NULL, interval_start INTEGER NOT NULL, device TEXT NOT NULL, zone TEXT NOT NULL,
+        role TEXT NOT NULL, gerai TEXT, interval_s INTEGER NOT NULL, observed_s REAL NOT NULL,
+        mean_count REAL NOT NULL, max_count INTEGER NOT NULL, occupied_s REAL NOT NULL, visits INTEGER NOT NULL,
+        PRIMARY KEY (site, interval_start, device, zone)
+    ) WITHOUT ROWID;
+    CREATE TABLE dwell_samples (
+        site TEXT NOT NULL, interval_start INTEGER NOT NULL, device TEXT NOT NULL, zone TEXT NOT NULL,
+        idx INTEGER NOT NULL, role TEXT NOT NULL, gerai TEXT, dwell_s REAL NOT NULL,
+        PRIMARY KEY (site, interval_start, device, zone, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE health (
+        site TEXT NOT NULL, device TEXT NOT NULL, ts REAL NOT NULL, message TEXT NOT NULL,
+        PRIMARY KEY (site, device, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE devices (
+        site TEXT NOT NULL, device TEXT NOT NULL,
+        timezone TEXT, timezone_at REAL, last_seen REAL,
+        state TEXT, state_at REAL, health_ts REAL,
+        PRIMARY KEY (site, device)
+    ) WITHOUT ROWID;
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at REAL NOT NULL, topic TEXT NOT NULL, reason TEXT NOT NULL, payload_excerpt TEXT NOT NULL
+    );
+    """,
+)
+
+
+def _epoch(value: datetime) -> float:
+    return value.timestamp()
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class SqliteStore:
+    """One database file; a connection per thread (WAL lets readers run beside the writer)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate(self._connection())
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a batch is acknowledged to the broker only after this
+            # commit, so it must survive power loss, not just a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(_MIGRATIONS):
+            raise StoreError(f"database schema {version} is newer than this collector ({len(_MIGRATIONS)})")
+        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writes ---------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        try:
+            with self._transaction() as conn:
+                self._write(conn, batch)
+        except sqlite3.OperationalError as exc:
+            # Locked, disk full, I/O error: transient from ingest's point of view.
+            raise StoreUnavailable(f"SQLite write failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+
+    def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
+        seen: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+        def saw(site: str, device: str, at: float, timezone: str | None) -> None:
+            previous = seen.get((site, device))
+            if previous is None or at > previous[0]:
+                seen[(site, device)] = (at, timezone or (previous[1] if previous else None))
+
+        for c in batch.counts:
+            start = int(_epoch(c.interval_start))
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO line_counts VALUES (?,?,?,?,?,?,?,?,?)",
+                (c.site, start, c.device, c.line, c.role, c.interval_s, c.observed_s, c.in_count, c.out_count),
+            )
+            if cur.rowcount == 1 and c.role == ENTRANCE_ROLE:
+                conn.execute(
+                    "INSERT INTO footfall_rollup VALUES (?,?,?,?) ON CONFLICT (site, slot_start) DO UPDATE SET "
+                    "in_count = in_count + excluded.in_count, out_count = out_count + excluded.out_count",
+                    (c.site, start - start % SLOT_S, c.in_count, c.out_count),
+                )
+            saw(c.site, c.device, start + c.interval_s, c.timezone)
+        for z in batch.occupancy:
+            start = int(_epoch(z.interval_start))
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO zone_occupancy VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (z.site, start, z.device, z.zone, z.role, z.gerai, z.interval_s, z.observed_s,
+                 z.mean_count, z.max_count, z.occupied_s, z.visits),
+            )  # fmt: skip
+            if cur.rowcount == 1 and z.dwells_s:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO dwell_samples VALUES (?,?,?,?,?,?,?,?)",
+                    [(z.site, start, z.device, z.zone, i, z.role, z.gerai, d) for i, d in enumerate(z.dwells_s)],
+                )
+            saw(z.site, z.device, start + z.interval_s, z.timezone)
+        for h in batch.health:
+            ts = _epoch(h.ts)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO health VALUES (?,?,?,?)", (h.site, h.device, ts, h.model_dump_json())
+            )
+            conn.execute(
+                "INSERT INTO devices (site, device, health_ts) VALUES (?,?,?) ON CONFLICT (site, device) "
+                "DO UPDATE SET health_ts = max(coalesce(health_ts, excluded.health_ts), excluded.health_ts)",
+                (h.site, h.device, ts),
+            )
+            saw(h.site, h.device, ts, h.timezone)
+        for s in batch.status:
+            ts = _epoch(s.ts)
+            conn.execute(
+                "INSERT INTO devices (site, device, state, state_at) VALUES (?,?,?,?) ON CONFLICT (site, device) "
+                "DO UPDATE SET state = excluded.state, state_at = excluded.state_at "
+                "WHERE state_at IS NULL OR excluded.state_at >= state_at",
+                (s.site, s.device, s.state.value, ts),
+            )
+            saw(s.site, s.device, ts, None)
+        for (site, device), (at, timezone) in seen.items():
+            conn.execute(
+                "INSERT INTO devices (site, device, last_seen) VALUES (?,?,?) ON CONFLICT (site, device) "
+                "DO UPDATE SET last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen)",
+                (site, device, at),
+            )
+            if timezone:
+                conn.execute(
+                    "UPDATE devices SET timezone = ?, timezone_at = ? "
+                    "WHERE site = ? AND device = ? AND (timezone_at IS NULL OR timezone_at <= ?)",
+                    (timezone, at, site, device, at),
+                )
+        conn.executemany(
+            "INSERT INTO dead_letters (received_at, topic, reason, payload_excerpt) VALUES (?,?,?,?)",
+            [(_epoch(d.received_at), d.topic, d.reason, d.payload_excerpt) for d in batch.dead_letters],
+        )
+
+    # -- reads ----------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._connection().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite read failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite read failed: {exc}") from exc
+
+    def footfall(
+        self, sites: Sequence[str], start: datetime, end: datetime, bucket: Bucket, timezone: str
+    ) -> list[FootfallBucket]:
+        if not sites:
+            return []
+        tz = ZoneInfo(timezone)
+        lo, hi = _epoch(start), _epoch(end)
+        if hi <= lo:
+            return []
+        # Whole slots come from the rollup; the ragged edges from raw rows.
+        slot_lo = math.ceil(lo / SLOT_S) * SLOT_S
+        slot_hi = math.floor(hi / SLOT_S) * SLOT_S
+        marks = ",".join("?" * len(sites))
+        rows: list[tuple[Any, ...]] = []
+        if slot_lo < slot_hi:
+            rows += self._read(
+                f"SELECT site, slot_start, in_count, out_count FROM footfall_rollup "  # noqa: S608
+                f"WHERE site IN ({marks}) AND slot_start >= ? AND slot_start < ?",
+                (*sites, slot_lo, slot_hi),
+            )
+            edges = [(lo, slot_lo), (slot_hi, hi)]
+        else:
+            edges = [(lo, hi)]
+        for edge_lo, edge_hi in edges:
+            if edge_lo < edge_hi:
+                rows += self._read(
+                    f"SELECT site, interval_start, sum(in_count), sum(out_count) FROM line_counts "  # noqa: S608
+                    f"WHERE site IN ({marks}) AND interval_start >= ? AND interval_start < ? AND role = ? "
+                    "GROUP BY site, interval_start",
+                    (*sites, edge_lo, edge_hi, ENTRANCE_ROLE),
+                )
+        return _bucketise(rows, lo, hi, bucket, tz)
+
+    def zone_intervals(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[ZoneInterval]:
+        sql, params = self._range_sql("zone_occupancy", site, start, end, zones)
+        columns = "site, device, zone, role, gerai, interval_start, interval_s, observed_s, mean_count, " \
+            "max_count, occupied_s, visits"
+        query = f"SELECT {columns} FROM zone_occupancy WHERE {sql} ORDER BY interval_start, device, zone"  # noqa: S608
+        rows = self._read(query, params)
+        return [
+            ZoneInterval(
+                site=str(r[0]), device=str(r[1]), zone=str(r[2]), role=str(r[3]),
+                gerai=None if r[4] is None else str(r[4]), interval_start=_utc(float(r[5])),
+                interval_s=int(r[6]), observed_s=float(r[7]), mean_count=float(r[8]),
+                max_count=int(r[9]), occupied_s=float(r[10]), visits=int(r[11]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def dwell_samples(
+        self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
+    ) -> list[DwellSample]:
+        sql, params = self._range_sql("dwell_samples", site, start, end, zones)
+        rows = self._read(
+            f"SELECT site, device, zone, role, gerai, interval_start, dwell_s FROM dwell_samples WHERE {sql} "  # noqa: S608
+            "ORDER BY interval_start, device, zone, idx",
+            params,
+        )
+        return [
+            DwellSample(
+                site=str(r[0]), device=str(r[1]), zone=str(r[2]), role=str(r[3]),
+                gerai=None if r[4] is None else str(r[4]), interval_start=_utc(float(r[5])),
+                dwell_s=float(r[6]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    @staticmethod
+    def _range_sql(
+        table: str, site: str, start: datetime, end: datetime, zones: Sequence[str] | None
+    ) -> tuple[str, list[object]]:
+        sql = "site = ? AND interval_start >= ? AND interval_start < ?"
+        params: list[object] = [site, _epoch(start), _epoch(end)]
+        if zones is not None:
+            sql += f" AND zone IN ({','.join('?' * len(zones))})"
+            params += list(zones)
+        return sql, params
+
+    def sites(self) -> list[SiteSeen]:
+        rows = self._read(
+            "SELECT site, timezone FROM devices d WHERE timezone IS NOT NULL AND timezone_at = "
+            "(SELECT max(timezone_at) FROM devices e WHERE e.site = d.site) GROUP BY site ORDER BY site"
+        )
+        return [SiteSeen(site=str(r[0]), timezone=str(r[1])) for r in rows]
+
+    def devices(self) -> list[DeviceRecord]:
+        rows = self._read(
+            "SELECT d.site, d.device, d.timezone, d.last_seen, d.state, d.state_at, h.message FROM devices d "
+            "LEFT JOIN health h ON h.site = d.site AND h.device = d.device AND h.ts = d.health_ts "
+            "ORDER BY d.site, d.device"
+        )
+        return [
+            DeviceRecord(
+                site=str(r[0]),
+                device=str(r[1]),
+                timezone=None if r[2] is None else str(r[2]),
+                last_seen=None if r[3] is None else _utc(float(r[3])),
+                state=None if r[4] is None else DeviceState(str(r[4])),
+                state_at=None if r[5] is None else _utc(float(r[5])),
+                health=None if r[6] is None else Health.model_validate_json(str(r[6])),
+            )
+            for r in rows
+        ]
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = self._read(
+            "SELECT received_at, topic, reason, payload_excerpt FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [
+            DeadLetter(received_at=_utc(float(r[0])), topic=str(r[1]), reason=str(r[2]), payload_excerpt=str(r[3]))
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _bucketise(
+    rows: Sequence[tuple[Any, ...]], lo: float, hi: float, bucket: Bucket, tz: ZoneInfo
+) -> list[FootfallBucket]:
+    """Sum (site, utc_epoch, in, out) rows into local hours or calendar days."""
+    totals: dict[tuple[str, float], list[int]] = {}
+    if bucket == "day":
+        boundaries = _local_day_starts(lo, hi, tz)
+        for site, at, in_count, out_count in rows:
+            key = (str(site), boundaries[bisect_right(boundaries, float(at)) - 1])
+            total = totals.setdefault(key, [0, 0])
+            total[0] += int(in_count)
+            total[1] += int(out_count)
+    else:
+        for site, at, in_count, out_count in rows:
+            local = datetime.fromtimestamp(float(at), tz)
+            key = (str(site), local.replace(minute=0, second=0, microsecond=0).timestamp())
+            total = totals.setdefault(key, [0, 0])
+            total[0] += int(in_count)
+            total[1] += int(out_count)
+    return [
+        FootfallBucket(site=site, start=datetime.fromtimestamp(at, tz), in_count=v[0], out_count=v[1])
+        for (site, at), v in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
+
+
+def _local_day_starts(lo: float, hi: float, tz: ZoneInfo) -> list[float]:
+    """UTC epochs of the local midnights from the day containing ``lo`` to ``hi``."""
+    day = datetime.fromtimestamp(lo, tz).date()
+    last = datetime.fromtimestamp(hi, tz).date()
+    starts: list[float] = []
+    while day <= last:
+        starts.append(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+        day += timedelta(days=1)
+    return starts

@@ -1,0 +1,357 @@
+/* MPP Counter dashboard: calls the API only, with the bearer token kept in localStorage. */
+"use strict";
+
+const I18N = {
+  id: {
+    title: "Pengunjung MPP", site: "MPP", logout: "Keluar", login_title: "Masukkan token API",
+    login_help: "Token diberikan oleh admin kolektor. Token disimpan di peramban ini.", login: "Masuk",
+    bad_token: "Token tidak valid.", footfall: "Pengunjung", daily: "Harian", monthly: "Bulanan", csv: "CSV",
+    compare: "Perbandingan antar MPP (per bulan)", live: "Okupansi terkini", devices: "Status perangkat",
+    occupancy: "Okupansi per gerai", today: "Hari ini", week: "7 hari",
+    staffing: "Kehadiran petugas (gerai × jam)", waiting: "Antrean dan lama tunggu per gerai",
+    report: "Laporan bulanan", open_report: "Buka laporan", footer: "Tidak ada gambar yang meninggalkan kamera.",
+    in: "Masuk", out: "Keluar", zone: "Zona", people: "Orang (rata-rata)", max: "Maks", at: "Pukul",
+    device: "Perangkat", state: "Status", last_seen: "Terakhir terlihat", fps: "FPS", silent: "senyap",
+    online: "daring", offline: "luring", gerai: "Gerai", visits: "Kunjungan", p50: "Median tunggu",
+    p90: "P90 tunggu", queue: "Antrean rata-rata", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
+    none: "Belum ada data.", min: "menit", error: "Gagal memuat",
+  },
+  en: {
+    title: "MPP Visitors", site: "Site", logout: "Log out", login_title: "Enter your API token",
+    login_help: "The collector's admin gives you a token. It is kept in this browser.", login: "Log in",
+    bad_token: "Invalid token.", footfall: "Visitors", daily: "Daily", monthly: "Monthly", csv: "CSV",
+    compare: "Comparison with other sites (monthly)", live: "Live occupancy", devices: "Device status",
+    occupancy: "Occupancy per gerai", today: "Today", week: "7 days",
+    staffing: "Staff presence (gerai × hour)", waiting: "Queue and waiting time per gerai",
+    report: "Monthly report", open_report: "Open report", footer: "No image ever leaves a camera.",
+    in: "In", out: "Out", zone: "Zone", people: "People (mean)", max: "Max", at: "At",
+    device: "Device", state: "State", last_seen: "Last seen", fps: "FPS", silent: "silent",
+    online: "online", offline: "offline", gerai: "Gerai", visits: "Visits", p50: "Median wait",
+    p90: "P90 wait", queue: "Mean queue", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
+    none: "No data yet.", min: "min", error: "Could not load",
+  },
+};
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+
+const state = {
+  lang: localStorage.getItem("mpp.lang") || "id",
+  token: localStorage.getItem("mpp.token"),
+  site: localStorage.getItem("mpp.site"),
+  sites: [],
+  granularity: "day",
+  range: "today",
+  now: null,
+  charts: {},
+};
+
+const $ = (id) => document.getElementById(id);
+const t = (key) => I18N[state.lang][key] || key;
+
+class ApiError extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
+
+async function api(path, params = {}) {
+  const url = new URL(`/api/v1${path}`, window.location.origin);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) url.searchParams.set(k, v);
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = JSON.stringify((await response.json()).detail); } catch (_) { /* not JSON */ }
+    throw new ApiError(response.status, detail);
+  }
+  return response;
+}
+const json = async (path, params) => (await api(path, params)).json();
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  $("lang").textContent = state.lang === "id" ? "EN" : "ID";
+}
+
+function showError(where, err) {
+  const box = $("error");
+  box.hidden = false;
+  box.textContent = `${t("error")} ${where}: ${err.message}`;
+}
+
+function cell(tag, text, cls) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (cls) el.className = cls;
+  return el;
+}
+
+function fillTable(table, headers, rows) {
+  table.replaceChildren();
+  const head = document.createElement("tr");
+  headers.forEach(([label, cls]) => head.appendChild(cell("th", label, cls)));
+  table.appendChild(head);
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    const td = cell("td", t("none"));
+    td.colSpan = headers.length;
+    tr.appendChild(td);
+    table.appendChild(tr);
+  }
+  for (const row of rows) {
+    const tr = document.createElement("tr");
+    row.forEach((value, i) => {
+      if (value instanceof Node) { const td = document.createElement("td"); td.appendChild(value); tr.appendChild(td); }
+      else tr.appendChild(cell("td", value === null || value === undefined ? "–" : String(value), headers[i][1]));
+    });
+    table.appendChild(tr);
+  }
+}
+
+function drawChart(id, type, labels, datasets, stacked = false) {
+  const existing = state.charts[id];
+  if (existing) existing.destroy();
+  const canvas = $(id);
+  canvas.dataset.points = String(datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0));
+  state.charts[id] = new Chart(canvas, {
+    type,
+    data: {
+      labels,
+      datasets: datasets.map((d, i) => ({
+        borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length],
+        pointRadius: 0, borderWidth: 2, ...d,
+      })),
+    },
+    options: {
+      animation: false, responsive: true, interaction: { mode: "index", intersect: false },
+      scales: { x: { stacked }, y: { beginAtZero: true, stacked } },
+    },
+  });
+}
+
+// Local dates of the site, from the server's clock (the browser's may be wrong or elsewhere).
+function siteDate(offsetDays = 0) {
+  const tz = (state.sites.find((s) => s.site === state.site) || {}).timezone || "Asia/Jakarta";
+  const at = new Date(Date.parse(state.now) + offsetDays * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
+    .format(at);
+}
+
+function rangeParams() {
+  return state.range === "week" ? { start: siteDate(-6), end: siteDate(0), resolution: "1h" }
+    : { start: siteDate(0), end: siteDate(0), resolution: "5m" };
+}
+
+const label = (iso, granularity) =>
+  granularity === "month" ? iso.slice(0, 7) : granularity === "day" ? iso.slice(0, 10)
+    : granularity === "time" ? iso.slice(11, 16) : iso.slice(0, 16).replace("T", " ");
+
+async function loadFootfall() {
+  const body = await json(`/sites/${state.site}/footfall`, { granularity: state.granularity });
+  drawChart("chart-footfall", "bar", body.periods.map((p) => label(p.start, state.granularity)), [
+    { label: t("in"), data: body.periods.map((p) => p.in) },
+    { label: t("out"), data: body.periods.map((p) => p.out) },
+  ]);
+}
+
+async function loadComparison() {
+  const sites = state.sites.slice(0, 20).map((s) => s.site).join(",");
+  if (!sites) return;
+  const body = await json("/footfall", { sites, granularity: "month" });
+  const labels = [...new Set(body.sites.flatMap((s) => s.periods.map((p) => p.start.slice(0, 7))))].sort();
+  drawChart("chart-compare", "bar", labels, body.sites.map((s) => {
+    const byMonth = Object.fromEntries(s.periods.map((p) => [p.start.slice(0, 7), p.in]));
+    const name = (state.sites.find((x) => x.site === s.site) || { name: s.site }).name;
+    return { label: name, data: labels.map((m) => byMonth[m] ?? null) };
+  }));
+}
+
+async function loadLive() {
+  const body = await json(`/sites/${state.site}/occupancy/live`);
+  fillTable($("live"), [[t("gerai")], [t("zone")], [t("people"), "num"], [t("max"), "num"], [t("at")]],
+    body.zones.map((z) => [z.gerai, `${z.device}/${z.zone}`, z.mean_count.toFixed(1), z.max_count,
+      z.interval_start.slice(11, 16)]));
+}
+
+async function loadDevices() {
+  const devices = await json("/devices", { site: state.site });
+  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"]],
+    devices.map((d) => {
+      const badge = cell("span", d.silent ? t("silent") : t(d.state || "unknown"),
+        `badge ${d.silent || d.state === "offline" ? "bad" : d.state === "online" ? "ok" : "unknown"}`);
+      return [d.device, badge, d.last_seen ? d.last_seen.slice(0, 16).replace("T", " ") + " UTC" : null,
+        d.health ? d.health.effective_fps.toFixed(1) : null];
+    }));
+}
+
+async function loadOccupancy() {
+  const body = await json(`/sites/${state.site}/occupancy`, rangeParams());
+  const series = new Map();
+  const starts = [...new Set(body.points.map((p) => p.start))].sort();
+  for (const p of body.points) {
+    const key = p.gerai || p.zone;
+    if (!series.has(key)) series.set(key, new Map());
+    const m = series.get(key);
+    m.set(p.start, (m.get(p.start) || 0) + (p.mean_count ?? 0));
+  }
+  const gran = state.range === "week" ? "hour" : "time";
+  drawChart("chart-occupancy", "line", starts.map((s) => label(s, gran)),
+    [...series.entries()].map(([key, m]) => ({ label: key, data: starts.map((s) => m.has(s) ? +m.get(s).toFixed(2) : null) })));
+}
+
+function heatColor(share) {
+  return share === null ? "#e6e6e6" : `hsl(${Math.round(share * 120)}, 70%, 75%)`;
+}
+
+async function loadStaffing() {
+  const { start, end } = rangeParams();
+  const body = await json(`/sites/${state.site}/staffing`, { start, end });
+  const hours = [...new Set(body.gerai.flatMap((g) => g.by_hour.map((h) => h.hour)))].sort((a, b) => a - b);
+  const table = $("heatmap");
+  table.replaceChildren();
+  const head = document.createElement("tr");
+  head.appendChild(cell("th", t("gerai")));
+  hours.forEach((h) => head.appendChild(cell("th", String(h).padStart(2, "0"))));
+  head.appendChild(cell("th", "%", "num"));
+  table.appendChild(head);
+  for (const g of body.gerai) {
+    const tr = document.createElement("tr");
+    tr.appendChild(cell("th", g.name));
+    const byHour = Object.fromEntries(g.by_hour.map((h) => [h.hour, h.staffed_share]));
+    for (const h of hours) {
+      const share = h in byHour ? byHour[h] : null;
+      const td = cell("td", share === null ? "–" : `${Math.round(share * 100)}`);
+      td.style.background = heatColor(share);
+      td.dataset.share = share === null ? "" : String(share);
+      tr.appendChild(td);
+    }
+    tr.appendChild(cell("td", g.staffed_share === null ? "–" : `${Math.round(g.staffed_share * 100)}%`, "num"));
+    table.appendChild(tr);
+  }
+  if (!body.gerai.length) table.appendChild(cell("caption", t("none")));
+  const gaps = $("gaps");
+  gaps.replaceChildren();
+  for (const g of body.gerai) {
+    for (const [kind, list] of [["unstaffed", g.unstaffed], ["unobserved", g.unobserved]]) {
+      for (const s of list) {
+        gaps.appendChild(cell("li", `${g.name} – ${t(kind)}: ${s.start.slice(0, 16).replace("T", " ")}–` +
+          `${s.end.slice(11, 16)} (${Math.round(s.duration_s / 60)} ${t("min")})`));
+      }
+    }
+  }
+}
+
+async function loadWaiting() {
+  const { start, end } = rangeParams();
+  const body = await json(`/sites/${state.site}/waiting`, { start, end });
+  const minutes = (s) => (s === null ? null : (s / 60).toFixed(1) + " " + t("min"));
+  fillTable($("waiting"), [[t("gerai")], [t("visits"), "num"], [t("p50"), "num"], [t("p90"), "num"], [t("queue"), "num"]],
+    body.gerai.map((g) => {
+      const means = g.queue.map((q) => q.mean_count).filter((v) => v !== null);
+      return [g.name, g.visits, minutes(g.dwell.p50_s), minutes(g.dwell.p90_s),
+        means.length ? (means.reduce((a, b) => a + b, 0) / means.length).toFixed(1) : null];
+    }));
+}
+
+const CSV = {
+  footfall: () => [`/sites/${state.site}/footfall`, { granularity: state.granularity }],
+  compare: () => ["/footfall", { sites: state.sites.map((s) => s.site).join(","), granularity: "month" }],
+  live: () => [`/sites/${state.site}/occupancy/live`, {}],
+  devices: () => ["/devices", { site: state.site }],
+  occupancy: () => [`/sites/${state.site}/occupancy`, rangeParams()],
+  staffing: () => [`/sites/${state.site}/staffing`, { start: rangeParams().start, end: rangeParams().end }],
+  waiting: () => [`/sites/${state.site}/waiting`, { start: rangeParams().start, end: rangeParams().end }],
+};
+
+async function download(path, params, filename) {
+  try {
+    const blob = await (await api(path, params)).blob();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  } catch (err) { showError(filename, err); }
+}
+
+async function openReport(format) {
+  const params = { format, lang: state.lang, month: $("report-month").value || undefined };
+  try {
+    const blob = await (await api(`/sites/${state.site}/reports/monthly`, params)).blob();
+    window.open(URL.createObjectURL(blob), "_blank");
+  } catch (err) { showError(t("report"), err); }
+}
+
+async function refresh() {
+  $("error").hidden = true;
+  const loaders = { footfall: loadFootfall, compare: loadComparison, live: loadLive, devices: loadDevices,
+    occupancy: loadOccupancy, staffing: loadStaffing, waiting: loadWaiting };
+  await Promise.all(Object.entries(loaders).map(([name, load]) => load().catch((err) => {
+    if (err instanceof ApiError && err.status === 401) return logout();
+    showError(t(name), err);
+  })));
+  document.body.dataset.loaded = String(Date.now());
+}
+
+async function start() {
+  let me;
+  try {
+    me = await json("/me");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) { $("login-error").hidden = false; $("login-error").textContent = t("bad_token"); return logout(false); }
+    throw err;
+  }
+  state.now = me.now;
+  state.sites = await json("/sites");
+  if (!state.sites.some((s) => s.site === state.site)) state.site = state.sites.length ? state.sites[0].site : null;
+  const select = $("site");
+  select.replaceChildren(...state.sites.map((s) => { const o = cell("option", s.name); o.value = s.site; return o; }));
+  select.value = state.site || "";
+  $("login").hidden = true;
+  $("dashboard").hidden = false;
+  if (state.site) await refresh();
+}
+
+function logout(clearError = true) {
+  localStorage.removeItem("mpp.token");
+  state.token = null;
+  $("dashboard").hidden = true;
+  $("login").hidden = false;
+  if (clearError) $("login-error").hidden = true;
+}
+
+function toggle(attr, value, key) {
+  for (const b of document.querySelectorAll(`[data-${attr}]`)) b.classList.toggle("on", b.dataset[key] === value);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  $("lang").addEventListener("click", () => {
+    state.lang = state.lang === "id" ? "en" : "id";
+    localStorage.setItem("mpp.lang", state.lang);
+    applyLanguage();
+    if (state.token && state.site) refresh();
+  });
+  $("logout").addEventListener("click", () => logout());
+  $("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = $("token").value.trim();
+    localStorage.setItem("mpp.token", state.token);
+    start().catch((err) => showError("", err));
+  });
+  $("site").addEventListener("change", (event) => {
+    state.site = event.target.value;
+    localStorage.setItem("mpp.site", state.site);
+    refresh();
+  });
+  for (const b of document.querySelectorAll("[data-footfall]")) {
+    b.addEventListener("click", () => { state.granularity = b.dataset.footfall; toggle("footfall", state.granularity, "footfall"); loadFootfall().catch((e) => showError(t("footfall"), e)); });
+  }
+  for (const b of document.querySelectorAll("[data-range]")) {
+    b.addEventListener("click", () => { state.range = b.dataset.range; toggle("range", state.range, "range"); refresh(); });
+  }
+  for (const b of document.querySelectorAll("[data-csv]")) {
+    b.addEventListener("click", () => { const [path, params] = CSV[b.dataset.csv](); download(path, { ...params, format: "csv" }, `${b.dataset.csv}-${state.site}.csv`); });
+  }
+  $("report-html").addEventListener("click", () => openReport("html"));
+  $("report-pdf").addEventListener("click", () => openReport("pdf"));
+  setInterval(() => { if (state.token && state.site && !$("dashboard").hidden) { loadLive().catch(() => {}); loadDevices().catch(() => {}); } }, 60000);
+  if (state.token) start().catch((err) => showError("", err)); else logout();
+});

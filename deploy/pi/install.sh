@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs the edge counter on Raspberry Pi OS 64-bit (Bookworm, Python 3.11):
+# a service user, a venv that can see apt's picamera2, the systemd unit and a
+# journald size cap. Run from a clone of the repository:
+#   sudo deploy/pi/install.sh
+# Then put the device config at /etc/mpp/edge.yaml (mpp-provision writes a
+# starter), the MQTT password at /etc/mpp/mqtt-password, and:
+#   sudo systemctl enable --now mpp-edge
+set -euo pipefail
+
+PREFIX=${PREFIX:-/opt/mpp-counter}
+SERVICE_USER=${SERVICE_USER:-mpp-edge}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ "$(id -u)" != 0 ]; then
+  echo "run as root: sudo $0" >&2
+  exit 1
+fi
+if [ "$(uname -m)" != aarch64 ]; then
+  echo "warning: expected a 64-bit Raspberry Pi OS (aarch64), found $(uname -m)" >&2
+fi
+
+echo "== system packages"
+apt-get update -q
+# python3-picamera2 comes from Raspberry Pi OS's archive: it is built against
+# libcamera and cannot be pip-installed, hence the venv's --system-site-packages.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  python3-venv python3-pip python3-picamera2 libgl1 libglib2.0-0 git
+
+echo "== service user $SERVICE_USER"
+if ! id "$SERVICE_USER" >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/mpp --create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+fi
+# video: /dev/video* (USB) and the camera; render: /dev/dri for libcamera.
+usermod -a -G video,render "$SERVICE_USER"
+
+echo "== code and venv in $PREFIX"
+if [ "$REPO" != "$PREFIX" ]; then
+  mkdir -p "$PREFIX"
+  cp -a "$REPO/." "$PREFIX/"
+fi
+python3 -m venv --system-site-packages "$PREFIX/.venv"
+"$PREFIX/.venv/bin/pip" install -q --upgrade pip
+# CPU wheels of torch for aarch64; no CUDA on a Pi.
+"$PREFIX/.venv/bin/pip" install -q --extra-index-url https://download.pytorch.org/whl/cpu "$PREFIX[edge]"
+"$PREFIX/.venv/bin/python" -c "import picamera2" \
+  || echo "warning: picamera2 is not importable from the venv; USB/RTSP sources still work" >&2
+
+echo "== configuration folder /etc/mpp"
+install -d -m 0750 -o root -g "$SERVICE_USER" /etc/mpp
+if [ ! -e /etc/mpp/edge.yaml ]; then
+  echo "note: no /etc/mpp/edge.yaml yet; create one with mpp-provision on the broker host (docs/en/operations.md)" >&2
+fi
+
+echo "== systemd unit and journald cap"
+install -m 0644 "$REPO/deploy/pi/mpp-edge.service" /etc/systemd/system/mpp-edge.service
+install -d /etc/systemd/journald.conf.d
+install -m 0644 "$REPO/deploy/pi/journald-mpp.conf" /etc/systemd/journald.conf.d/mpp.conf
+systemctl daemon-reload
+systemctl restart systemd-journald
+
+echo "done. Next: sudo systemctl enable --now mpp-edge && journalctl -u mpp-edge -f"

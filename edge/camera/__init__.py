@@ -1,0 +1,24 @@
+"""Frame sources: video files, streams, USB cameras and the Raspberry Pi camera."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.camera.source import Clock, Frame, FrameSource, SourceError
+from edge.config import EdgeConfig
+
+__all__ = ["Clock", "Frame", "FrameSource", "SourceError", "open_source"]
+
+
+def open_source(config: EdgeConfig, clock: Clock) -> FrameSource:
+    """The adapter for ``config.source``; raises SourceError when it can never work."""
+    kind = config.source_kind
+    if kind == "picamera2":
+        from edge.camera.picamera import PicameraSource
+
+        return PicameraSource(clock)
+    from edge.camera.opencv import LiveCaptureSource, VideoFileSource
+
+    if kind == "file":
+        return VideoFileSource(Path(config.source), clock, config.video_start)
+    return LiveCaptureSource(int(config.source) if kind == "usb" else config.source, clock)

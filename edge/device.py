@@ -1,0 +1,112 @@
+"""Composition root of ``mpp-edge run``: outbox, MQTT link, forwarder, pipeline, health.
+
+Start order: outbox (the sink must exist first) -> MQTT link (fails fast on a
+missing password, before the model loads) -> forwarder (drains what a previous
+run left) -> pipeline -> health. Stop in reverse; the link publishes retained
+``offline`` last. SIGTERM/SIGINT stop the frame loop; a second SIGINT kills.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from types import FrameType
+
+from edge.app import build_pipeline
+from edge.config import EdgeConfig
+from edge.outbox.forwarder import Forwarder
+from edge.outbox.health import HealthReporter
+from edge.outbox.mqtt_link import MqttLink
+from edge.outbox.sqlite_outbox import SqliteOutbox
+from edge.pipeline import Pipeline, PipelineStats
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_NOT_DRAINED = 3
+EXIT_SOURCE_ENDED = 4
+_FORWARDER_WINDOW = 100
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, object]:
+    previous: dict[int, object] = {}
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        log.warning("received %s: finishing the current interval and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, handle)
+    return previous
+
+
+def _wait_drained(forwarder: Forwarder, outbox: SqliteOutbox, stop: threading.Event, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    log.info("source ended; waiting up to %.0f s for %d record(s) to reach the broker", timeout_s, outbox.depth())
+    while not stop.is_set():
+        remaining_s = deadline - time.monotonic()
+        if remaining_s <= 0:
+            return False
+        if forwarder.wait_drained(min(remaining_s, 0.5)):
+            return True
+    return False
+
+
+def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> int:
+    """Run until stopped (live source) or until a file is processed and its records delivered.
+
+    Returns 0 on a clean stop or a drained file run, EXIT_NOT_DRAINED when records
+    are still in the outbox after ``drain_timeout_s`` (they are kept and sent by
+    the next run). Raises ConfigError for bad settings (the message names them).
+    """
+    stop = threading.Event()
+    previous_handlers = _install_signal_handlers(stop)
+    outbox = SqliteOutbox(config.outbox)
+    link = MqttLink(config.mqtt, config.site, config.device)
+    link.set_max_inflight(_FORWARDER_WINDOW)
+    forwarder = Forwarder(outbox, link, window=_FORWARDER_WINDOW)
+    pipeline: Pipeline | None = None
+    health: HealthReporter | None = None
+    try:
+        link.start()
+        forwarder.start()
+        pipeline = build_pipeline(config, outbox, gating=gating, clock=lambda: datetime.now(UTC))
+
+        def stats() -> PipelineStats | None:
+            return pipeline.stats() if pipeline is not None else None
+
+        health = HealthReporter(
+            site=config.site, device=config.device, timezone=config.timezone, model=config.model,
+            interval_s=config.health_interval_s, stats=stats, outbox=outbox, link=link,
+        )
+        health.start()
+        pipeline.run(stop)
+        if stop.is_set():
+            log.info("stopped; %d record(s) remain in the outbox for the next run", outbox.depth())
+            return EXIT_OK
+        if config.source_kind != "file":
+            log.error("camera source %s ended unexpectedly; restart the service", config.source)
+            return EXIT_SOURCE_ENDED
+        if _wait_drained(forwarder, outbox, stop, drain_timeout_s):
+            log.info("all records delivered (%d this run)", forwarder.published)
+            return EXIT_OK
+        log.error(
+            "outbox not drained after %.0f s: %d record(s) remain in %s (broker %s %s); "
+            "they are kept and sent by the next run",
+            drain_timeout_s, outbox.depth(), config.outbox.path, config.mqtt.url,
+            "connected" if link.connected else "unreachable",
+        )
+        return EXIT_NOT_DRAINED
+    finally:
+        if health is not None:
+            health.stop()
+        forwarder.stop()
+        link.stop()
+        outbox.close()
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]

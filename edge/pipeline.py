@@ -1,0 +1,178 @@
+"""The per-frame loop: source -> gate -> tracker -> counters -> intervals -> sink."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from edge.camera import Frame, FrameSource
+from edge.counting import IntervalAggregator, SceneCounter, SceneFrame, Track
+from edge.vision import PersonTracker
+from wire.messages import CameraState, LineCounts, ZoneOccupancy
+
+log = logging.getLogger(__name__)
+
+# A gap longer than this between two frames is an outage, not observed time.
+MAX_FRAME_GAP_S = 2.0
+
+
+class RecordSink(Protocol):
+    def put(self, records: Sequence[LineCounts | ZoneOccupancy]) -> None: ...
+
+
+class FrameGate(Protocol):
+    def should_infer(self, frame: Frame, live_tracks: int) -> bool: ...
+
+
+class AlwaysInfer:
+    """Run the tracker on every frame."""
+
+    def should_infer(self, frame: Frame, live_tracks: int) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    frame: Frame
+    inferred: bool
+    # On a skipped frame: the previous frame's tracks (what the zones counted).
+    tracks: tuple[Track, ...]
+    scene: SceneFrame
+
+
+class FrameObserver(Protocol):
+    def on_frame(self, result: FrameResult) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    frames_read: int
+    frames_inferred: int
+    # Frames read / inferred per second over the last few seconds.
+    fps: float
+    effective_fps: float
+    # Share of frames the gate skipped.
+    gating_share: float
+    last_frame_at: datetime | None
+    camera_state: CameraState
+
+
+class _RateWindow:
+    """Events per second over a sliding window of monotonic times."""
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+
+    def add(self, now: float) -> None:
+        self._times.append(now)
+        self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    def rate(self, now: float) -> float:
+        self._trim(now)
+        if len(self._times) < 2:
+            return 0.0
+        span = max(now, self._times[-1]) - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+class Pipeline:
+    def __init__(
+        self,
+        source: FrameSource,
+        tracker: PersonTracker,
+        scene: SceneCounter,
+        aggregator: IntervalAggregator,
+        sink: RecordSink,
+        gate: FrameGate,
+        *,
+        observer: FrameObserver | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source, self.tracker, self.scene = source, tracker, scene
+        self.aggregator, self.sink, self.gate, self.observer = aggregator, sink, gate, observer
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._read = _RateWindow()
+        self._inferred = _RateWindow()
+        self._frames_read = 0
+        self._frames_inferred = 0
+        self._last_frame_at: datetime | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Process frames until the source ends or ``stop`` is set, then flush the last interval."""
+        done = threading.Event()
+        watcher = threading.Thread(target=self._close_on_stop, args=(stop, done), name="pipeline-stop", daemon=True)
+        watcher.start()
+        tracks: tuple[Track, ...] = ()
+        previous_ts: datetime | None = None
+        end: datetime | None = None
+        default_s = 1.0 / self.source.fps_hint
+        try:
+            for frame in self.source.frames():
+                if stop.is_set():
+                    break
+                inferred = self.gate.should_infer(frame, len(tracks))
+                if inferred:
+                    tracks = tuple(self.tracker.update(frame))
+                scene = self.scene.update(tracks, frame.ts, frame.index, inferred=inferred)
+                gap_s = (frame.ts - previous_ts).total_seconds() if previous_ts else default_s
+                duration_s = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
+                previous_ts = frame.ts
+                end = frame.ts + timedelta(seconds=duration_s)
+                records = self.aggregator.add_frame(frame.ts, duration_s, scene.crossings, scene.zones)
+                if records:
+                    self.sink.put(records)
+                if self.observer is not None:
+                    self.observer.on_frame(FrameResult(frame, inferred, tracks, scene))
+                self._count(frame, inferred)
+        finally:
+            done.set()
+            self.source.close()
+            if end is not None:
+                self.aggregator.add_dwells(self.scene.close(end))
+                records = self.aggregator.flush(end)
+                if records:
+                    self.sink.put(records)
+            watcher.join()
+
+    def _close_on_stop(self, stop: threading.Event, done: threading.Event) -> None:
+        # Closing the source also ends a wait for a reconnect inside ``frames()``.
+        while not done.is_set():
+            if stop.wait(0.2):
+                self.source.close()
+                return
+
+    def _count(self, frame: Frame, inferred: bool) -> None:
+        now = self._monotonic()
+        with self._lock:
+            self._frames_read += 1
+            self._read.add(now)
+            if inferred:
+                self._frames_inferred += 1
+                self._inferred.add(now)
+            self._last_frame_at = frame.ts
+
+    def stats(self) -> PipelineStats:
+        now = self._monotonic()
+        with self._lock:
+            read, inferred = self._frames_read, self._frames_inferred
+            return PipelineStats(
+                frames_read=read,
+                frames_inferred=inferred,
+                fps=round(self._read.rate(now), 3),
+                effective_fps=round(self._inferred.rate(now), 3),
+                gating_share=round(1 - inferred / read, 4) if read else 0.0,
+                last_frame_at=self._last_frame_at,
+                camera_state=self.source.state,
+            )

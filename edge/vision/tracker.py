@@ -1,0 +1,85 @@
+"""ultralytics adapter: a frame in, person tracks (foot point, normalised) out."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+from edge.camera import Frame
+from edge.counting import Box, Track
+
+log = logging.getLogger(__name__)
+
+PERSON_CLASS = 0
+
+
+class ModelError(Exception):
+    """The model cannot be loaded or run; the message names the model."""
+
+
+class PersonTracker(Protocol):
+    def update(self, frame: Frame) -> list[Track]: ...
+
+
+def _quiet_ultralytics() -> Any:
+    """Send ultralytics' own log lines to stderr: stdout belongs to ``--json``."""
+    from ultralytics.utils import LOGGER
+
+    for handler in LOGGER.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+    return LOGGER
+
+
+class UltralyticsTracker:
+    """YOLO detection + ByteTrack/BoT-SORT with state kept across frames (persist=True).
+
+    ``confidence`` is the detection threshold handed to the tracker; ByteTrack uses
+    detections down to its low threshold (0.1) to keep tracks alive through occlusion,
+    and starts new tracks only from confident ones.
+    """
+
+    def __init__(self, model: str, imgsz: int = 640, confidence: float = 0.1, tracker: str = "bytetrack.yaml") -> None:
+        _quiet_ultralytics()
+        from ultralytics.models.yolo.model import YOLO
+
+        self.model_name = model
+        self.imgsz, self.confidence, self.tracker = imgsz, confidence, tracker
+        looks_local = Path(model).suffix in ("", ".xml", ".onnx", ".engine", ".tflite") or "/" in model
+        if looks_local and not Path(model).exists():
+            raise ModelError(f"model not found: {model}")
+        try:
+            # task given: exported formats (OpenVINO, NCNN, ONNX) cannot always tell it themselves.
+            self._model: Any = YOLO(model, task="detect")
+        except (FileNotFoundError, ValueError, RuntimeError, TypeError, OSError) as exc:
+            raise ModelError(f"cannot load model {model}: {exc}") from None
+        names = getattr(self._model, "names", None) or {}
+        if names and names.get(PERSON_CLASS) != "person":
+            log.warning("model %s class 0 is %r, not 'person'", model, names.get(PERSON_CLASS))
+
+    def warmup(self, image: Any) -> None:
+        """One plain prediction, so the first tracked frame is not slowed by lazy loading."""
+        self._model.predict(image, imgsz=self.imgsz, conf=self.confidence, classes=[PERSON_CLASS], verbose=False)
+
+    def update(self, frame: Frame) -> list[Track]:
+        results: Any = self._model.track(
+            frame.image,
+            persist=True,
+            imgsz=self.imgsz,
+            conf=self.confidence,
+            classes=[PERSON_CLASS],
+            tracker=self.tracker,
+            verbose=False,
+        )
+        boxes = results[0].boxes
+        if boxes is None or boxes.id is None or len(boxes) == 0:
+            return []
+        ids = boxes.id.int().tolist()
+        corners = boxes.xyxyn.tolist()
+        scores = boxes.conf.tolist()
+        return [
+            Track.from_box(int(track_id), Box(*(min(1.0, max(0.0, v)) for v in xyxy)), float(score))
+            for track_id, xyxy, score in zip(ids, corners, scores, strict=True)
+        ]

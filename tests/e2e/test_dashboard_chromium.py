@@ -1,0 +1,150 @@
+"""The dashboard in a real headless Chromium against the app served by uvicorn on a seeded SqliteStore."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from collector.api import create_app
+from collector.storage import open_store
+from tests.conftest import REPO_ROOT
+from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings, seed
+from tests.services import free_port
+
+# 15:05 WIB on Monday 2 June 2025: the gerai's last minute (14:59) is "live".
+NOW = datetime(2025, 6, 2, 8, 5, tzinfo=UTC)
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Served:
+    url: str
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    store = open_store(f"sqlite:///{tmp_path / 'mpp.db'}")
+    seed(store)
+    app = create_app(ApiSettings(tmp_path / "var"), store, clock=lambda: NOW)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start within 15 s")
+        time.sleep(0.05)
+    yield Served(f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None or not Path(CHROMEDRIVER).exists():
+        pytest.fail("chromium and /usr/bin/chromedriver are required (tests/system-packages.sh installs them)")
+    profile = tempfile.mkdtemp(prefix="mpp-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
+                 f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def chart_data(driver: webdriver.Chrome, canvas: str) -> dict[str, Any]:
+    data: dict[str, Any] = driver.execute_script(
+        "const c = Chart.getChart(arguments[0]); return c ? {labels: c.data.labels,"
+        " datasets: c.data.datasets.map(d => ({label: d.label, data: d.data}))} : null;",
+        canvas,
+    )
+    assert data is not None, f"no chart drawn on #{canvas}"
+    return data
+
+
+def wait_loaded(driver: webdriver.Chrome, after: str = "0") -> None:
+    WebDriverWait(driver, 20).until(
+        lambda d: int(d.execute_script("return document.body.dataset.loaded || '0'")) > int(after)
+    )
+
+
+def test_dashboard_renders_seeded_data_without_console_errors(served: Served, browser: webdriver.Chrome) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(served.url + "/")
+    login = browser.find_element(By.ID, "login")
+    assert login.is_displayed()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Pengunjung MPP"  # Bahasa Indonesia by default
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-login.png"))
+
+    browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    wait_loaded(browser)
+    assert browser.execute_script("return localStorage.getItem('mpp.token')") == ADMIN_TOKEN
+    assert browser.find_element(By.ID, "error").is_displayed() is False
+    assert browser.find_element(By.ID, "login").is_displayed() is False
+
+    footfall = chart_data(browser, "chart-footfall")  # last 30 days of 2 June 2025, WIB
+    assert footfall["labels"] == ["2025-05-10", "2025-05-31", "2025-06-01", "2025-06-02"]
+    assert footfall["datasets"][0]["data"] == [10, 3, 5, 7]
+    compare = chart_data(browser, "chart-compare")
+    assert compare["labels"] == ["2025-05", "2025-06"]
+    assert [d["data"] for d in compare["datasets"]] == [[13, 12], [2, 4]]
+    occupancy = chart_data(browser, "chart-occupancy")
+    [dukcapil] = occupancy["datasets"]
+    assert dukcapil["label"] == "dukcapil"
+    assert occupancy["labels"][0] == "08:00" and len(occupancy["labels"]) == 7 * 12
+    assert max(v for v in dukcapil["data"] if v is not None) == 3  # queue 2 + staff 1
+
+    shares = browser.execute_script(
+        "return [...document.querySelectorAll('#heatmap td[data-share]')].map(td => td.dataset.share)"
+    )
+    assert shares[2] == "0.5"  # 10:00-10:59: empty for half an hour
+    gaps = browser.find_element(By.ID, "gaps").text
+    assert "2025-06-02 10:00–10:30 (30 menit)" in gaps
+    live = browser.find_element(By.ID, "live").text
+    assert "cam-gerai/dukcapil-staf" in live and "14:59" in live
+    devices = browser.find_element(By.ID, "devices").text
+    assert "cam-gerai" in devices and "daring" in devices
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-id.png"))
+
+    loaded = browser.execute_script("return document.body.dataset.loaded")
+    browser.find_element(By.CSS_SELECTOR, "[data-footfall=month]").click()
+    WebDriverWait(browser, 10).until(lambda d: chart_data(d, "chart-footfall")["labels"][-1] == "2025-06")
+    assert chart_data(browser, "chart-footfall")["datasets"][0]["data"] == [13, 12]
+    browser.find_element(By.ID, "lang").click()
+    wait_loaded(browser, loaded)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "MPP Visitors"
+    assert "online" in browser.find_element(By.ID, "devices").text
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-en.png"))
+
+    origins = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)"
+    )
+    assert set(origins) <= {served.url}, f"fetched from elsewhere: {set(origins)}"
+    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == []

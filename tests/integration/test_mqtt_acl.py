@@ -1,0 +1,150 @@
+"""The project's broker config (deploy/mosquitto) with accounts made by the real mpp-provision."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from edge.config import MqttConfig, load_config
+from edge.outbox.mqtt_link import MqttLink, PublishResult
+from tests.mqtt_support import Recorder, SecuredBroker
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[SecuredBroker]:
+    secured = SecuredBroker(tmp_path / "secured")
+    secured.broker.start()
+    yield secured
+    secured.broker.stop()
+
+
+def _connack(port: int, username: str | None, password: str | None) -> str:
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+    if username:
+        client.username_pw_set(username, password)
+    results: list[str] = []
+    client.on_connect = lambda _c, _u, _f, rc, _p: results.append(str(rc))
+    client.connect("127.0.0.1", port)
+    deadline = time.monotonic() + 5
+    while not results and time.monotonic() < deadline:
+        client.loop(0.1)
+    client.disconnect()
+    return results[0] if results else "no CONNACK"
+
+
+def test_device_writes_only_its_own_topics_and_anonymous_is_refused(secured: SecuredBroker) -> None:
+    config_a = load_config(secured.add_device("site-a", "dev-1"))  # the starter config is valid as written
+    secured.add_device("site-a", "dev-2")
+    secured.reload()
+    assert config_a.mqtt.username == "site-a/dev-1" and config_a.mqtt.password_file is not None
+    assert config_a.mqtt.password_file.stat().st_mode & 0o077 == 0  # the secret file is private
+
+    recorder = Recorder(secured.broker.port, "collector", secured.collector_password,
+                        topic="$share/collectors/mpp/v1/#")
+    link = MqttLink(config_a.mqtt, "site-a", "dev-1")
+    results: list[PublishResult] = []
+    link.add_publish_listener(results.append)
+    try:
+        assert recorder.connected.wait(5), recorder.refused
+        link.start()
+        assert link.wait_connected(5)
+        recorder.wait_for(lambda: "online" in recorder.status, 5, "retained online status")
+
+        forged = link.publish("mpp/v1/site-a/dev-2/counts", b'{"message_id": "forged"}')
+        own = link.publish("mpp/v1/site-a/dev-1/counts", b'{"message_id": "own"}')
+        recorder.wait_for(lambda: "own" in recorder.counts, 5, "the device's own message")
+        recorder.wait_for(lambda: len(results) >= 2, 5, "PUBACKs")
+        by_mid = {r.mid: r for r in results}
+        # Published in order on one connection: had "forged" been accepted it would have arrived first.
+        assert "forged" not in recorder.counts
+        assert not by_mid[forged].ok and by_mid[forged].reason == "Not authorized"
+        assert by_mid[own].ok
+    finally:
+        assert link.stop()
+        recorder.close()
+    assert recorder.status[-1] == "offline"  # clean shutdown publishes offline
+
+    assert _connack(secured.broker.port, None, None) == "Not authorized"
+    assert _connack(secured.broker.port, "site-a/dev-1", "wrong") == "Not authorized"  # mosquitto 2.0 says 135
+    assert _connack(secured.broker.port, "site-a/dev-1", config_a.mqtt.resolve_password()) == "Success"
+
+
+def test_collector_account_reads_but_cannot_publish(secured: SecuredBroker) -> None:
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=MQTTProtocolVersion.MQTTv5)
+    client.username_pw_set("collector", secured.collector_password)
+    acks: list[str] = []
+    client.on_publish = lambda _c, _u, _mid, rc, _p: acks.append(str(rc))
+    client.connect("127.0.0.1", secured.broker.port)
+    client.loop_start()
+    try:
+        client.publish("mpp/v1/site-a/dev-1/counts", b"{}", qos=1).wait_for_publish(5)
+        deadline = time.monotonic() + 5
+        while not acks and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert acks == ["Not authorized"]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_bad_password_is_one_error_naming_the_settings(
+    secured: SecuredBroker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secured.add_device("site-a", "dev-1")
+    secured.reload()
+    monkeypatch.setenv("MPP_TEST_BAD_PASSWORD", "not-the-password")
+    config = MqttConfig(url=secured.broker.url, username="site-a/dev-1", password_env="MPP_TEST_BAD_PASSWORD")
+    link = MqttLink(config, "site-a", "dev-1")
+    with caplog.at_level(logging.WARNING, logger="edge.outbox.mqtt_link"):
+        link.start()
+        time.sleep(4)  # several refused attempts (backoff 1 s, 2 s ...)
+        link.stop()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1, errors
+    assert "broker refused the connection: Not authorized" in errors[0]
+    assert "mqtt.username" in errors[0] and "mqtt.password_env=MPP_TEST_BAD_PASSWORD" in errors[0]
+    assert "not-the-password" not in caplog.text
+    assert not link.connected
+
+
+def test_record_refused_by_acl_stays_in_outbox(
+    secured: SecuredBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import UTC, datetime
+
+    from edge.config import OutboxConfig
+    from edge.outbox.forwarder import Forwarder
+    from edge.outbox.sqlite_outbox import SqliteOutbox
+    from wire import LineCounts
+
+    config = load_config(secured.add_device("site-a", "dev-1"))
+    secured.reload()
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    # A record for another device (e.g. a config copied without changing mqtt.username).
+    foreign = LineCounts(site="site-a", device="dev-2", timezone="Asia/Jakarta",
+                         interval_start=datetime(2026, 1, 5, 2, tzinfo=UTC), interval_s=60, observed_s=60.0,
+                         line="pintu", role="entrance", in_count=1, out_count=0)
+    own = foreign.model_copy(update={"device": "dev-1", "message_id": ""})
+    own = LineCounts.model_validate(own.model_dump())
+    outbox.put([foreign, own])
+    link = MqttLink(config.mqtt, "site-a", "dev-1")
+    forwarder = Forwarder(outbox, link)
+    with caplog.at_level(logging.WARNING):
+        link.start()
+        forwarder.start()
+        deadline = time.monotonic() + 10
+        while outbox.depth() != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        forwarder.stop()
+        link.stop()
+    assert [r.message_id for r in outbox.pending(10)] == [foreign.message_id]  # kept, never deleted
+    assert any("broker refused a record (Not authorized)" in r.getMessage() and r.levelname == "ERROR"
+               for r in caplog.records)
+    outbox.close()

@@ -1,0 +1,112 @@
+"""Outbox -> Forwarder -> MqttLink against a real mosquitto."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from edge.config import MqttConfig, OutboxConfig
+from edge.outbox.forwarder import Forwarder
+from edge.outbox.mqtt_link import MqttLink
+from edge.outbox.sqlite_outbox import SqliteOutbox
+from tests.mqtt_support import Recorder, anonymous_broker
+from tests.services import MosquittoBroker, free_port
+from wire import LineCounts, ZoneOccupancy
+
+START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
+    broker = anonymous_broker(tmp_path / "mosquitto")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def records(count: int, device: str = "dev-1") -> list[LineCounts | ZoneOccupancy]:
+    out: list[LineCounts | ZoneOccupancy] = []
+    for i in range(count):
+        common = {"site": "site-a", "device": device, "timezone": "Asia/Jakarta", "interval_s": 10,
+                  "observed_s": 10.0, "interval_start": START + timedelta(seconds=10 * i)}
+        out.append(LineCounts(**common, line="pintu", role="entrance", in_count=i % 7, out_count=i % 5))
+        out.append(ZoneOccupancy(**common, zone="loket-1", role="visitor", mean_count=0.5, max_count=1,
+                                 occupied_s=5.0, visits=1, dwells_s=(4.5,)))
+    return out
+
+
+def test_every_record_published_once_and_deleted_after_puback(broker: MosquittoBroker, tmp_path: Path) -> None:
+    batch = records(1000)
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    for i in range(0, len(batch), 20):
+        outbox.put(batch[i : i + 20])
+    recorder = Recorder(broker.port, None, None)
+    link = MqttLink(MqttConfig(url=broker.url), "site-a", "dev-1")
+    link.set_max_inflight(50)
+    forwarder = Forwarder(outbox, link, window=50)
+    try:
+        assert recorder.connected.wait(5)
+        link.start()
+        forwarder.start()
+        assert forwarder.wait_drained(60)
+        recorder.wait_for(lambda: len(recorder.records()) == len(batch), 10, "every record")
+    finally:
+        forwarder.stop()
+        link.stop()
+        recorder.close()
+    assert recorder.records() == {r.message_id for r in batch}
+    assert max(recorder.counts.values()) == 1  # no outage, so no redelivery either
+    assert outbox.depth() == 0 and forwarder.published == len(batch)
+    outbox.close()
+
+
+def test_put_does_not_wait_for_an_unreachable_broker(tmp_path: Path) -> None:
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    link = MqttLink(MqttConfig(url=f"mqtt://127.0.0.1:{free_port()}"), "site-a", "dev-1")
+    forwarder = Forwarder(outbox, link)
+    link.start()
+    forwarder.start()
+    try:
+        slowest_s = 0.0
+        for record in records(50):
+            started = time.perf_counter()
+            outbox.put([record])
+            slowest_s = max(slowest_s, time.perf_counter() - started)
+        assert slowest_s < 0.5  # one local SQLite commit, however long the broker is away
+        assert not forwarder.wait_drained(1.0)
+        assert outbox.depth() == 100
+    finally:
+        forwarder.stop()
+        link.stop()
+    outbox.close()
+
+
+@pytest.mark.slow
+def test_records_held_during_outage_arrive_after_broker_restart(broker: MosquittoBroker, tmp_path: Path) -> None:
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    recorder = Recorder(broker.port, None, None)
+    link = MqttLink(MqttConfig(url=broker.url), "site-a", "dev-1")
+    forwarder = Forwarder(outbox, link)
+    batch = records(100)
+    try:
+        assert recorder.connected.wait(5)
+        link.start()
+        forwarder.start()
+        outbox.put(batch[:100])
+        assert forwarder.wait_drained(10)
+        broker.stop()
+        outbox.put(batch[100:])  # written while the broker is down
+        assert outbox.depth() == 100
+        broker.start()
+        assert forwarder.wait_drained(40)
+        recorder.wait_for(lambda: recorder.records() == {r.message_id for r in batch}, 10, "every record")
+        assert link.reconnects == 1
+    finally:
+        forwarder.stop()
+        link.stop()
+        recorder.close()
+    outbox.close()
