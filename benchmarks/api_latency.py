@@ -67,17 +67,44 @@ def day_batch(day: int, devices: list[tuple[str, str]]) -> Batch:
         zone = f"{gerai}-{role}"
         for m, (at, stamp) in enumerate(zip(minutes, stamps, strict=True)):
             busy = (m + index * 7) % 11
-            counts.append(LineCounts.model_construct(
-                schema_version=1, kind="counts", site=site, device=device, timezone="Asia/Jakarta",
-                interval_start=at, interval_s=60, observed_s=60.0, line="pintu", role="entrance",
-                in_count=busy % 4, out_count=busy % 3, message_id=f"{site}/{device}/counts/pintu/{stamp}",
-            ))
-            zones.append(ZoneOccupancy.model_construct(
-                schema_version=1, kind="occupancy", site=site, device=device, timezone="Asia/Jakarta",
-                interval_start=at, interval_s=60, observed_s=60.0, zone=zone, role=role, gerai=gerai,
-                mean_count=busy / 5, max_count=busy // 5 + 1, occupied_s=60.0 if busy else 0.0, visits=busy % 2,
-                dwells_s=(), message_id=f"{site}/{device}/occupancy/{zone}/{stamp}",
-            ))
+            counts.append(
+                LineCounts.model_construct(
+                    schema_version=1,
+                    kind="counts",
+                    site=site,
+                    device=device,
+                    timezone="Asia/Jakarta",
+                    interval_start=at,
+                    interval_s=60,
+                    observed_s=60.0,
+                    line="pintu",
+                    role="entrance",
+                    in_count=busy % 4,
+                    out_count=busy % 3,
+                    message_id=f"{site}/{device}/counts/pintu/{stamp}",
+                )
+            )
+            zones.append(
+                ZoneOccupancy.model_construct(
+                    schema_version=1,
+                    kind="occupancy",
+                    site=site,
+                    device=device,
+                    timezone="Asia/Jakarta",
+                    interval_start=at,
+                    interval_s=60,
+                    observed_s=60.0,
+                    zone=zone,
+                    role=role,
+                    gerai=gerai,
+                    mean_count=busy / 5,
+                    max_count=busy // 5 + 1,
+                    occupied_s=60.0 if busy else 0.0,
+                    visits=busy % 2,
+                    dwells_s=(),
+                    message_id=f"{site}/{device}/occupancy/{zone}/{stamp}",
+                )
+            )
     return Batch(counts=counts, occupancy=zones)
 
 
@@ -121,15 +148,19 @@ def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, 
     last_day = (YEAR_START + timedelta(days=days - 1) + timedelta(hours=7)).date()
     first_month = (YEAR_START + timedelta(hours=7)).date().strftime("%Y-%m")
     queries = {
-        "monthly_footfall_12_months": ("/api/v1/sites/mpp-01/footfall",
-                                       {"granularity": "month", "start": first_month,
-                                        "end": last_day.strftime("%Y-%m")}),
-        "one_day_occupancy_5m": ("/api/v1/sites/mpp-01/occupancy",
-                                 {"start": last_day.isoformat(), "end": last_day.isoformat(), "resolution": "5m"}),
+        "monthly_footfall_12_months": (
+            "/api/v1/sites/mpp-01/footfall",
+            {"granularity": "month", "start": first_month, "end": last_day.strftime("%Y-%m")},
+        ),
+        "one_day_occupancy_5m": (
+            "/api/v1/sites/mpp-01/occupancy",
+            {"start": last_day.isoformat(), "end": last_day.isoformat(), "resolution": "5m"},
+        ),
     }
     results: dict[str, dict[str, float]] = {}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"},
-                      timeout=120) as client:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120
+    ) as client:
         for name, (path, params) in queries.items():
             first = client.get(path, params=params)
             first.raise_for_status()
@@ -144,7 +175,7 @@ def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, 
             results[name] = {
                 "items": size,
                 "p50_ms": statistics.median(samples),
-                "p95_ms": samples[max(0, int(round(0.95 * len(samples))) - 1)],
+                "p95_ms": samples[max(0, round(0.95 * len(samples)) - 1)],
                 "max_ms": samples[-1],
             }
     server.should_exit = True
@@ -177,8 +208,11 @@ def main() -> None:
             if marker.exists() and json.loads(marker.read_text()).get("seed") == marker_value:
                 print(f"{kind}: reusing seeded store ({json.loads(marker.read_text())})")
             else:
-                print(f"{kind}: seeding {args.days} days x {args.devices} devices x 1440 minutes "
-                      f"(line + zone rows) with {args.workers} workers ...", flush=True)
+                print(
+                    f"{kind}: seeding {args.days} days x {args.devices} devices x 1440 minutes "
+                    f"(line + zone rows) with {args.workers} workers ...",
+                    flush=True,
+                )
                 rows, seconds = seed(url, args.days, args.devices, args.workers)
                 marker.write_text(json.dumps({"seed": marker_value, "rows": rows, "seconds": seconds}))
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)", flush=True)
@@ -188,9 +222,12 @@ def main() -> None:
             finally:
                 store.close()
             for name, figures in results.items():
-                print(f"{kind}: {name}: {figures['items']} items, p50 {figures['p50_ms']:.1f} ms, "
-                      f"p95 {figures['p95_ms']:.1f} ms, max {figures['max_ms']:.1f} ms "
-                      f"({args.repeats} requests)", flush=True)
+                print(
+                    f"{kind}: {name}: {figures['items']} items, p50 {figures['p50_ms']:.1f} ms, "
+                    f"p95 {figures['p95_ms']:.1f} ms, max {figures['max_ms']:.1f} ms "
+                    f"({args.repeats} requests)",
+                    flush=True,
+                )
         finally:
             if influx is not None:
                 influx.stop()

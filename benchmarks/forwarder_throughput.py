@@ -52,7 +52,7 @@ def start_subscriber(port: int, topic: str, count: int) -> subprocess.Popen[byte
     return sub
 
 
-def bench_forwarder(port: int, batch: list[LineCounts], workdir: Path, window: int) -> tuple[float, float]:
+def bench_forwarder(port: int, batch: list[LineCounts], workdir: Path, window: int) -> float:
     outbox = SqliteOutbox(OutboxConfig(path=workdir / f"outbox-{window}.db", max_bytes=1 << 30))
     for i in range(0, len(batch), 100):
         outbox.put(batch[i : i + 100])
@@ -66,13 +66,12 @@ def bench_forwarder(port: int, batch: list[LineCounts], workdir: Path, window: i
     forwarder.start()
     assert forwarder.wait_drained(600), "outbox did not drain"
     acked_s = time.perf_counter() - started
-    sub.wait(timeout=120)
-    received_s = time.perf_counter() - started
+    assert sub.wait(timeout=120) == 0, "the subscriber did not receive every record"
     forwarder.stop()
     link.stop()
     assert outbox.depth() == 0
     outbox.close()
-    return len(batch) / acked_s, len(batch) / received_s
+    return len(batch) / acked_s
 
 
 def bench_mosquitto_pub(port: int, batch: list[LineCounts]) -> float:
@@ -105,9 +104,9 @@ def main() -> None:
             reference = bench_mosquitto_pub(port, batch)
             print(f"mosquitto_pub -q 1 -l -> mosquitto_sub -C N: {reference:,.0f} msg/s")
             for window in (int(w) for w in args.windows.split(",")):
-                acked, received = bench_forwarder(port, batch, workdir, window)
-                print(f"forwarder window {window}: {acked:,.0f} records/s acked+deleted, "
-                      f"{received:,.0f} records/s at the subscriber")
+                acked = bench_forwarder(port, batch, workdir, window)
+                print(f"forwarder (outbox -> PUBACK -> row deleted), window {window}: {acked:,.0f} records/s; "
+                      "mosquitto_sub got all")
         finally:
             broker.terminate()
             broker.wait(10)

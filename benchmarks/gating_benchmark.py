@@ -23,15 +23,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from edge.evaluation.scenes import load_scenes
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MPP_EDGE = str(Path(sys.executable).with_name("mpp-edge"))
-# Lines across the pavement where the idle clip's passers-by walk in and back out, and the
-# shop front they pass; the same on every clip.
-SCENE_FLAGS = (
-    "--line", "left=0.15,0.35,0.15,0.8",
-    "--line", "right=0.75,0.35,0.75,0.8",
-    "--zone", "shopfront=0.4,0.4;0.7,0.4;0.7,0.7;0.4,0.7",
-)  # fmt: skip
+# The accuracy harness's lines and zones (benchmarks/edge_scenes.yaml); the idle clip is
+# TUD-Stadtmitte's scene, so it uses that clip's scene.
+SCENES = load_scenes(REPO_ROOT / "benchmarks" / "edge_scenes.yaml")
+SCENE_OF_CLIP = {"idle.mp4": "TUD-Stadtmitte", "busy-stadtmitte.mp4": "TUD-Stadtmitte", "busy-campus.mp4": "TUD-Campus"}
 MIN_IDLE_SPEEDUP = 5.0
 
 
@@ -55,7 +54,8 @@ def children_cpu_s() -> float:
 
 
 def mpp_edge(clip: Path, command: str, gating: str, model: Path, extra: tuple[str, ...] = ()) -> Run:
-    args = [MPP_EDGE, command, str(clip), *extra, "--model", str(model), *SCENE_FLAGS, "--gating", gating, "--json"]
+    scene = SCENES[SCENE_OF_CLIP[clip.name]].flags()
+    args = [MPP_EDGE, command, str(clip), *extra, "--model", str(model), *scene, "--gating", gating, "--json"]
     cpu_before, wall_before = children_cpu_s(), time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     cpu_s, wall_s = children_cpu_s() - cpu_before, time.perf_counter() - wall_before

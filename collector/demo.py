@@ -2,7 +2,8 @@
 
 Starts an MQTT broker (unless ``MQTT_URL`` names one), the collector on SQLite
 through its real entry point, and an edge device as a subprocess that replays
-a sample clip once for each opening hour of today (site ``demo``), so the
+a sample clip once for each of today's hours so far, up to eight (site
+``demo``; the demo opens the site during those hours), so the
 dashboard fills with footfall and gerai occupancy. Prints the dashboard URL
 and a login token. Ctrl-C stops everything in reverse order.
 
@@ -22,6 +23,7 @@ edge (an import-linter contract), and the counts travel the real MQTT path.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -36,7 +38,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -50,8 +52,10 @@ logger = logging.getLogger(__name__)
 SITE = "demo"
 DEVICE = "cam-1"
 TIMEZONE = "Asia/Jakarta"
-# One replay of the clip per opening hour, 08:00-15:00 local time.
-OPENING_HOURS = tuple(range(8, 16))
+# One replay of the clip per hour: the hours of today that have begun, the
+# latest REPLAY_HOURS of them, so that every view (staffing, live occupancy)
+# has data in the past whatever the time of day.
+REPLAY_HOURS = 8
 SHARED_CLIP = Path("data/mot15/TUD-Stadtmitte/TUD-Stadtmitte.mp4")
 SHARED_MODEL = Path("models/yolov8n_int8_openvino_model")
 ONLINE_MODEL = "yolo11n.pt"  # Ultralytics downloads it on first use
@@ -186,7 +190,9 @@ def edge_config(
         "source": video,
         "video_start": video_start.isoformat(),
         "model": model,
-        "interval_s": 60,
+        # The clip lasts ~7 s: 10-s intervals are mostly observed, so the staffing
+        # view counts them (it treats intervals observed under half as unobserved).
+        "interval_s": 10,
         "lines": [dict(line) for line in DEMO_LINES],
         "zones": [dict(zone) for zone in DEMO_ZONES],
         "mqtt": mqtt,
@@ -194,10 +200,13 @@ def edge_config(
     }
 
 
-def replay_starts(today: date, timezone: str = TIMEZONE) -> list[datetime]:
-    zone = ZoneInfo(timezone)
-    midnight = datetime(today.year, today.month, today.day, tzinfo=zone)
-    return [midnight + timedelta(hours=hour) for hour in OPENING_HOURS]
+def replay_starts(now: datetime, timezone: str = TIMEZONE) -> list[datetime]:
+    """Starts of today's latest REPLAY_HOURS hours that have begun by ``now``, site-local."""
+    local = now.astimezone(ZoneInfo(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = max(0, local.hour - REPLAY_HOURS + 1)
+    # Wall-clock hours: replace() keeps each start on the hour across any DST change.
+    return [midnight.replace(hour=hour) for hour in range(first, local.hour + 1)]
 
 
 # --- brokers -------------------------------------------------------------------
@@ -368,10 +377,12 @@ class Demo:
         try:
             self._start_broker()
             self._start_collector()
+            starts = replay_starts(datetime.now(ZoneInfo(TIMEZONE)))
+            self._configure_site(starts)
             self._announce(video, model)
-            self._replay(video, model)
+            self._replay(video, model, starts)
             if not self.stop_requested.is_set():
-                say("all opening hours replayed; the dashboard stays up. Ctrl-C stops the demo.")
+                say("all hours replayed; the dashboard stays up. Ctrl-C stops the demo.")
             while not self.stop_requested.wait(0.5):
                 self._check_collector()
         finally:
@@ -414,6 +425,30 @@ class Demo:
         if not self.stop_requested.is_set():
             raise DemoError(f"the collector did not answer /healthz within 60 s:\n{self.collector.tail()}")
 
+    def _configure_site(self, starts: Sequence[datetime]) -> None:
+        """Name the demo site and open it every day during the replayed hours, through
+        the admin API, so that the staffing view has opening hours to measure."""
+        closes = "23:59" if starts[-1].hour == 23 else f"{starts[-1].hour + 1:02d}:00"
+        days = [{"weekday": day, "opens": f"{starts[0].hour:02d}:00", "closes": closes} for day in range(7)]
+        for path, body in (
+            (f"sites/{SITE}", {"name": "MPP Demo", "timezone": TIMEZONE}),
+            (f"sites/{SITE}/opening-hours", {"days": days, "holidays": []}),
+        ):
+            request = urllib.request.Request(  # noqa: S310 - our own local http URL
+                f"{self.settings.dashboard_url}api/v1/{path}",
+                data=json.dumps(body).encode(),
+                method="PUT",
+                headers={"Authorization": f"Bearer {self.settings.api_token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own local URL
+                    pass
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:300].decode(errors="replace")
+                raise DemoError(f"the collector refused PUT /api/v1/{path}: {exc.code} {detail}") from None
+            except (urllib.error.URLError, OSError) as exc:
+                raise DemoError(f"cannot reach the collector's API for /api/v1/{path}: {exc}") from None
+
     def _check_collector(self) -> None:
         if self.collector is not None and (code := self.collector.poll()) is not None:
             raise DemoError(
@@ -432,15 +467,14 @@ class Demo:
         say(f"  Logs:        {settings.work_dir}/")
         say("")
 
-    def _replay(self, video: str, model: str) -> None:
+    def _replay(self, video: str, model: str, starts: Sequence[datetime]) -> None:
         settings = self.settings
         assert self.broker is not None
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         password = urlsplit(self.broker.url).password
         if password:
             env[PASSWORD_VARIABLE] = password
-        today = datetime.now(ZoneInfo(TIMEZONE)).date()
-        for start in replay_starts(today):
+        for start in starts:
             if self.stop_requested.is_set():
                 return
             config_path = settings.work_dir / f"edge-{start:%H%M}.yaml"
@@ -458,7 +492,12 @@ class Demo:
                     return
                 self._check_collector()
             if code != 0:
-                raise DemoError(f"the edge exited with code {code} (log: {self.edge.log_path}):\n{self.edge.tail()}")
+                hint = ""
+                if model == ONLINE_MODEL:
+                    hint = f"\noffline? set MODEL=path/to/model or MPP_SHARED_DIR to a folder holding {SHARED_MODEL}"
+                raise DemoError(
+                    f"the edge exited with code {code} (log: {self.edge.log_path}):\n{self.edge.tail()}{hint}"
+                )
             self.edge = None
 
     def _stop_all(self) -> None:

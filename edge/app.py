@@ -15,6 +15,7 @@ from edge.config import EdgeConfig
 from edge.counting import TRACKER_RULES, IntervalAggregator, Record, SceneCounter, SceneRules, Track
 from edge.evaluation import EvaluationReport, SceneCounts, compare, load_mot
 from edge.evaluation.counts import count_tracks
+from edge.gating import MotionGate
 from edge.pipeline import AlwaysInfer, FrameGate, FrameObserver, FrameResult, Pipeline, RecordSink
 from edge.vision import UltralyticsTracker
 
@@ -24,9 +25,11 @@ log = logging.getLogger(__name__)
 def build_gate(config: EdgeConfig, *, gating: bool) -> FrameGate:
     """The frame gate for this run: the one place where idle-scene gating plugs in.
 
-    ``gating`` on and ``config.gating.enabled`` select edge.gating's motion gate
-    once it exists; until then every frame is inferred.
+    ``gating`` on and ``config.gating.enabled`` select edge.gating's motion gate;
+    otherwise every frame is inferred.
     """
+    if gating and config.gating.enabled:
+        return MotionGate.from_config(config.gating)
     return AlwaysInfer()
 
 

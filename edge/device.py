@@ -31,12 +31,15 @@ EXIT_SOURCE_ENDED = 4
 _FORWARDER_WINDOW = 100
 
 
-def _install_signal_handlers(stop: threading.Event) -> dict[int, object]:
+def _install_signal_handlers(stop: threading.Event, hurry: threading.Event) -> dict[int, object]:
     previous: dict[int, object] = {}
 
     def handle(signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
+        if stop.is_set():
+            # A second signal: stop waiting for the outbox; a third SIGINT kills.
+            hurry.set()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            return
         log.warning("received %s: finishing the current interval and stopping", signal.Signals(signum).name)
         stop.set()
 
@@ -45,10 +48,10 @@ def _install_signal_handlers(stop: threading.Event) -> dict[int, object]:
     return previous
 
 
-def _wait_drained(forwarder: Forwarder, outbox: SqliteOutbox, stop: threading.Event, timeout_s: float) -> bool:
+def _wait_drained(forwarder: Forwarder, outbox: SqliteOutbox, hurry: threading.Event, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
-    log.info("source ended; waiting up to %.0f s for %d record(s) to reach the broker", timeout_s, outbox.depth())
-    while not stop.is_set():
+    log.info("waiting up to %.0f s for %d record(s) to reach the broker", timeout_s, outbox.depth())
+    while not hurry.is_set():
         remaining_s = deadline - time.monotonic()
         if remaining_s <= 0:
             return False
@@ -64,12 +67,13 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
     are still in the outbox after ``drain_timeout_s`` (they are kept and sent by
     the next run). Raises ConfigError for bad settings (the message names them).
     """
-    stop = threading.Event()
-    previous_handlers = _install_signal_handlers(stop)
     outbox = SqliteOutbox(config.outbox)
     link = MqttLink(config.mqtt, config.site, config.device)
     link.set_max_inflight(_FORWARDER_WINDOW)
     forwarder = Forwarder(outbox, link, window=_FORWARDER_WINDOW)
+    stop = threading.Event()
+    hurry = threading.Event()
+    previous_handlers = _install_signal_handlers(stop, hurry)
     pipeline: Pipeline | None = None
     health: HealthReporter | None = None
     try:
@@ -87,18 +91,21 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
         health.start()
         pipeline.run(stop)
         if stop.is_set():
-            log.info("stopped; %d record(s) remain in the outbox for the next run", outbox.depth())
+            # Deliver what we can (e.g. the interval just flushed); the rest waits on disk for the next run.
+            if not _wait_drained(forwarder, outbox, hurry, drain_timeout_s):
+                log.warning("stopped; %d record(s) stay in %s for the next run", outbox.depth(), config.outbox.path)
             return EXIT_OK
         if config.source_kind != "file":
             log.error("camera source %s ended unexpectedly; restart the service", config.source)
             return EXIT_SOURCE_ENDED
-        if _wait_drained(forwarder, outbox, stop, drain_timeout_s):
+        drain_started_s = time.monotonic()
+        if _wait_drained(forwarder, outbox, stop, drain_timeout_s):  # a signal ends the wait
             log.info("all records delivered (%d this run)", forwarder.published)
             return EXIT_OK
         log.error(
             "outbox not drained after %.0f s: %d record(s) remain in %s (broker %s %s); "
             "they are kept and sent by the next run",
-            drain_timeout_s, outbox.depth(), config.outbox.path, config.mqtt.url,
+            time.monotonic() - drain_started_s, outbox.depth(), config.outbox.path, config.mqtt.url,
             "connected" if link.connected else "unreachable",
         )
         return EXIT_NOT_DRAINED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import subprocess
 import threading
 import time
@@ -102,7 +103,7 @@ class Recorder:
         self.client.on_message = self._on_message
         self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.reconnect_delay_set(1, 1)
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 3600
         # clean_start False + session expiry: messages published while we reconnect are queued for us.
         self.client.connect_async("127.0.0.1", port, keepalive=10, clean_start=False, properties=props)
@@ -116,10 +117,8 @@ class Recorder:
         self.connected.set()
 
     def _on_message(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
-        import json
-
         with self._lock:
-            self.payloads.setdefault(message.topic, []).append(message.payload)
+            self.payloads.setdefault(message.topic, []).append(bytes(message.payload))
             if message.topic.endswith("/status"):
                 self.status.append(json.loads(message.payload)["state"])
                 return

@@ -47,16 +47,22 @@ class GeraiSettings(_Strict):
     zones: list[GeraiZoneRef] = Field(min_length=1, max_length=64)
 
 
+# Local wall-clock time of the site, HH:MM ("24:00" closes at midnight).
+ClockTime = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", examples=["08:00"])]
+
+
+def wall_time(value: str) -> time:
+    return time.max if value == "24:00" else time.fromisoformat(value)
+
+
 class OpeningDay(_Strict):
     weekday: int = Field(ge=0, le=6, description="0 = Monday (Senin) ... 6 = Sunday (Minggu)")
-    opens: time
-    closes: time
+    opens: ClockTime
+    closes: ClockTime
 
     @model_validator(mode="after")
     def _order(self) -> OpeningDay:
-        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
-            raise ValueError("opening times are local wall-clock times without an offset")
-        if self.closes <= self.opens:
+        if wall_time(self.closes) <= wall_time(self.opens):
             raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
         return self
 

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from collector import __version__
 from collector.admin import AdminDb, AdminDbError
-from collector.api.deps import ApiContext, ApiSettings, require_viewer
+from collector.api.deps import ApiContext, ApiSettings, invalid_query, require_viewer
 from collector.api.directory import SiteDirectory, UnknownSite
 from collector.api.routes import devices, footfall, health, occupancy, reports, sites, staffing, tokens
 from collector.report.periods import PeriodError
@@ -61,8 +62,8 @@ def create_app(
     app.include_router(api)
 
     @app.exception_handler(PeriodError)
-    async def _period(_: Request, exc: PeriodError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    async def _period(request: Request, exc: PeriodError) -> JSONResponse:
+        return await request_validation_exception_handler(request, invalid_query(exc.field, str(exc)))
 
     @app.exception_handler(UnknownSite)
     async def _unknown_site(_: Request, exc: UnknownSite) -> JSONResponse:

@@ -12,6 +12,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, SecretStr
 
@@ -95,6 +96,12 @@ RangeEnd = Annotated[
     ),
 ]
 Format = Annotated[OutputFormat, Query(alias="format", description="json (default) or csv")]
+
+
+def invalid_query(field: str, message: str) -> RequestValidationError:
+    """A 422 shaped like FastAPI's own (the documented HTTPValidationError), for checks made in code."""
+    return RequestValidationError([{"type": "value_error", "loc": ("query", field), "msg": message, "input": None}])
+
 
 CSV_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from collector.admin import AdminDb, OpeningDay
+from collector.admin.models import wall_time
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
 from collector.report.periods import DEFAULT_TIMEZONE
 from collector.report.schedule import DEFAULT_HOURS, DayHours
@@ -22,6 +23,10 @@ from collector.storage.base import Store, ZoneInterval
 
 GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
 CACHE_TTL_S = 30.0
+
+
+def _hhmm(value: time) -> str:
+    return "24:00" if value == time.max else value.isoformat("minutes")
 
 
 class UnknownSite(LookupError):
@@ -65,6 +70,7 @@ class SiteDirectory:
         out = []
         for site in sorted(set(seen) | set(configured)):
             settings = configured.get(site)
+            source: Literal["config", "telemetry", "default"]
             if settings is not None and settings.timezone:
                 tz, source = settings.timezone, "config"
             elif site in seen:
@@ -72,7 +78,7 @@ class SiteDirectory:
             else:
                 tz, source = DEFAULT_TIMEZONE, "default"
             name = settings.name if settings is not None and settings.name else site
-            out.append(SiteInfo(site, name, tz, source, settings is not None, site in seen))  # type: ignore[arg-type]
+            out.append(SiteInfo(site, name, tz, source, settings is not None, site in seen))
         return out
 
     def site(self, site: str) -> SiteInfo:
@@ -86,14 +92,14 @@ class SiteDirectory:
         if settings is None:
             return Schedule(DEFAULT_HOURS, frozenset(), configured=False)
         return Schedule(
-            tuple(DayHours(d.weekday, d.opens, d.closes) for d in settings.days),
+            tuple(DayHours(d.weekday, wall_time(d.opens), wall_time(d.closes)) for d in settings.days),
             frozenset(h.date for h in settings.holidays),
             configured=True,
         )
 
     @staticmethod
     def as_opening_days(days: Iterable[DayHours]) -> list[OpeningDay]:
-        return [OpeningDay(weekday=d.weekday, opens=d.opens, closes=d.closes) for d in days]
+        return [OpeningDay(weekday=d.weekday, opens=_hhmm(d.opens), closes=_hhmm(d.closes)) for d in days]
 
     def gerai(self, site: str, intervals: Iterable[ZoneInterval] | None = None) -> list[Gerai]:
         """Configured gerai, plus those tagged in the site's last day of telemetry and in ``intervals``

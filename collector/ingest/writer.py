@@ -106,6 +106,19 @@ class BatchWriter:
                 pending = []
             elif self._stopping.is_set() and delivery is None:
                 return
+            elif not pending and delivery is None:
+                self._maintain()
+
+    def _maintain(self) -> None:
+        # Deferred store upkeep (InfluxStore's rollup settle pass) while idle;
+        # a failure here loses nothing, the next write or tick retries.
+        maintain = getattr(self._store, "maintain", None)
+        if maintain is None:
+            return
+        try:
+            maintain()
+        except StoreError as exc:
+            logger.debug("store upkeep postponed: %s", exc)
 
     def flush(self, deliveries: Sequence[Delivery]) -> bool:
         """Write one batch durably, then acknowledge it; False if stopped first."""

@@ -72,28 +72,80 @@ def longest(stretches: Sequence[Stretch], n: int = 3) -> tuple[Stretch, ...]:
 
 
 MONTHS = {
-    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
+    "id": [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 LABELS: dict[str, dict[str, str]] = {
     "id": {
-        "title": "Laporan bulanan", "visitors": "Pengunjung", "month": "Bulan", "trend": "Pengunjung per bulan",
-        "compare": "Perbandingan dengan MPP lain", "site": "MPP", "this_month": "Bulan ini",
-        "prev_month": "Bulan lalu", "change": "Perubahan", "hours": "Jam tersibuk", "hour": "Jam",
-        "staffing": "Kehadiran petugas per gerai", "gerai": "Gerai", "staffed": "Terisi petugas",
-        "observed": "Teramati kamera", "empty": "Kosong terlama", "none": "tidak ada data",
-        "generated": "Dibuat", "timezone": "Zona waktu", "minutes": "menit",
+        "title": "Laporan bulanan",
+        "visitors": "Pengunjung",
+        "month": "Bulan",
+        "trend": "Pengunjung per bulan",
+        "compare": "Perbandingan dengan MPP lain",
+        "site": "MPP",
+        "this_month": "Bulan ini",
+        "prev_month": "Bulan lalu",
+        "change": "Perubahan",
+        "hours": "Jam tersibuk",
+        "hour": "Jam",
+        "staffing": "Kehadiran petugas per gerai",
+        "gerai": "Gerai",
+        "staffed": "Terisi petugas",
+        "observed": "Teramati kamera",
+        "empty": "Kosong terlama",
+        "none": "tidak ada data",
+        "generated": "Dibuat",
+        "timezone": "Zona waktu",
+        "minutes": "menit",
     },
     "en": {
-        "title": "Monthly report", "visitors": "Visitors", "month": "Month", "trend": "Visitors per month",
-        "compare": "Comparison with other MPPs", "site": "MPP", "this_month": "This month",
-        "prev_month": "Previous month", "change": "Change", "hours": "Busiest hours", "hour": "Hour",
-        "staffing": "Staff presence per gerai", "gerai": "Gerai", "staffed": "Staffed",
-        "observed": "Observed by camera", "empty": "Longest empty stretches", "none": "no data",
-        "generated": "Generated", "timezone": "Timezone", "minutes": "min",
+        "title": "Monthly report",
+        "visitors": "Visitors",
+        "month": "Month",
+        "trend": "Visitors per month",
+        "compare": "Comparison with other MPPs",
+        "site": "MPP",
+        "this_month": "This month",
+        "prev_month": "Previous month",
+        "change": "Change",
+        "hours": "Busiest hours",
+        "hour": "Hour",
+        "staffing": "Staff presence per gerai",
+        "gerai": "Gerai",
+        "staffed": "Staffed",
+        "observed": "Observed by camera",
+        "empty": "Longest empty stretches",
+        "none": "no data",
+        "generated": "Generated",
+        "timezone": "Timezone",
+        "minutes": "min",
     },
 }
 
@@ -153,15 +205,15 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 @media print{{body{{margin:0}} h2{{break-after:avoid}} table{{break-inside:avoid}}}}
 </style></head><body>
 <h1>{title}</h1>
-<p>{t['timezone']}: {e(report.timezone)} &middot; {t['generated']}: {report.generated_at:%Y-%m-%d %H:%M}</p>
-<p>{t['visitors']}: <span class=big id=visitors>{report.visitors:,}</span></p>
-<h2>{t['trend']}</h2><table id=trend><tr><th>{t['month']}</th><th class=num>{t['visitors']}</th><th></th></tr>
+<p>{t["timezone"]}: {e(report.timezone)} &middot; {t["generated"]}: {report.generated_at:%Y-%m-%d %H:%M}</p>
+<p>{t["visitors"]}: <span class=big id=visitors>{report.visitors:,}</span></p>
+<h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>
-<h2>{t['compare']}</h2><table id=compare><tr><th>{t['site']}</th><th class=num>{t['this_month']}</th>
-<th class=num>{t['prev_month']}</th><th class=num>{t['change']}</th></tr>{sites}</table>
-<h2>{t['hours']}: {busiest}</h2><table id=hours><tr><th>{t['hour']}</th><th class=num>{t['visitors']}</th><th></th></tr>
+<h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>
+<th class=num>{t["prev_month"]}</th><th class=num>{t["change"]}</th></tr>{sites}</table>
+<h2>{t["hours"]}: {busiest}</h2><table id=hours><tr><th>{t["hour"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {hours}</table>
-<h2>{t['staffing']}</h2><table id=staffing><tr><th>{t['gerai']}</th><th class=num>{t['staffed']}</th>
-<th class=num>{t['observed']}</th><th>{t['empty']}</th></tr>{gerai}</table>
+<h2>{t["staffing"]}</h2><table id=staffing><tr><th>{t["gerai"]}</th><th class=num>{t["staffed"]}</th>
+<th class=num>{t["observed"]}</th><th>{t["empty"]}</th></tr>{gerai}</table>
 </body></html>
 """

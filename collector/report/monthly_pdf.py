@@ -18,8 +18,9 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"{t['title']} {report.name} - {month_label(report.month, lang)}"), new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0, 10, _latin1(f"{t['title']} {report.name} - {month_label(report.month, lang)}"), new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font("Helvetica", "", 10)
     generated = f"{t['generated']}: {report.generated_at:%Y-%m-%d %H:%M}"
     pdf.cell(0, 6, _latin1(f"{t['timezone']}: {report.timezone}   {generated}"), new_x="LMARGIN", new_y="NEXT")
@@ -49,8 +50,14 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     with pdf.table(col_widths=(60, 35, 35, 25), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
         table.row([t["site"], t["this_month"], t["prev_month"], t["change"]])
         for s in report.sites:
-            table.row([_latin1(s.name), f"{s.in_count:,}", f"{s.previous_in_count:,}",
-                       change(s.in_count, s.previous_in_count)])
+            table.row(
+                [
+                    _latin1(s.name),
+                    f"{s.in_count:,}",
+                    f"{s.previous_in_count:,}",
+                    change(s.in_count, s.previous_in_count),
+                ]
+            )
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
@@ -60,8 +67,12 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     with pdf.table(col_widths=(40, 25, 25, 70), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT")) as table:
         table.row([t["gerai"], t["staffed"], t["observed"], t["empty"]])
         for g in report.gerai:
-            table.row([
-                _latin1(g.name), percent(g.staffed_share, t["none"]), percent(g.observed_share, t["none"]),
-                "\n".join(stretch_text(s, lang) for s in g.longest_unstaffed) or "-",
-            ])
+            table.row(
+                [
+                    _latin1(g.name),
+                    percent(g.staffed_share, t["none"]),
+                    percent(g.observed_share, t["none"]),
+                    "\n".join(stretch_text(s, lang) for s in g.longest_unstaffed) or "-",
+                ]
+            )
     return bytes(pdf.output())

@@ -63,9 +63,18 @@ def resample(intervals: Iterable[ZoneInterval], resolution_s: int, tz: ZoneInfo)
         a, rec = acc[key], meta[key]
         points.append(
             OccupancyPoint(
-                site=rec.site, device=rec.device, zone=rec.zone, role=rec.role, gerai=rec.gerai, start=key[3],
-                interval_s=int(a[0]), observed_s=a[1], mean_count=a[2] / a[1] if a[1] > 0 else None,
-                max_count=int(a[3]), occupied_s=a[4], visits=int(a[5]),
+                site=rec.site,
+                device=rec.device,
+                zone=rec.zone,
+                role=rec.role,
+                gerai=rec.gerai,
+                start=key[3],
+                interval_s=int(a[0]),
+                observed_s=a[1],
+                mean_count=a[2] / a[1] if a[1] > 0 else None,
+                max_count=int(a[3]),
+                occupied_s=a[4],
+                visits=int(a[5]),
             )
         )
     return points

@@ -25,7 +25,11 @@ MAX_RANGE = {"hour": timedelta(days=62), "day": timedelta(days=800), "month": ti
 
 
 class PeriodError(ValueError):
-    """A range bound or range that cannot be used; the message says why."""
+    """A range bound or range that cannot be used; the message says why, ``field`` names the parameter."""
+
+    def __init__(self, message: str, field: str = "start") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +46,9 @@ class FootfallPeriod:
     out_count: int
 
 
-def _check_year(year: int, text: str) -> None:
+def _check_year(year: int, text: str, field: str) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise PeriodError(f"{text!r}: year must be between {MIN_YEAR} and {MAX_YEAR}")
+        raise PeriodError(f"{text!r}: year must be between {MIN_YEAR} and {MAX_YEAR}", field)
 
 
 def month_start(day: date, tz: ZoneInfo) -> datetime:
@@ -60,19 +64,20 @@ def parse_bound(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime:
     """``YYYY-MM`` and ``YYYY-MM-DD`` name whole local periods (an end includes it);
     an ISO datetime is an instant (naive means site-local; an end excludes it)."""
     text = text.strip()
+    field = "end" if is_end else "start"
     try:
         if m := _MONTH.match(text):
-            _check_year(int(m[1]), text)
+            _check_year(int(m[1]), text, field)
             start = datetime(int(m[1]), int(m[2]), 1, tzinfo=tz)
             return next_month(start) if is_end else start
         if m := _DAY.match(text):
-            _check_year(int(m[1]), text)
+            _check_year(int(m[1]), text, field)
             start = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=tz)
             return start + timedelta(days=1) if is_end else start
         value = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise PeriodError(f"{text!r} is not YYYY-MM, YYYY-MM-DD or an ISO datetime ({exc})") from None
-    _check_year(value.year, text)
+        raise PeriodError(f"{text!r} is not YYYY-MM, YYYY-MM-DD or an ISO datetime ({exc})", field) from None
+    _check_year(value.year, text, field)
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
@@ -109,9 +114,9 @@ def resolve_range(
     elif finish is None:
         finish = min(begin + (default.end - default.start), begin + max_span)
     if finish <= begin:
-        raise PeriodError(f"end ({finish.isoformat()}) must be after start ({begin.isoformat()})")
+        raise PeriodError(f"end ({finish.isoformat()}) must be after start ({begin.isoformat()})", "end")
     if finish - begin > max_span:
-        raise PeriodError(f"range of {(finish - begin).days} days exceeds the limit of {max_span.days} days")
+        raise PeriodError(f"range of {(finish - begin).days} days exceeds the limit of {max_span.days} days", "end")
     return TimeRange(begin, finish)
 
 

@@ -11,6 +11,7 @@ rows, which keeps a year of minute data from 30 devices to a few milliseconds.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import threading
@@ -240,69 +241,89 @@ class SqliteStore:
         lo, hi = _epoch(start), _epoch(end)
         if hi <= lo:
             return []
-        # Whole slots come from the rollup; the ragged edges from raw rows.
+        bounds = _local_bucket_starts(lo, hi, bucket, tz)
+        marks = ",".join("?" * len(sites))
+        # Whole quarter hours come from the rollup, summed per local bucket by
+        # SQLite (a range join on the bucket bounds); the ragged edges of the
+        # range from raw rows.
         slot_lo = math.ceil(lo / SLOT_S) * SLOT_S
         slot_hi = math.floor(hi / SLOT_S) * SLOT_S
-        marks = ",".join("?" * len(sites))
-        rows: list[tuple[Any, ...]] = []
+        totals: dict[tuple[str, float], list[int]] = {}
         if slot_lo < slot_hi:
-            rows += self._read(
-                f"SELECT site, slot_start, in_count, out_count FROM footfall_rollup "  # noqa: S608
-                f"WHERE site IN ({marks}) AND slot_start >= ? AND slot_start < ?",
-                (*sites, slot_lo, slot_hi),
+            ends = [*bounds[1:], math.inf]
+            pairs = [[a, b] for a, b in zip(bounds, ends, strict=True) if b > slot_lo and a < slot_hi]
+            pairs[-1][1] = slot_hi
+            pairs[0][0] = max(pairs[0][0], slot_lo)
+            rows = self._read(
+                "WITH b AS (SELECT json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi "  # noqa: S608
+                f"FROM json_each(?)) SELECT r.site, b.lo, sum(r.in_count), sum(r.out_count) FROM b "
+                f"JOIN footfall_rollup r ON r.site IN ({marks}) AND r.slot_start >= b.lo AND r.slot_start < b.hi "
+                "GROUP BY r.site, b.lo",
+                (json.dumps(pairs), *sites),
             )
+            for site, at, in_count, out_count in rows:
+                key = (site, bounds[bisect_right(bounds, at) - 1])
+                total = totals.setdefault(key, [0, 0])
+                total[0] += in_count
+                total[1] += out_count
             edges = [(lo, slot_lo), (slot_hi, hi)]
         else:
             edges = [(lo, hi)]
         for edge_lo, edge_hi in edges:
-            if edge_lo < edge_hi:
-                rows += self._read(
-                    f"SELECT site, interval_start, sum(in_count), sum(out_count) FROM line_counts "  # noqa: S608
-                    f"WHERE site IN ({marks}) AND interval_start >= ? AND interval_start < ? AND role = ? "
-                    "GROUP BY site, interval_start",
-                    (*sites, edge_lo, edge_hi, ENTRANCE_ROLE),
-                )
-        return _bucketise(rows, lo, hi, bucket, tz)
+            if edge_lo >= edge_hi:
+                continue
+            rows = self._read(
+                f"SELECT site, interval_start, sum(in_count), sum(out_count) FROM line_counts "  # noqa: S608
+                f"WHERE site IN ({marks}) AND interval_start >= ? AND interval_start < ? AND role = ? "
+                "GROUP BY site, interval_start",
+                (*sites, edge_lo, edge_hi, ENTRANCE_ROLE),
+            )
+            for site, at, in_count, out_count in rows:
+                key = (site, bounds[bisect_right(bounds, at) - 1])
+                total = totals.setdefault(key, [0, 0])
+                total[0] += in_count
+                total[1] += out_count
+        return [
+            FootfallBucket(site=site, start=datetime.fromtimestamp(at, tz), in_count=v[0], out_count=v[1])
+            for (site, at), v in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
+        ]
 
     def zone_intervals(
         self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
     ) -> list[ZoneInterval]:
-        sql, params = self._range_sql("zone_occupancy", site, start, end, zones)
-        columns = "site, device, zone, role, gerai, interval_start, interval_s, observed_s, mean_count, " \
-            "max_count, occupied_s, visits"
+        sql, params = self._range_sql(site, start, end, zones)
+        columns = "device, zone, role, gerai, interval_start, interval_s, observed_s, mean_count, max_count, " \
+            "occupied_s, visits"
         query = f"SELECT {columns} FROM zone_occupancy WHERE {sql} ORDER BY interval_start, device, zone"  # noqa: S608
-        rows = self._read(query, params)
+        # A day of a big site is tens of thousands of rows: share the repeated
+        # datetimes and names instead of building one per row.
+        times = _TimeCache()
+        names: dict[str, str] = {}
         return [
-            ZoneInterval(
-                site=str(r[0]), device=str(r[1]), zone=str(r[2]), role=str(r[3]),
-                gerai=None if r[4] is None else str(r[4]), interval_start=_utc(float(r[5])),
-                interval_s=int(r[6]), observed_s=float(r[7]), mean_count=float(r[8]),
-                max_count=int(r[9]), occupied_s=float(r[10]), visits=int(r[11]),
-            )
-            for r in rows
+            ZoneInterval(site, names.setdefault(device, device), names.setdefault(zone, zone),
+                         names.setdefault(role, role), gerai, times(at), interval_s, observed_s, mean_count,
+                         max_count, occupied_s, visits)
+            for device, zone, role, gerai, at, interval_s, observed_s, mean_count, max_count, occupied_s, visits
+            in self._read(query, params)
         ]  # fmt: skip
 
     def dwell_samples(
         self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
     ) -> list[DwellSample]:
-        sql, params = self._range_sql("dwell_samples", site, start, end, zones)
-        rows = self._read(
-            f"SELECT site, device, zone, role, gerai, interval_start, dwell_s FROM dwell_samples WHERE {sql} "  # noqa: S608
-            "ORDER BY interval_start, device, zone, idx",
-            params,
+        sql, params = self._range_sql(site, start, end, zones)
+        query = (
+            f"SELECT device, zone, role, gerai, interval_start, dwell_s FROM dwell_samples WHERE {sql} "  # noqa: S608
+            "ORDER BY interval_start, device, zone, idx"
         )
+        times = _TimeCache()
         return [
-            DwellSample(
-                site=str(r[0]), device=str(r[1]), zone=str(r[2]), role=str(r[3]),
-                gerai=None if r[4] is None else str(r[4]), interval_start=_utc(float(r[5])),
-                dwell_s=float(r[6]),
-            )
-            for r in rows
-        ]  # fmt: skip
+            DwellSample(site, device, zone, role, gerai, times(at), dwell_s)
+            for device, zone, role, gerai, at, dwell_s in self._read(query, params)
+        ]
 
     @staticmethod
     def _range_sql(
-        table: str, site: str, start: datetime, end: datetime, zones: Sequence[str] | None
+        site: str, start: datetime, end: datetime, zones: Sequence[str] | None
     ) -> tuple[str, list[object]]:
         sql = "site = ? AND interval_start >= ? AND interval_start < ?"
         params: list[object] = [site, _epoch(start), _epoch(end)]
@@ -354,37 +375,33 @@ class SqliteStore:
         self._local = threading.local()
 
 
-def _bucketise(
-    rows: Sequence[tuple[Any, ...]], lo: float, hi: float, bucket: Bucket, tz: ZoneInfo
-) -> list[FootfallBucket]:
-    """Sum (site, utc_epoch, in, out) rows into local hours or calendar days."""
-    totals: dict[tuple[str, float], list[int]] = {}
+class _TimeCache:
+    def __init__(self) -> None:
+        self._seen: dict[float, datetime] = {}
+
+    def __call__(self, epoch: float) -> datetime:
+        value = self._seen.get(epoch)
+        if value is None:
+            value = self._seen[epoch] = datetime.fromtimestamp(epoch, UTC)
+        return value
+
+
+def _local_bucket_starts(lo: float, hi: float, bucket: Bucket, tz: ZoneInfo) -> list[float]:
+    """UTC epochs of the local hour or day starts from the bucket holding ``lo`` up to ``hi``."""
     if bucket == "day":
-        boundaries = _local_day_starts(lo, hi, tz)
-        for site, at, in_count, out_count in rows:
-            key = (str(site), boundaries[bisect_right(boundaries, float(at)) - 1])
-            total = totals.setdefault(key, [0, 0])
-            total[0] += int(in_count)
-            total[1] += int(out_count)
-    else:
-        for site, at, in_count, out_count in rows:
-            local = datetime.fromtimestamp(float(at), tz)
-            key = (str(site), local.replace(minute=0, second=0, microsecond=0).timestamp())
-            total = totals.setdefault(key, [0, 0])
-            total[0] += int(in_count)
-            total[1] += int(out_count)
-    return [
-        FootfallBucket(site=site, start=datetime.fromtimestamp(at, tz), in_count=v[0], out_count=v[1])
-        for (site, at), v in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
-    ]
-
-
-def _local_day_starts(lo: float, hi: float, tz: ZoneInfo) -> list[float]:
-    """UTC epochs of the local midnights from the day containing ``lo`` to ``hi``."""
-    day = datetime.fromtimestamp(lo, tz).date()
-    last = datetime.fromtimestamp(hi, tz).date()
-    starts: list[float] = []
-    while day <= last:
-        starts.append(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
-        day += timedelta(days=1)
+        day = datetime.fromtimestamp(lo, tz).date()
+        last = datetime.fromtimestamp(hi, tz).date()
+        starts: list[float] = []
+        while day <= last:
+            starts.append(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+            day += timedelta(days=1)
+        return starts
+    # Local hours start on a UTC quarter hour (offsets are multiples of 15 min).
+    first = datetime.fromtimestamp(lo, tz).replace(minute=0, second=0, microsecond=0).timestamp()
+    starts = [first]
+    at = math.floor(first / SLOT_S) * SLOT_S + SLOT_S
+    while at < hi:
+        if datetime.fromtimestamp(at, tz).minute == 0:
+            starts.append(at)
+        at += SLOT_S
     return starts

@@ -37,7 +37,8 @@ usermod -a -G video,render "$SERVICE_USER"
 echo "== code and venv in $PREFIX"
 if [ "$REPO" != "$PREFIX" ]; then
   mkdir -p "$PREFIX"
-  cp -a "$REPO/." "$PREFIX/"
+  # The committed tree only: no local venv, outbox or clips from the clone.
+  git -C "$REPO" archive HEAD | tar -x -C "$PREFIX"
 fi
 python3 -m venv --system-site-packages "$PREFIX/.venv"
 "$PREFIX/.venv/bin/pip" install -q --upgrade pip

@@ -120,7 +120,10 @@ class LiveCaptureSource:
     def _read_loop(self) -> None:
         delay = self._backoff_initial_s
         while not self._closed.is_set():
-            capture = cv2.VideoCapture(self._target)
+            timeout_ms = int(self._read_timeout_s * 1000)
+            # Bounded open and read: a stalled stream must fail, so that it gets reopened.
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+            capture = cv2.VideoCapture(self._target, cv2.CAP_ANY, params)
             if not capture.isOpened():
                 capture.release()
                 self._state = CameraState.RECONNECTING

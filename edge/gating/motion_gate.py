@@ -84,7 +84,8 @@ def downscale_grey(image: NDArray[np.uint8], cell_px: int) -> NDArray[np.float32
     channels = sampled.shape[2]
     wide = np.ascontiguousarray(sampled, dtype=np.uint16).reshape(rows, per_cell, cols * per_cell * channels)
     sums = wide.sum(axis=1, dtype=np.uint32).reshape(rows, cols, per_cell * channels).sum(axis=2)
-    return (sums / np.float32(per_cell * per_cell * channels)).astype(np.float32)
+    means: NDArray[np.float32] = (sums / np.float32(per_cell * per_cell * channels)).astype(np.float32)
+    return means
 
 
 class SceneChangeDetector:

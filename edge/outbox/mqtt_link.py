@@ -29,7 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.config import MqttConfig
+from edge.config import ConfigError, MqttConfig
 from wire import DeviceState, Kind, Status, Topic, encode
 
 log = logging.getLogger(__name__)
@@ -111,12 +111,15 @@ class MqttLink:
             self._client.username_pw_set(self._config.username, password)
         if self._config.use_tls:
             tls = self._config.tls
-            self._client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            try:
+                self._client.tls_set(
+                    ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                    certfile=str(tls.cert_file) if tls.cert_file else None,
+                    keyfile=str(tls.key_file) if tls.key_file else None,
+                    cert_reqs=ssl.CERT_REQUIRED,
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"mqtt.tls: cannot load the CA/certificate/key files: {exc}") from None
             self._client.tls_insecure_set(tls.insecure)
         self._client.will_set(self._status_topic, self._status_payload(DeviceState.OFFLINE), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=int(_RECONNECT_MAX_S))
@@ -206,7 +209,8 @@ class MqttLink:
             log.info("mqtt: reconnected to %s", self._config.url)
 
     def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
-        self._connection_failed(f"cannot reach broker at {self._config.url}", None)
+        hint = " (or its TLS certificate fails verification: see mqtt.tls)" if self._config.use_tls else ""
+        self._connection_failed(f"cannot reach broker at {self._config.url}{hint}", None)
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason_code: ReasonCode, _props: Properties | None

@@ -66,9 +66,17 @@ def browser() -> Iterator[webdriver.Chrome]:
     profile = tempfile.mkdtemp(prefix="mpp-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
-                 f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,2400",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -142,9 +150,13 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert "online" in browser.find_element(By.ID, "devices").text
     browser.save_screenshot(str(ARTIFACTS / "dashboard-en.png"))
 
-    origins = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)"
-    )
+    loaded = browser.execute_script("return document.body.dataset.loaded")
+    browser.find_element(By.CSS_SELECTOR, "[data-range=week]").click()
+    wait_loaded(browser, loaded)
+    week = chart_data(browser, "chart-occupancy")  # hourly over 27 May - 2 June; only 2 June has data
+    assert week["labels"][0] == "2025-06-02 08:00" and len(week["labels"]) == 7
+
+    origins = browser.execute_script("return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
     assert set(origins) <= {served.url}, f"fetched from elsewhere: {set(origins)}"
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []

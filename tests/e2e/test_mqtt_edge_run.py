@@ -189,3 +189,56 @@ def test_bad_mqtt_settings_are_named_by_the_cli(tmp_path: Path, mot15: Path) -> 
         lines = [line for line in result.stderr.splitlines() if line.startswith("mpp-edge: error:")]
         assert len(lines) == 1 and message in lines[0], (name, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_stops_cleanly_with_offline_status(
+    secured: SecuredBroker, mot15: Path, model_path: Path, tmp_path: Path
+) -> None:
+    import json
+
+    starter = secured.add_device(SITE, DEVICE)
+    secured.reload()
+    recorder = Recorder(secured.broker.port, "collector", secured.collector_password)
+    source, _, _ = clip(mot15, "TUD-Stadtmitte")
+    log = tmp_path / "edge.log"
+    edge = start_edge(write_config(tmp_path, starter, source, START, model_path, "term"), log)
+    try:
+        assert recorder.connected.wait(5)
+        recorder.wait_for(lambda: len(recorder.records()) >= 1, MODEL_LOAD_S, "the first record")
+        edge.send_signal(signal.SIGTERM)
+        assert edge.wait(timeout=30) == 0, log.read_text()[-3000:]
+        recorder.wait_for(lambda: recorder.status[-1:] == ["offline"], 10, "offline status")
+    finally:
+        if edge.poll() is None:
+            edge.kill()
+        recorder.close()
+    statuses = [json.loads(p) for p in recorder.payloads[f"mpp/v1/{SITE}/{DEVICE}/status"]]
+    assert [s["state"] for s in statuses] == ["online", "offline"]
+    # Published at shutdown, not the Last Will (whose time is the connect time, before "online").
+    assert statuses[1]["ts"] > statuses[0]["ts"]
+    assert "received SIGTERM" in log.read_text()
+
+
+@pytest.mark.slow
+def test_file_run_not_drained_exits_non_zero_and_keeps_records(
+    mot15: Path, model_path: Path, tmp_path: Path
+) -> None:
+    from tests.services import free_port
+
+    source, frames, fps = clip(mot15, "TUD-Campus")
+    config = {
+        "site": SITE, "device": DEVICE, "source": str(source), "video_start": START.isoformat(),
+        "model": str(model_path), "interval_s": 1, "lines": LINES, "zones": ZONES,
+        "mqtt": {"url": f"mqtt://127.0.0.1:{free_port()}"},  # nothing listens there
+        "outbox": {"path": str(tmp_path / "outbox.db")},
+    }
+    path = tmp_path / "unreachable.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [str(VENV_BIN / "mpp-edge"), "run", "--config", str(path), "--drain-timeout-s", "2"],
+        capture_output=True, text=True, timeout=MODEL_LOAD_S + 60,
+    )
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "outbox not drained after 2 s" in result.stderr and "unreachable" in result.stderr
+    assert outbox_ids(tmp_path / "outbox.db") == expected_ids(START, frames, fps)  # all kept for the next run

@@ -34,8 +34,14 @@ def test_only_healthz_and_the_shell_are_anonymous(store: Store, tmp_path: Path) 
     assert client.get("/healthz").json() == {"status": "ok"}
     shell = client.get("/")
     assert shell.status_code == 200 and "chart.umd.min.js" in shell.text
-    for path in ("/api/v1/sites", "/api/v1/devices", "/api/v1/me", "/api/v1/sites/mpp-jakarta/footfall",
-                 "/api/v1/sites/mpp-jakarta/reports/monthly", "/api/v1/tokens"):
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/devices",
+        "/api/v1/me",
+        "/api/v1/sites/mpp-jakarta/footfall",
+        "/api/v1/sites/mpp-jakarta/reports/monthly",
+        "/api/v1/tokens",
+    ):
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.headers["www-authenticate"] == "Bearer"

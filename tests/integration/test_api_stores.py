@@ -35,21 +35,58 @@ class ApiSettings:
         self.silent_after_s = silent_after_s
 
 
-def counts(site: str, device: str, tz: ZoneInfo, local: datetime, in_n: int, out_n: int, role: str = "entrance",
-           line: str = "pintu") -> LineCounts:
+def counts(
+    site: str,
+    device: str,
+    tz: ZoneInfo,
+    local: datetime,
+    in_n: int,
+    out_n: int,
+    role: str = "entrance",
+    line: str = "pintu",
+) -> LineCounts:
     return LineCounts(
-        site=site, device=device, timezone=tz.key, interval_start=local.replace(tzinfo=tz), interval_s=60,
-        observed_s=60.0, line=line, role=role, in_count=in_n, out_count=out_n,
+        site=site,
+        device=device,
+        timezone=tz.key,
+        interval_start=local.replace(tzinfo=tz),
+        interval_s=60,
+        observed_s=60.0,
+        line=line,
+        role=role,
+        in_count=in_n,
+        out_count=out_n,
     )
 
 
-def zone(site: str, device: str, start_utc: datetime, name: str, role: str, gerai: str | None, *,
-         observed_s: float = 60.0, occupied_s: float = 0.0, mean: float = 0.0, dwells: tuple[float, ...] = (),
-         ) -> ZoneOccupancy:
+def zone(
+    site: str,
+    device: str,
+    start_utc: datetime,
+    name: str,
+    role: str,
+    gerai: str | None,
+    *,
+    observed_s: float = 60.0,
+    occupied_s: float = 0.0,
+    mean: float = 0.0,
+    dwells: tuple[float, ...] = (),
+) -> ZoneOccupancy:
     return ZoneOccupancy(
-        site=site, device=device, timezone="Asia/Jakarta", interval_start=start_utc, interval_s=60,
-        observed_s=observed_s, zone=name, role=role, gerai=gerai, mean_count=mean,
-        max_count=int(mean + 0.999), occupied_s=occupied_s, visits=len(dwells), dwells_s=dwells,
+        site=site,
+        device=device,
+        timezone="Asia/Jakarta",
+        interval_start=start_utc,
+        interval_s=60,
+        observed_s=observed_s,
+        zone=name,
+        role=role,
+        gerai=gerai,
+        mean_count=mean,
+        max_count=int(mean + 0.999),
+        occupied_s=occupied_s,
+        visits=len(dwells),
+        dwells_s=dwells,
     )
 
 
@@ -63,15 +100,32 @@ def gerai_day() -> list[ZoneOccupancy]:
         local = at.astimezone(WIB)
         unobserved = local.hour == 13 and local.minute < 20
         empty = local.hour == 10 and local.minute < 30
-        records.append(zone(
-            "mpp-jakarta", "cam-gerai", at, "dukcapil-staf", "staff", "dukcapil",
-            observed_s=0.0 if unobserved else 60.0, occupied_s=0.0 if unobserved or empty else 60.0,
-            mean=0.0 if unobserved or empty else 1.0,
-        ))
-        records.append(zone(
-            "mpp-jakarta", "cam-gerai", at, "dukcapil-antri", "queue", "dukcapil",
-            mean=2.0, occupied_s=60.0, dwells=(float(60 + minute % 10 * 60),) if minute % 5 == 0 else (),
-        ))
+        records.append(
+            zone(
+                "mpp-jakarta",
+                "cam-gerai",
+                at,
+                "dukcapil-staf",
+                "staff",
+                "dukcapil",
+                observed_s=0.0 if unobserved else 60.0,
+                occupied_s=0.0 if unobserved or empty else 60.0,
+                mean=0.0 if unobserved or empty else 1.0,
+            )
+        )
+        records.append(
+            zone(
+                "mpp-jakarta",
+                "cam-gerai",
+                at,
+                "dukcapil-antri",
+                "queue",
+                "dukcapil",
+                mean=2.0,
+                occupied_s=60.0,
+                dwells=(float(60 + minute % 10 * 60),) if minute % 5 == 0 else (),
+            )
+        )
     return records
 
 
@@ -88,9 +142,21 @@ def seed(store: Store) -> None:
         counts("mpp-makassar", "cam-1", WITA, datetime(2025, 6, 1, 0, 10), 4, 1),
     ]
     health = Health(
-        site="mpp-jakarta", device="cam-gerai", timezone="Asia/Jakarta", ts=NOW - timedelta(seconds=30), fps=15.0,
-        effective_fps=12.5, gating_share=0.2, last_frame_age_s=0.1, camera_state=CameraState.OK, outbox_depth=0,
-        dropped_records=0, reconnects=1, cpu_temp_c=55.0, model="yolov8n", software_version="0.1.0",
+        site="mpp-jakarta",
+        device="cam-gerai",
+        timezone="Asia/Jakarta",
+        ts=NOW - timedelta(seconds=30),
+        fps=15.0,
+        effective_fps=12.5,
+        gating_share=0.2,
+        last_frame_age_s=0.1,
+        camera_state=CameraState.OK,
+        outbox_depth=0,
+        dropped_records=0,
+        reconnects=1,
+        cpu_temp_c=55.0,
+        model="yolov8n",
+        software_version="0.1.0",
         uptime_s=3600.0,
     )
     status = [
@@ -120,8 +186,9 @@ def client(store: Store, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_monthly_footfall_folds_local_calendar_days(client: TestClient) -> None:
-    response = client.get("/api/v1/sites/mpp-jakarta/footfall", params={"granularity": "month", "start": "2025-05",
-                                                                         "end": "2025-06"})
+    response = client.get(
+        "/api/v1/sites/mpp-jakarta/footfall", params={"granularity": "month", "start": "2025-05", "end": "2025-06"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["site"] == "mpp-jakarta"
@@ -133,21 +200,28 @@ def test_monthly_footfall_folds_local_calendar_days(client: TestClient) -> None:
 
 
 def test_daily_and_hourly_footfall_in_site_time(client: TestClient) -> None:
-    days = client.get("/api/v1/sites/mpp-jakarta/footfall",
-                      params={"granularity": "day", "start": "2025-05-31", "end": "2025-06-01"}).json()
+    days = client.get(
+        "/api/v1/sites/mpp-jakarta/footfall", params={"granularity": "day", "start": "2025-05-31", "end": "2025-06-01"}
+    ).json()
     assert days["periods"] == [
         {"start": "2025-05-31T00:00:00+07:00", "in": 3, "out": 1},
         {"start": "2025-06-01T00:00:00+07:00", "in": 5, "out": 2},
     ]
-    hours = client.get("/api/v1/sites/mpp-jakarta/footfall",
-                       params={"granularity": "hour", "start": "2025-05-31T23:00", "end": "2025-06-01T01:00"}).json()
+    hours = client.get(
+        "/api/v1/sites/mpp-jakarta/footfall",
+        params={"granularity": "hour", "start": "2025-05-31T23:00", "end": "2025-06-01T01:00"},
+    ).json()
     assert [(p["start"], p["in"]) for p in hours["periods"]] == [
-        ("2025-05-31T23:00:00+07:00", 3), ("2025-06-01T00:00:00+07:00", 5)]
+        ("2025-05-31T23:00:00+07:00", 3),
+        ("2025-06-01T00:00:00+07:00", 5),
+    ]
 
 
 def test_comparison_uses_each_sites_own_timezone(client: TestClient) -> None:
-    body = client.get("/api/v1/footfall", params={"sites": "mpp-jakarta,mpp-makassar", "granularity": "month",
-                                                  "start": "2025-05", "end": "2025-06"}).json()
+    body = client.get(
+        "/api/v1/footfall",
+        params={"sites": "mpp-jakarta,mpp-makassar", "granularity": "month", "start": "2025-05", "end": "2025-06"},
+    ).json()
     by_site = {s["site"]: s for s in body["sites"]}
     assert by_site["mpp-makassar"]["timezone"] == "Asia/Makassar"
     assert by_site["mpp-makassar"]["periods"] == [
@@ -155,13 +229,23 @@ def test_comparison_uses_each_sites_own_timezone(client: TestClient) -> None:
         {"start": "2025-06-01T00:00:00+08:00", "in": 4, "out": 1},
     ]
     assert [p["in"] for p in by_site["mpp-jakarta"]["periods"]] == [13, 12]
-    table = client.get("/api/v1/footfall", params={"sites": "mpp-jakarta,mpp-makassar", "granularity": "month",
-                                                   "start": "2025-05", "end": "2025-06", "format": "csv"})
+    table = client.get(
+        "/api/v1/footfall",
+        params={
+            "sites": "mpp-jakarta,mpp-makassar",
+            "granularity": "month",
+            "start": "2025-05",
+            "end": "2025-06",
+            "format": "csv",
+        },
+    )
     assert table.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert [(r["site"], r["start"], r["in"]) for r in rows] == [
-        ("mpp-jakarta", "2025-05-01T00:00:00+07:00", "13"), ("mpp-jakarta", "2025-06-01T00:00:00+07:00", "12"),
-        ("mpp-makassar", "2025-05-01T00:00:00+08:00", "2"), ("mpp-makassar", "2025-06-01T00:00:00+08:00", "4"),
+        ("mpp-jakarta", "2025-05-01T00:00:00+07:00", "13"),
+        ("mpp-jakarta", "2025-06-01T00:00:00+07:00", "12"),
+        ("mpp-makassar", "2025-05-01T00:00:00+08:00", "2"),
+        ("mpp-makassar", "2025-06-01T00:00:00+08:00", "4"),
     ]
 
 
@@ -177,8 +261,9 @@ def test_sites_appear_from_telemetry_with_device_timezone(client: TestClient) ->
 
 
 def test_staffing_reports_unobserved_apart_from_unstaffed(client: TestClient) -> None:
-    body = client.get("/api/v1/sites/mpp-jakarta/staffing", params={"start": "2025-06-02", "end": "2025-06-02",
-                                                                     "min_gap_min": 15}).json()
+    body = client.get(
+        "/api/v1/sites/mpp-jakarta/staffing", params={"start": "2025-06-02", "end": "2025-06-02", "min_gap_min": 15}
+    ).json()
     [gerai] = body["gerai"]
     assert gerai["gerai"] == "dukcapil"
     assert gerai["staff_zones"] == ["cam-gerai/dukcapil-staf"]
@@ -186,7 +271,8 @@ def test_staffing_reports_unobserved_apart_from_unstaffed(client: TestClient) ->
     assert gerai["observed_s"] == pytest.approx(400 * 60)
     assert gerai["staffed_share"] == pytest.approx(370 / 400)
     assert [(s["start"], s["end"]) for s in gerai["unstaffed"]] == [
-        ("2025-06-02T10:00:00+07:00", "2025-06-02T10:30:00+07:00")]
+        ("2025-06-02T10:00:00+07:00", "2025-06-02T10:30:00+07:00")
+    ]
     assert [(s["start"], s["end"]) for s in gerai["unobserved"]] == [
         ("2025-06-02T13:00:00+07:00", "2025-06-02T13:20:00+07:00"),
         ("2025-06-02T15:00:00+07:00", "2025-06-02T16:00:00+07:00"),
@@ -203,11 +289,16 @@ def test_waiting_and_occupancy(client: TestClient) -> None:
     assert gerai["dwell"]["p50_s"] == pytest.approx(210.0)  # 42 visits of 60 s and 42 of 360 s
     assert gerai["dwell"]["p90_s"] == pytest.approx(360.0)
     assert gerai["queue"][0] == {"start": "2025-06-02T08:00:00+07:00", "mean_count": 2.0, "max_count": 2}
-    series = client.get("/api/v1/sites/mpp-jakarta/occupancy", params={
-        "start": "2025-06-02T10:00", "end": "2025-06-02T11:00", "resolution": "15m", "zone": "dukcapil-staf"}).json()
+    series = client.get(
+        "/api/v1/sites/mpp-jakarta/occupancy",
+        params={"start": "2025-06-02T10:00", "end": "2025-06-02T11:00", "resolution": "15m", "zone": "dukcapil-staf"},
+    ).json()
     assert [(p["start"], p["mean_count"]) for p in series["points"]] == [
-        ("2025-06-02T10:00:00+07:00", 0.0), ("2025-06-02T10:15:00+07:00", 0.0),
-        ("2025-06-02T10:30:00+07:00", 1.0), ("2025-06-02T10:45:00+07:00", 1.0)]
+        ("2025-06-02T10:00:00+07:00", 0.0),
+        ("2025-06-02T10:15:00+07:00", 0.0),
+        ("2025-06-02T10:30:00+07:00", 1.0),
+        ("2025-06-02T10:45:00+07:00", 1.0),
+    ]
 
 
 def test_devices_and_gerai_from_telemetry(client: TestClient) -> None:
@@ -218,9 +309,17 @@ def test_devices_and_gerai_from_telemetry(client: TestClient) -> None:
     assert devices["cam-1"]["state"] == "offline"
     assert devices["cam-1"]["silent"] is True
     gerai = client.get("/api/v1/sites/mpp-jakarta/gerai").json()
-    assert gerai == [{"gerai": "dukcapil", "name": "dukcapil", "source": "telemetry", "zones": [
-        {"device": "cam-gerai", "zone": "dukcapil-antri", "role": "queue"},
-        {"device": "cam-gerai", "zone": "dukcapil-staf", "role": "staff"}]}]
+    assert gerai == [
+        {
+            "gerai": "dukcapil",
+            "name": "dukcapil",
+            "source": "telemetry",
+            "zones": [
+                {"device": "cam-gerai", "zone": "dukcapil-antri", "role": "queue"},
+                {"device": "cam-gerai", "zone": "dukcapil-staf", "role": "staff"},
+            ],
+        }
+    ]
     table = client.get("/api/v1/devices", params={"format": "csv"}).text.splitlines()
     assert table[0].startswith("site,device,timezone,state")
     assert len(table) == 1 + len(devices)
@@ -230,9 +329,10 @@ def test_monthly_report_html_and_pdf(client: TestClient) -> None:
     page = client.get("/api/v1/sites/mpp-jakarta/reports/monthly", params={"month": "2025-06"})
     assert page.status_code == 200
     assert "Juni 2025" in page.text and "Mei 2025" in page.text
-    assert 'id=visitors>12<' in page.text
+    assert "id=visitors>12<" in page.text
     assert "dukcapil" in page.text and "92%" in page.text  # 370/400 staffed
-    pdf = client.get("/api/v1/sites/mpp-jakarta/reports/monthly", params={"month": "2025-06", "format": "pdf",
-                                                                           "lang": "en"})
+    pdf = client.get(
+        "/api/v1/sites/mpp-jakarta/reports/monthly", params={"month": "2025-06", "format": "pdf", "lang": "en"}
+    )
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")

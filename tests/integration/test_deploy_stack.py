@@ -59,6 +59,12 @@ def test_compose_config_validates_with_secrets_and_names_a_missing_one() -> None
     assert collector_env["MPP_STORE_URL"] == "influxdb://mpp:u1@influxdb:8086/mpp"
     assert collector_env["MPP_MQTT_URL"] == "mqtt://collector:c1@mosquitto:1883"
 
+    # Grafana's provisioned datasource reads its account from the container environment.
+    wanted = set(re.findall(r"\$\{(\w+)\}", DATASOURCE.read_text()))
+    grafana_env = config["services"]["grafana"]["environment"]
+    assert wanted <= set(grafana_env), f"Grafana lacks {wanted - set(grafana_env)}"
+    assert grafana_env["INFLUXDB_READ_USER"] == config["services"]["influxdb"]["environment"]["INFLUXDB_READ_USER"]
+
     # `up` without --profile starts only the services that have no profile.
     profiled = {name for name, service in config["services"].items() if service.get("profiles")}
     assert profiled == {"edge"}

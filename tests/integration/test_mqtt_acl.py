@@ -58,6 +58,7 @@ def test_device_writes_only_its_own_topics_and_anonymous_is_refused(secured: Sec
 
         forged = link.publish("mpp/v1/site-a/dev-2/counts", b'{"message_id": "forged"}')
         own = link.publish("mpp/v1/site-a/dev-1/counts", b'{"message_id": "own"}')
+        assert forged is not None and own is not None
         recorder.wait_for(lambda: "own" in recorder.counts, 5, "the device's own message")
         recorder.wait_for(lambda: len(results) >= 2, 5, "PUBACKs")
         by_mid = {r.mid: r for r in results}
@@ -93,6 +94,7 @@ def test_collector_account_reads_but_cannot_publish(secured: SecuredBroker) -> N
         client.loop_stop()
 
 
+@pytest.mark.slow
 def test_bad_password_is_one_error_naming_the_settings(
     secured: SecuredBroker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

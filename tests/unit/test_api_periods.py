@@ -39,7 +39,7 @@ def test_datetimes_are_instants_and_naive_ones_are_site_local() -> None:
 
 @pytest.mark.parametrize("text", ["2025-13", "2025-02-30", "31/05/2025", "", "1899-01", "2025-05-31T25:00"])
 def test_bad_bounds_say_why(text: str) -> None:
-    with pytest.raises(PeriodError, match="2025|year|YYYY"):
+    with pytest.raises(PeriodError, match=r"2025|year|YYYY"):
         parse_bound(text, WIB, is_end=False)
 
 
@@ -80,5 +80,7 @@ def test_open_windows_skip_holidays_and_clip_to_the_range() -> None:
     ]
     split = (DayHours(5, time(8), time(12)), DayHours(5, time(13), time(15)))
     saturday = TimeRange(datetime(2025, 6, 7, tzinfo=WIB), datetime(2025, 6, 8, tzinfo=WIB))
-    assert [w.end - w.start for w in open_windows(split, set(), saturday, WIB)] == [timedelta(hours=4),
-                                                                                   timedelta(hours=2)]
+    assert [w.end - w.start for w in open_windows(split, set(), saturday, WIB)] == [
+        timedelta(hours=4),
+        timedelta(hours=2),
+    ]

@@ -21,9 +21,20 @@ DAY = datetime(2025, 6, 2, tzinfo=WIB)
 
 
 def minute(at: datetime, *, occupied_s: float, observed_s: float = 60.0, zone: str = "staf") -> ZoneInterval:
-    return ZoneInterval(site="s", device="d", zone=zone, role="staff", gerai="g", interval_start=at.astimezone(UTC),
-                        interval_s=60, observed_s=observed_s, mean_count=occupied_s / 60, max_count=1,
-                        occupied_s=occupied_s, visits=0)
+    return ZoneInterval(
+        site="s",
+        device="d",
+        zone=zone,
+        role="staff",
+        gerai="g",
+        interval_start=at.astimezone(UTC),
+        interval_s=60,
+        observed_s=observed_s,
+        mean_count=occupied_s / 60,
+        max_count=1,
+        occupied_s=occupied_s,
+        visits=0,
+    )
 
 
 def hours(start_h: int, end_h: int) -> list[TimeRange]:
@@ -55,9 +66,11 @@ def test_blind_minutes_are_unobserved_never_unstaffed() -> None:
             records.append(minute(at, occupied_s=60))
     summary = staffing(records, hours(8, 10), WIB, min_gap_s=15 * 60)
     assert [(s.start.astimezone(WIB).time().isoformat("minutes"), s.duration_s) for s in summary.unstaffed] == [
-        ("08:20", 1800.0)]
+        ("08:20", 1800.0)
+    ]
     assert [(s.start.astimezone(WIB).time().isoformat("minutes"), s.duration_s) for s in summary.unobserved] == [
-        ("08:50", 1800.0)]
+        ("08:50", 1800.0)
+    ]
     assert summary.staffed_share == pytest.approx(60 / 90)
     assert summary.longest_unstaffed_s == 1800
 
@@ -86,8 +99,9 @@ def test_nothing_observed_gives_no_share() -> None:
 def test_resample_weights_by_observed_seconds_in_local_buckets() -> None:
     base = DAY + timedelta(hours=9)
     records = [
-        ZoneInterval("s", "d", "z", "queue", "g", (base + timedelta(minutes=m)).astimezone(UTC), 60,
-                     observed_s, mean, 3, 60.0, 1)
+        ZoneInterval(
+            "s", "d", "z", "queue", "g", (base + timedelta(minutes=m)).astimezone(UTC), 60, observed_s, mean, 3, 60.0, 1
+        )
         for m, observed_s, mean in ((0, 60.0, 1.0), (1, 20.0, 3.0), (5, 60.0, 2.0), (6, 0.0, 0.0))
     ]
     points = resample(records, 300, WIB)

@@ -149,3 +149,20 @@ def test_downscale_averages_cells_and_rejects_tiny_images() -> None:
     assert cells[1:, :].max() == 0.0
     with pytest.raises(ValueError, match="smaller than one"):
         downscale_grey(np.zeros((4, 4, 3), np.uint8), 8)
+
+
+def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
+    scene = Scene(seed=6)
+    gate = MotionGate(MotionGateSettings(idle_stride_frames=20, hangover_frames=5))
+    idle = [scene.frame() for _ in range(40)]
+    walk_in = [scene.frame(people=((-20 + 4 * step, 100),)) for step in range(40)]  # to x = 140
+    pause = [scene.frame(people=((140, 100),)) for _ in range(60)]
+    walk_out = [scene.frame(people=((140 + 4 * step, 100),)) for step in range(1, 50)]  # past the right edge
+    after = [scene.frame() for _ in range(100)]
+    frames = idle + walk_in + pause + walk_out + after
+    inferred = run(gate, frames)
+    gone = len(idle + walk_in + pause + walk_out) - 4  # gone from view 4 frames before walk_out ends
+    # Idle again right after the hangover: one frame in 20, nothing left in the background.
+    late = [i for i in inferred if i > gone + 6]
+    assert len(late) <= (len(frames) - gone) // 20 + 1, late
+    assert all(b - a == 20 for a, b in zip(late, late[1:], strict=False))

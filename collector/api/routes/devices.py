@@ -27,13 +27,29 @@ def list_devices(
         h = d.health
         out.append(
             DeviceOut(
-                site=d.site, device=d.device, timezone=d.timezone, state=d.state, state_at=d.state_at,
-                last_seen=d.last_seen, silent=d.last_seen is None or now - d.last_seen > silent_after,
-                health=None if h is None else HealthOut(
-                    ts=h.ts, fps=h.fps, effective_fps=h.effective_fps, gating_share=h.gating_share,
-                    last_frame_age_s=h.last_frame_age_s, camera_state=h.camera_state, outbox_depth=h.outbox_depth,
-                    dropped_records=h.dropped_records, reconnects=h.reconnects, cpu_temp_c=h.cpu_temp_c,
-                    model=h.model, software_version=h.software_version, uptime_s=h.uptime_s,
+                site=d.site,
+                device=d.device,
+                timezone=d.timezone,
+                state=d.state,
+                state_at=d.state_at,
+                last_seen=d.last_seen,
+                silent=d.last_seen is None or now - d.last_seen > silent_after,
+                health=None
+                if h is None
+                else HealthOut(
+                    ts=h.ts,
+                    fps=h.fps,
+                    effective_fps=h.effective_fps,
+                    gating_share=h.gating_share,
+                    last_frame_age_s=h.last_frame_age_s,
+                    camera_state=h.camera_state,
+                    outbox_depth=h.outbox_depth,
+                    dropped_records=h.dropped_records,
+                    reconnects=h.reconnects,
+                    cpu_temp_c=h.cpu_temp_c,
+                    model=h.model,
+                    software_version=h.software_version,
+                    uptime_s=h.uptime_s,
                 ),
             )
         )
@@ -41,9 +57,16 @@ def list_devices(
     if fmt == "csv":
         rows = [
             DeviceRow(
-                site=d.site, device=d.device, timezone=d.timezone, state=d.state, state_at=d.state_at,
-                last_seen=d.last_seen, silent=d.silent, health_ts=d.health.ts if d.health else None,
-                fps=d.health.fps if d.health else None, camera_state=d.health.camera_state if d.health else None,
+                site=d.site,
+                device=d.device,
+                timezone=d.timezone,
+                state=d.state,
+                state_at=d.state_at,
+                last_seen=d.last_seen,
+                silent=d.silent,
+                health_ts=d.health.ts if d.health else None,
+                fps=d.health.fps if d.health else None,
+                camera_state=d.health.camera_state if d.health else None,
                 outbox_depth=d.health.outbox_depth if d.health else None,
                 dropped_records=d.health.dropped_records if d.health else None,
                 cpu_temp_c=d.health.cpu_temp_c if d.health else None,
@@ -56,9 +79,7 @@ def list_devices(
 
 
 @router.get("/dead-letters", response_model=list[DeadLetterOut])
-def list_dead_letters(
-    ctx: Ctx, _: AdminRole, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[DeadLetterOut]:
+def list_dead_letters(ctx: Ctx, _: AdminRole, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeadLetterOut]:
     """Rejected messages, newest first (admin: excerpts may reveal device details)."""
     return [
         DeadLetterOut(received_at=d.received_at, topic=d.topic, reason=d.reason, payload_excerpt=d.payload_excerpt)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response, invalid_query
 from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallPeriodOut, FootfallRow, Granularity, SiteFootfall
 from collector.report.periods import MAX_RANGE, as_periods, default_range, fold_months, resolve_range
@@ -40,8 +40,12 @@ def compute_footfall(
 def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
     return [
         FootfallRow(
-            site=f.site, timezone=f.timezone, granularity=f.granularity, start=p.start,
-            in_count=p.in_count, out_count=p.out_count,
+            site=f.site,
+            timezone=f.timezone,
+            granularity=f.granularity,
+            start=p.start,
+            in_count=p.in_count,
+            out_count=p.out_count,
         )
         for f in items
         for p in f.periods
@@ -53,8 +57,12 @@ GranularityQuery = Annotated[Granularity, Query(description="month, day or hour 
 
 @router.get("/sites/{site}/footfall", response_model=SiteFootfall, responses=CSV_RESPONSE)
 def get_site_footfall(
-    ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None,
-    granularity: GranularityQuery = "day", fmt: Format = "json",
+    ctx: Ctx,
+    site: Site,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    granularity: GranularityQuery = "day",
+    fmt: Format = "json",
 ) -> SiteFootfall | Response:
     """In/out counts of lines with role ``entrance``; months fold the site's local calendar days."""
     result = compute_footfall(ctx, site, granularity, start, end)
@@ -67,17 +75,20 @@ def get_site_footfall(
 def compare_footfall(
     ctx: Ctx,
     sites: Annotated[str, Query(max_length=1400, description="comma-separated site identifiers")],
-    start: RangeStart = None, end: RangeEnd = None, granularity: GranularityQuery = "month", fmt: Format = "json",
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    granularity: GranularityQuery = "month",
+    fmt: Format = "json",
 ) -> FootfallComparison | Response:
     """Several sites side by side, each in its own timezone."""
     names = list(dict.fromkeys(s.strip() for s in sites.split(",") if s.strip()))
     if not names:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "sites: give at least one site identifier")
+        raise invalid_query("sites", "give at least one site identifier")
     if len(names) > MAX_COMPARED_SITES:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"sites: at most {MAX_COMPARED_SITES} sites")
+        raise invalid_query("sites", f"at most {MAX_COMPARED_SITES} sites")
     bad = [n for n in names if not is_identifier(n)]
     if bad:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"sites: {bad[0]!r} is not a site identifier")
+        raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
     items = [compute_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response, invalid_query
 from collector.api.schemas import LiveOccupancy, LiveZoneOut, OccupancyPointOut, OccupancySeries
 from collector.report.occupancy import latest_per_zone, resample
 from collector.report.periods import default_range, resolve_range
@@ -26,7 +26,11 @@ ResolutionQuery = Annotated[Resolution, Query(description="bucket length, in sit
 
 @router.get("/sites/{site}/occupancy", response_model=OccupancySeries, responses=CSV_RESPONSE)
 def occupancy_series(
-    ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None, resolution: ResolutionQuery = "5m",
+    ctx: Ctx,
+    site: Site,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    resolution: ResolutionQuery = "5m",
     zone: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = None,
     gerai: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
     role: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = None,
@@ -38,18 +42,25 @@ def occupancy_series(
     span = resolve_range(start, end, tz, now, default_range("hour", now, tz), MAX_SPAN)
     step = RESOLUTION_S[resolution]
     if (span.end - span.start).total_seconds() / step > MAX_POINTS_PER_ZONE:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"resolution: {resolution} over this range gives more than {MAX_POINTS_PER_ZONE} points; "
-            "pick a coarser one",
+        raise invalid_query(
+            "resolution",
+            f": {resolution} over this range gives more than {MAX_POINTS_PER_ZONE} points; pick a coarser one",
         )
     records = ctx.store.zone_intervals(site.site, span.start, span.end, [zone] if zone else None)
     records = [r for r in records if (gerai is None or r.gerai == gerai) and (role is None or r.role == role)]
     points = [
         OccupancyPointOut(
-            device=p.device, zone=p.zone, role=p.role, gerai=p.gerai, start=p.start, interval_s=p.interval_s,
-            observed_s=p.observed_s, mean_count=p.mean_count, max_count=p.max_count,
-            occupied_share=p.occupied_share, visits=p.visits,
+            device=p.device,
+            zone=p.zone,
+            role=p.role,
+            gerai=p.gerai,
+            start=p.start,
+            interval_s=p.interval_s,
+            observed_s=p.observed_s,
+            mean_count=p.mean_count,
+            max_count=p.max_count,
+            occupied_share=p.occupied_share,
+            visits=p.visits,
         )
         for p in resample(records, step, tz)
     ]
@@ -70,9 +81,15 @@ def live_occupancy(ctx: Ctx, site: Site, fmt: Format = "json") -> LiveOccupancy 
     latest = latest_per_zone(ctx.store.zone_intervals(site.site, now - window, now + timedelta(minutes=1)))
     zones = [
         LiveZoneOut(
-            device=r.device, zone=r.zone, role=r.role, gerai=r.gerai,
+            device=r.device,
+            zone=r.zone,
+            role=r.role,
+            gerai=r.gerai,
             interval_start=r.interval_start.astimezone(site.tz),
-            interval_s=r.interval_s, observed_s=r.observed_s, mean_count=r.mean_count, max_count=r.max_count,
+            interval_s=r.interval_s,
+            observed_s=r.observed_s,
+            mean_count=r.mean_count,
+            max_count=r.max_count,
             occupied_s=r.occupied_s,
         )
         for r in latest

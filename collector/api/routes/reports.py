@@ -6,10 +6,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from collector.api.deps import Ctx, Site
+from collector.api.deps import Ctx, Site, invalid_query
 from collector.api.directory import SiteInfo
 from collector.api.routes.staffing import compute_staffing
 from collector.report.monthly import GeraiMonth, Language, MonthlyReport, SiteMonth, hour_totals, longest, render_html
@@ -38,7 +38,7 @@ def build_report(ctx: Ctx, info: SiteInfo, month: str | None) -> MonthlyReport:
     else:
         m = _MONTH.match(month)
         if not m or not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"month: {month!r} is not YYYY-MM")
+            raise invalid_query("month", f"{month!r} is not YYYY-MM (months 01-12, years {MIN_YEAR}-{MAX_YEAR})")
         start = datetime(int(m[1]), int(m[2]), 1, tzinfo=tz)
     end = next_month(start)
     first = _months_back(start, 11)
@@ -50,21 +50,41 @@ def build_report(ctx: Ctx, info: SiteInfo, month: str | None) -> MonthlyReport:
         otz = other.tz
         ostart = start.replace(tzinfo=otz)
         oprev = _months_back(ostart, 1)
-        totals = {p.start.replace(tzinfo=None): p.in_count for p in fold_months(
-            ctx.store.footfall([other.site], oprev, next_month(ostart), "day", other.timezone), otz)}
-        compared.append(SiteMonth(other.site, other.name, totals.get(ostart.replace(tzinfo=None), 0),
-                                  totals.get(oprev.replace(tzinfo=None), 0)))
+        totals = {
+            p.start.replace(tzinfo=None): p.in_count
+            for p in fold_months(
+                ctx.store.footfall([other.site], oprev, next_month(ostart), "day", other.timezone), otz
+            )
+        }
+        compared.append(
+            SiteMonth(
+                other.site,
+                other.name,
+                totals.get(ostart.replace(tzinfo=None), 0),
+                totals.get(oprev.replace(tzinfo=None), 0),
+            )
+        )
     staffing = compute_staffing(ctx, info, TimeRange(start, end), MIN_GAP_MIN)
     gerai = tuple(
         GeraiMonth(
-            g.gerai, g.name, g.staffed_share, g.observed_share,
+            g.gerai,
+            g.name,
+            g.staffed_share,
+            g.observed_share,
             longest([Stretch(s.start, s.end) for s in g.unstaffed]),
         )
         for g in staffing.gerai
     )
     return MonthlyReport(
-        site=info.site, name=info.name, timezone=info.timezone, month=start, generated_at=now.astimezone(tz),
-        months=months, sites=tuple(compared), hours=hours, gerai=gerai,
+        site=info.site,
+        name=info.name,
+        timezone=info.timezone,
+        month=start,
+        generated_at=now.astimezone(tz),
+        months=months,
+        sites=tuple(compared),
+        hours=hours,
+        gerai=gerai,
     )
 
 
@@ -86,7 +106,8 @@ def monthly_report(
     if fmt == "pdf":
         name = f"laporan-{site.site}-{report.month:%Y-%m}.pdf"
         return Response(
-            render_pdf(report, lang), media_type="application/pdf",
+            render_pdf(report, lang),
+            media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{name}"'},
         )
     return HTMLResponse(render_html(report, lang))

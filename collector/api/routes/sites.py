@@ -19,8 +19,12 @@ GeraiId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="gerai ide
 
 def _site_out(info: SiteInfo) -> SiteOut:
     return SiteOut(
-        site=info.site, name=info.name, timezone=info.timezone, timezone_source=info.timezone_source,
-        configured=info.configured, seen_in_telemetry=info.seen_in_telemetry,
+        site=info.site,
+        name=info.name,
+        timezone=info.timezone,
+        timezone_source=info.timezone_source,
+        configured=info.configured,
+        seen_in_telemetry=info.seen_in_telemetry,
     )
 
 
@@ -55,15 +59,18 @@ def list_gerai(ctx: Ctx, site: Site, fmt: Format = "json") -> list[GeraiOut] | R
     """Gerai with their zones: admin-configured, else from the zones' gerai tag in the last day of telemetry."""
     items = [
         GeraiOut(
-            gerai=g.gerai, name=g.name, source="config" if g.configured else "telemetry",
+            gerai=g.gerai,
+            name=g.name,
+            source="config" if g.configured else "telemetry",
             zones=[GeraiZoneRef(device=z.device, zone=z.zone, role=z.role) for z in g.zones],
         )
         for g in ctx.directory.gerai(site.site)
     ]
     if fmt == "csv":
         rows = [
-            GeraiRow(site=site.site, gerai=g.gerai, name=g.name, source=g.source, device=z.device, zone=z.zone,
-                     role=z.role)
+            GeraiRow(
+                site=site.site, gerai=g.gerai, name=g.name, source=g.source, device=z.device, zone=z.zone, role=z.role
+            )
             for g in items
             for z in g.zones
         ]
@@ -89,8 +96,11 @@ def _hours_out(ctx: Ctx, info: SiteInfo) -> OpeningHoursOut:
     schedule = ctx.directory.schedule(info.site)
     settings = ctx.admin.opening_hours(info.site)
     return OpeningHoursOut(
-        site=info.site, timezone=info.timezone, source="config" if schedule.configured else "default",
-        days=ctx.directory.as_opening_days(schedule.days), holidays=settings.holidays if settings else [],
+        site=info.site,
+        timezone=info.timezone,
+        source="config" if schedule.configured else "default",
+        days=ctx.directory.as_opening_days(schedule.days),
+        holidays=settings.holidays if settings else [],
     )
 
 
@@ -100,8 +110,9 @@ def get_opening_hours(ctx: Ctx, site: Site, fmt: Format = "json") -> OpeningHour
     hours = _hours_out(ctx, site)
     if fmt == "csv":
         rows = [
-            OpeningRow(site=site.site, kind="day", weekday=d.weekday, opens=d.opens.isoformat("minutes"),
-                       closes=d.closes.isoformat("minutes"), date=None, name=None)
+            OpeningRow(
+                site=site.site, kind="day", weekday=d.weekday, opens=d.opens, closes=d.closes, date=None, name=None
+            )
             for d in hours.days
         ] + [
             OpeningRow(site=site.site, kind="holiday", weekday=None, opens=None, closes=None, date=h.date, name=h.name)

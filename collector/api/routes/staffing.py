@@ -52,14 +52,21 @@ def compute_staffing(ctx: Ctx, info: SiteInfo, span: TimeRange, min_gap_min: flo
         summary = staffing([r for r in records if (r.device, r.zone) in zones], windows, tz, min_gap_min * 60)
         out.append(
             GeraiStaffingOut(
-                gerai=gerai.gerai, name=gerai.name, staff_zones=sorted(f"{d}/{z}" for d, z in zones),
-                open_s=summary.open_s, observed_s=summary.observed_s, staffed_s=summary.staffed_s,
-                staffed_share=summary.staffed_share, observed_share=summary.observed_share,
+                gerai=gerai.gerai,
+                name=gerai.name,
+                staff_zones=sorted(f"{d}/{z}" for d, z in zones),
+                open_s=summary.open_s,
+                observed_s=summary.observed_s,
+                staffed_s=summary.staffed_s,
+                staffed_share=summary.staffed_share,
+                observed_share=summary.observed_share,
                 longest_unstaffed_s=summary.longest_unstaffed_s,
                 unstaffed=[_stretch(s, info) for s in summary.unstaffed],
                 unobserved=[_stretch(s, info) for s in summary.unobserved],
-                by_hour=[HourShareOut(hour=h.hour, observed_s=h.observed_s, staffed_share=h.staffed_share)
-                         for h in summary.by_hour],
+                by_hour=[
+                    HourShareOut(hour=h.hour, observed_s=h.observed_s, staffed_share=h.staffed_share)
+                    for h in summary.by_hour
+                ],
             )
         )
     return StaffingReport(
@@ -69,7 +76,11 @@ def compute_staffing(ctx: Ctx, info: SiteInfo, span: TimeRange, min_gap_min: flo
 
 @router.get("/sites/{site}/staffing", response_model=StaffingReport, responses=CSV_RESPONSE)
 def get_staffing(
-    ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None, min_gap_min: MinGap = 15,
+    ctx: Ctx,
+    site: Site,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    min_gap_min: MinGap = 15,
     fmt: Format = "json",
 ) -> StaffingReport | Response:
     """Share of opening hours with the staff zone occupied, and unstaffed stretches of at least
@@ -80,9 +91,16 @@ def get_staffing(
     if fmt == "csv":
         rows = [
             StaffingRow(
-                site=site.site, gerai=g.gerai, name=g.name, open_s=g.open_s, observed_s=g.observed_s,
-                staffed_s=g.staffed_s, staffed_share=g.staffed_share, observed_share=g.observed_share,
-                longest_unstaffed_s=g.longest_unstaffed_s, unstaffed_stretches=len(g.unstaffed),
+                site=site.site,
+                gerai=g.gerai,
+                name=g.name,
+                open_s=g.open_s,
+                observed_s=g.observed_s,
+                staffed_s=g.staffed_s,
+                staffed_share=g.staffed_share,
+                observed_share=g.observed_share,
+                longest_unstaffed_s=g.longest_unstaffed_s,
+                unstaffed_stretches=len(g.unstaffed),
                 unobserved_stretches=len(g.unobserved),
             )
             for g in report.gerai
@@ -93,7 +111,11 @@ def get_staffing(
 
 @router.get("/sites/{site}/waiting", response_model=WaitingReport, responses=CSV_RESPONSE)
 def get_waiting(
-    ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None, resolution: ResolutionQuery = "1h",
+    ctx: Ctx,
+    site: Site,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    resolution: ResolutionQuery = "1h",
     fmt: Format = "json",
 ) -> WaitingReport | Response:
     """Per gerai: people in its queue zones over time and percentiles of completed visit durations."""
@@ -119,12 +141,22 @@ def get_waiting(
         stats = dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones])
         out.append(
             GeraiWaitingOut(
-                gerai=gerai.gerai, name=gerai.name, queue_zones=sorted(f"{d}/{z}" for d, z in zones),
+                gerai=gerai.gerai,
+                name=gerai.name,
+                queue_zones=sorted(f"{d}/{z}" for d, z in zones),
                 visits=sum(r.visits for r in mine),
-                dwell=DwellOut(count=stats.count, mean_s=stats.mean_s, p50_s=stats.p50_s, p90_s=stats.p90_s,
-                               p95_s=stats.p95_s, max_s=stats.max_s),
-                queue=[QueuePointOut(start=k, mean_count=v[0] if v[2] > 0 else None, max_count=int(v[1]))
-                       for k, v in sorted(buckets.items())],
+                dwell=DwellOut(
+                    count=stats.count,
+                    mean_s=stats.mean_s,
+                    p50_s=stats.p50_s,
+                    p90_s=stats.p90_s,
+                    p95_s=stats.p95_s,
+                    max_s=stats.max_s,
+                ),
+                queue=[
+                    QueuePointOut(start=k, mean_count=v[0] if v[2] > 0 else None, max_count=int(v[1]))
+                    for k, v in sorted(buckets.items())
+                ],
             )
         )
     if fmt == "csv":
@@ -133,9 +165,16 @@ def get_waiting(
             means = [q.mean_count for q in g.queue if q.mean_count is not None]
             rows.append(
                 WaitingRow(
-                    site=site.site, gerai=g.gerai, name=g.name, visits=g.visits, dwell_count=g.dwell.count,
-                    dwell_mean_s=g.dwell.mean_s, dwell_p50_s=g.dwell.p50_s, dwell_p90_s=g.dwell.p90_s,
-                    dwell_p95_s=g.dwell.p95_s, mean_queue=sum(means) / len(means) if means else None,
+                    site=site.site,
+                    gerai=g.gerai,
+                    name=g.name,
+                    visits=g.visits,
+                    dwell_count=g.dwell.count,
+                    dwell_mean_s=g.dwell.mean_s,
+                    dwell_p50_s=g.dwell.p50_s,
+                    dwell_p90_s=g.dwell.p90_s,
+                    dwell_p95_s=g.dwell.p95_s,
+                    mean_queue=sum(means) / len(means) if means else None,
                     max_queue=max((q.max_count for q in g.queue), default=0),
                 )
             )

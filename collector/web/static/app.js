@@ -252,7 +252,7 @@ async function loadWaiting() {
 
 const CSV = {
   footfall: () => [`/sites/${state.site}/footfall`, { granularity: state.granularity }],
-  compare: () => ["/footfall", { sites: state.sites.map((s) => s.site).join(","), granularity: "month" }],
+  compare: () => ["/footfall", { sites: state.sites.slice(0, 20).map((s) => s.site).join(","), granularity: "month" }],
   live: () => [`/sites/${state.site}/occupancy/live`, {}],
   devices: () => ["/devices", { site: state.site }],
   occupancy: () => [`/sites/${state.site}/occupancy`, rangeParams()],
@@ -309,6 +309,11 @@ async function start() {
   if (state.site) await refresh();
 }
 
+function startFailed(err) {
+  $("login-error").hidden = false;
+  $("login-error").textContent = `${t("error")}: ${err.message}`;
+}
+
 function logout(clearError = true) {
   localStorage.removeItem("mpp.token");
   state.token = null;
@@ -334,7 +339,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     state.token = $("token").value.trim();
     localStorage.setItem("mpp.token", state.token);
-    start().catch((err) => showError("", err));
+    start().catch(startFailed);
   });
   $("site").addEventListener("change", (event) => {
     state.site = event.target.value;
@@ -353,5 +358,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("report-html").addEventListener("click", () => openReport("html"));
   $("report-pdf").addEventListener("click", () => openReport("pdf"));
   setInterval(() => { if (state.token && state.site && !$("dashboard").hidden) { loadLive().catch(() => {}); loadDevices().catch(() => {}); } }, 60000);
-  if (state.token) start().catch((err) => showError("", err)); else logout();
+  if (state.token) start().catch(startFailed); else logout();
 });
