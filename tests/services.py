@@ -4,6 +4,7 @@ scenarios. Missing binaries fail loudly: CI installs them (.ci/run)."""
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -58,6 +59,9 @@ class MosquittoBroker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # As root, mosquitto would drop to its own user and fail to persist
+            # sessions in pytest's private folders.
+            f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 1000000\n"

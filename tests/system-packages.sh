@@ -9,6 +9,7 @@ command -v influxd >/dev/null || need+=(influxdb)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing system packages: ${need[*]}; run: sudo apt-get install ${need[*]}" >&2
