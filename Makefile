@@ -1,9 +1,11 @@
 # Quick start: `make demo` runs the whole system on embedded defaults;
 # `make test` runs the test suite against real services.
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-EXTRAS ?= edge,collector,demo,dev
+VENV ?= .venv
+BIN = $(VENV)/bin
+EXTRAS ?= edge,collector,dev
+# NO_SETUP=1: use VENV as it is (the demo test reuses the main checkout's venv).
+SETUP = $(if $(NO_SETUP),,setup)
 
 .PHONY: setup test lint demo clean
 
@@ -25,7 +27,7 @@ test: setup
 	$(MAKE) lint
 	$(BIN)/pytest
 
-demo: setup
+demo: $(SETUP)
 	$(BIN)/python -m collector.demo
 
 clean:

@@ -1,9 +1,12 @@
 """API latency on a year of 1-minute data from 30 devices, on SqliteStore and InfluxStore.
 
-Seeds each store through ``Store.write(Batch(...))`` (one worker process per
-core, one day of all its devices per batch; records are built with
-``model_construct`` from precomputed timestamps, so the time measured is mostly
-the store's), then serves the API with uvicorn on a free port and measures, over
+Seeds each store with one batch per day of all its devices (one worker process
+per core; records built with ``model_construct`` from precomputed timestamps):
+SqliteStore through ``Store.write(Batch(...))``; InfluxStore through its
+``write_lines`` with line protocol checked against its own ``batch_points``
+(plus ``Store.write`` of each day's last minute), because building
+influxdb_client Points makes ``InfluxStore.write`` too slow for a year of data
+(``--influx-points`` uses it anyway). Then it serves the API with uvicorn on a free port and measures, over
 HTTP, the p50/p95 of
   - monthly footfall of one site over 12 months (granularity=month), and
   - one day of zone occupancy of one site at 5-minute resolution.
@@ -108,26 +111,71 @@ def day_batch(day: int, devices: list[tuple[str, str]]) -> Batch:
     return Batch(counts=counts, occupancy=zones)
 
 
-def _seed_worker(args: tuple[str, list[int], int]) -> int:
-    url, days, devices = args
+def _number(value: float | int) -> str:
+    if isinstance(value, int):
+        return f"{value}i"
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def batch_lines(batch: Batch) -> str:
+    """Line protocol of the interval rows of a batch, as InfluxStore writes them (checked against
+    ``collector.storage.influx.batch_points`` before seeding). Building influxdb_client Points costs
+    ~30 us a record, which would make a year of data take most of an hour to write."""
+    lines = []
+    for c in batch.counts:
+        lines.append(
+            f"line_counts,device={c.device},line={c.line},role={c.role},site={c.site} "
+            f"in_count={c.in_count}i,interval_s={c.interval_s}i,observed_s={_number(c.observed_s)},"
+            f"out_count={c.out_count}i {int(c.interval_start.timestamp()) * 1_000_000_000}"
+        )
+    for z in batch.occupancy:
+        gerai = f",gerai={z.gerai}" if z.gerai else ""
+        lines.append(
+            f"zone_occupancy,device={z.device}{gerai},role={z.role},site={z.site},zone={z.zone} "
+            f"interval_s={z.interval_s}i,max_count={z.max_count}i,mean_count={_number(z.mean_count)},"
+            f"observed_s={_number(z.observed_s)},occupied_s={_number(z.occupied_s)},visits={z.visits}i "
+            f"{int(z.interval_start.timestamp()) * 1_000_000_000}"
+        )
+    return "\n".join(lines)
+
+
+def check_lines_match_store(devices: int) -> None:
+    from collector.storage.influx import batch_points
+
+    batch = day_batch(0, device_names(devices))
+    sample = Batch(counts=batch.counts[::97], occupancy=batch.occupancy[::97])
+    theirs = [p.to_line_protocol() for p in batch_points(sample)]
+    theirs = [line for line in theirs if not line.startswith("device_seen,")]
+    if batch_lines(sample).split("\n") != theirs:
+        raise SystemExit("benchmark line protocol differs from InfluxStore's batch_points; use --influx-points")
+
+
+def _seed_worker(args: tuple[str, list[int], int, bool]) -> int:
+    url, days, devices, lines = args
     store = open_store(url)
     names = device_names(devices)
     rows = 0
     try:
         for day in days:
             batch = day_batch(day, names)
-            store.write(batch)
+            if lines:
+                store.write_lines(batch_lines(batch))  # type: ignore[attr-defined]
+                # The store's own write for the day's last minute: device_seen and anything else it keeps.
+                store.write(Batch(counts=batch.counts[1439::1440], occupancy=batch.occupancy[1439::1440]))
+            else:
+                store.write(batch)
             rows += len(batch.counts) + len(batch.occupancy)
     finally:
         store.close()
     return rows
 
 
-def seed(url: str, days: int, devices: int, workers: int) -> tuple[int, float]:
+def seed(url: str, days: int, devices: int, workers: int, lines: bool = False) -> tuple[int, float]:
     chunks = [list(range(days))[w::workers] for w in range(workers)]
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        rows = sum(pool.map(_seed_worker, [(url, chunk, devices) for chunk in chunks]))
+        rows = sum(pool.map(_seed_worker, [(url, chunk, devices, lines) for chunk in chunks]))
     return rows, time.perf_counter() - started
 
 
@@ -191,6 +239,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mpp-api-bench"))
+    parser.add_argument(
+        "--influx-points",
+        action="store_true",
+        help="seed InfluxDB through InfluxStore.write (Point objects; slow) instead of verified line protocol",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     marker_value = {"days": args.days, "devices": args.devices, "start": YEAR_START.isoformat()}
@@ -213,7 +266,10 @@ def main() -> None:
                     f"(line + zone rows) with {args.workers} workers ...",
                     flush=True,
                 )
-                rows, seconds = seed(url, args.days, args.devices, args.workers)
+                lines = kind == "influxdb" and not args.influx_points
+                if lines:
+                    check_lines_match_store(args.devices)
+                rows, seconds = seed(url, args.days, args.devices, args.workers, lines)
                 marker.write_text(json.dumps({"seed": marker_value, "rows": rows, "seconds": seconds}))
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)", flush=True)
             store = open_store(url)

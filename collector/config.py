@@ -225,8 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="mpp-collector",
         description="MQTT -> validation -> SQLite or InfluxDB -> HTTP API and dashboard.",
-        epilog="Every flag has an environment variable; the InfluxDB token comes from "
-        "MPP_INFLUX_TOKEN or the file named by MPP_INFLUX_TOKEN_FILE.",
+        epilog="Every flag has an environment variable. The InfluxDB token comes from MPP_INFLUX_TOKEN or the "
+        "file named by MPP_INFLUX_TOKEN_FILE; the MQTT password may come from MPP_MQTT_PASSWORD or "
+        "MPP_MQTT_PASSWORD_FILE instead of the URL (percent-encode special characters in URLs).",
     )
     for flag, env, help_text in _OPTIONS:
         parser.add_argument(flag, dest=flag[2:].replace("-", "_"), default=None, help=f"{help_text} [{env}]")
@@ -266,6 +267,12 @@ def from_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Collect
             raise ConfigError(f"{names[key]}: {values[key]!r} is not a number") from None
 
     mqtt = parse_mqtt_url(values.get("mqtt_url", "mqtt://127.0.0.1:1883"))
+    # Keeps the password out of the URL (and out of `ps`): the URL names the user only.
+    mqtt_password = environ.get("MPP_MQTT_PASSWORD") or _secret_file(environ, "MPP_MQTT_PASSWORD_FILE")
+    if mqtt_password:
+        if not mqtt["username"]:
+            raise ConfigError("MPP_MQTT_PASSWORD(_FILE): --mqtt-url/MPP_MQTT_URL must name the user (mqtt://user@host)")
+        mqtt["password"] = SecretStr(mqtt_password)
     token = environ.get("MPP_INFLUX_TOKEN") or _secret_file(environ, "MPP_INFLUX_TOKEN_FILE")
     store = parse_store_url(values.get("store", "sqlite:///var/mpp.db"), token)
 

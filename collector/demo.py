@@ -309,6 +309,7 @@ class ManagedProcess:
         self.argv = list(argv)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.killed = False
 
     def start(self, env: Mapping[str, str]) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -330,6 +331,7 @@ class ManagedProcess:
                 process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 logger.warning("%s did not stop within %.0f s; killing it", self.name, timeout_s)
+                self.killed = True
                 process.kill()
                 process.wait()
         return process.returncode
@@ -377,16 +379,20 @@ class Demo:
         try:
             self._start_broker()
             self._start_collector()
-            starts = replay_starts(datetime.now(ZoneInfo(TIMEZONE)))
-            self._configure_site(starts)
-            self._announce(video, model)
-            self._replay(video, model, starts)
+            if not self.stop_requested.is_set():  # Ctrl-C while the collector was starting
+                starts = replay_starts(datetime.now(ZoneInfo(TIMEZONE)))
+                self._configure_site(starts)
+                self._announce(video, model)
+                self._replay(video, model, starts)
             if not self.stop_requested.is_set():
                 say("all hours replayed; the dashboard stays up. Ctrl-C stops the demo.")
             while not self.stop_requested.wait(0.5):
                 self._check_collector()
         finally:
-            self._stop_all()
+            killed = self._stop_all()
+        if killed:
+            say(f"demo stopped, but {' and '.join(killed)} had to be killed (see the logs in {settings.work_dir}/).")
+            return 1
         say("demo stopped cleanly.")
         return 0
 
@@ -500,15 +506,16 @@ class Demo:
                 )
             self.edge = None
 
-    def _stop_all(self) -> None:
-        # Reverse order of start: the edge flushes its outbox, the collector
-        # acknowledges what it stored, then the broker goes.
+    def _stop_all(self) -> list[str]:
+        """Stop in reverse order of start: the edge flushes its outbox, the collector
+        acknowledges what it stored, then the broker goes. Returns what had to be killed."""
         if self.edge is not None:
             self.edge.stop(signal.SIGINT, 30)
         if self.collector is not None:
             self.collector.stop(signal.SIGINT, 20)
         if self.broker is not None:
             self.broker.stop()
+        return [p.name for p in (self.edge, self.collector) if p is not None and p.killed]
 
 
 def _port_is_free(host: str, port: int) -> bool:

@@ -129,9 +129,10 @@ def _print_report(report: Any) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
+        config = load_config(args.config)
         from edge.device import run_device
 
-        code = run_device(load_config(args.config), gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
+        code = run_device(config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
         return code if isinstance(code, int) else 0
 
     from edge.app import evaluate_replay, replay

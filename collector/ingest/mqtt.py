@@ -52,6 +52,7 @@ class MqttSubscriber:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
+        client.on_connect_fail = self._on_connect_fail
         # A $share filter is delivered through on_message, never message_callback_add.
         client.on_message = self._on_message
         self._client = client
@@ -104,6 +105,12 @@ class MqttSubscriber:
         if reason.is_failure and now - self._last_disconnect_log >= DISCONNECT_LOG_INTERVAL_S:
             self._last_disconnect_log = now
             logger.warning("lost connection to %s (%s); reconnecting with backoff", self.settings.describe(), reason)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_disconnect_log >= DISCONNECT_LOG_INTERVAL_S:
+            self._last_disconnect_log = now
+            logger.warning("cannot reach broker %s; retrying with backoff", self.settings.describe())
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:

@@ -32,22 +32,31 @@ class OccupancyPoint:
         return self.occupied_s / self.observed_s if self.observed_s > 0 else None
 
 
+def _local_seconds(instant: datetime, tz: ZoneInfo) -> int:
+    return int((instant.astimezone(tz).replace(tzinfo=None) - _NAIVE_EPOCH).total_seconds())
+
+
+def _from_local_seconds(seconds: int, tz: ZoneInfo) -> datetime:
+    return (_NAIVE_EPOCH + timedelta(seconds=seconds)).replace(tzinfo=tz)
+
+
 def bucket_start(instant: datetime, resolution_s: int, tz: ZoneInfo) -> datetime:
     """Floor an instant to a multiple of ``resolution_s`` in local wall time (days: local midnight)."""
-    local = instant.astimezone(tz).replace(tzinfo=None)
-    seconds = int((local - _NAIVE_EPOCH).total_seconds())
-    return (_NAIVE_EPOCH + timedelta(seconds=seconds - seconds % resolution_s)).replace(tzinfo=tz)
+    seconds = _local_seconds(instant, tz)
+    return _from_local_seconds(seconds - seconds % resolution_s, tz)
 
 
 def resample(intervals: Iterable[ZoneInterval], resolution_s: int, tz: ZoneInfo) -> list[OccupancyPoint]:
-    acc: dict[tuple[str, str, str, datetime], list[float]] = {}
-    meta: dict[tuple[str, str, str, datetime], ZoneInterval] = {}
-    starts: dict[datetime, datetime] = {}  # zones share interval starts: floor each once
+    # Keys use integer local seconds: hashing and comparing zone-aware datetimes is slow.
+    acc: dict[tuple[str, str, str, int], list[float]] = {}
+    meta: dict[tuple[str, str, str, int], ZoneInterval] = {}
+    buckets: dict[datetime, int] = {}  # zones share interval starts: floor each once
     for rec in intervals:
-        start = starts.get(rec.interval_start)
-        if start is None:
-            start = starts[rec.interval_start] = bucket_start(rec.interval_start, resolution_s, tz)
-        key = (rec.site, rec.device, rec.zone, start)
+        bucket = buckets.get(rec.interval_start)
+        if bucket is None:
+            seconds = _local_seconds(rec.interval_start, tz)
+            bucket = buckets[rec.interval_start] = seconds - seconds % resolution_s
+        key = (rec.site, rec.device, rec.zone, bucket)
         a = acc.get(key)
         if a is None:
             a = acc[key] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
@@ -55,12 +64,17 @@ def resample(intervals: Iterable[ZoneInterval], resolution_s: int, tz: ZoneInfo)
         a[0] += rec.interval_s
         a[1] += rec.observed_s
         a[2] += rec.mean_count * rec.observed_s
-        a[3] = max(a[3], rec.max_count)
+        if rec.max_count > a[3]:
+            a[3] = rec.max_count
         a[4] += rec.occupied_s
         a[5] += rec.visits
+    starts: dict[int, datetime] = {}
     points = []
-    for key in sorted(acc, key=lambda k: (k[0], k[1], k[2], k[3])):
+    for key in sorted(acc):
         a, rec = acc[key], meta[key]
+        start = starts.get(key[3])
+        if start is None:
+            start = starts[key[3]] = _from_local_seconds(key[3], tz)
         points.append(
             OccupancyPoint(
                 site=rec.site,
@@ -68,7 +82,7 @@ def resample(intervals: Iterable[ZoneInterval], resolution_s: int, tz: ZoneInfo)
                 zone=rec.zone,
                 role=rec.role,
                 gerai=rec.gerai,
-                start=key[3],
+                start=start,
                 interval_s=int(a[0]),
                 observed_s=a[1],
                 mean_count=a[2] / a[1] if a[1] > 0 else None,

@@ -236,27 +236,29 @@ class InfluxStore:
             self.write_lines("\n".join(p.to_line_protocol() for p in points))
         touched = {(c.site, _ns(c.interval_start) // SLOT_NS * SLOT_NS) for c in batch.counts
                    if c.role == ENTRANCE_ROLE}  # fmt: skip
-        if touched:
-            # Part of the write: the batch is acknowledged only once its rollup is current.
-            self._refresh_rollup(touched)
-            with self._due_lock:
-                due_at = time.monotonic() + ROLLUP_SETTLE_S
-                for key in touched:
-                    self._due[key] = due_at
-        self.maintain()
+        # Part of the write: the batch is acknowledged only once its rollup is current.
+        self._settle(touched)
 
     def maintain(self) -> None:
         """Recompute the rollup slots whose settle time has come (ingest calls this when idle)."""
+        self._settle(set())
+
+    def _settle(self, touched: set[tuple[str, int]]) -> None:
+        """Recompute ``touched`` now and again ROLLUP_SETTLE_S later (with whatever is
+        due by then, in the same query), so two collectors that recomputed one
+        slot at the same moment converge."""
         now = time.monotonic()
         with self._due_lock:
             due = {key for key, at in self._due.items() if at <= now}
-        if not due:
+        if not (touched or due):
             return
-        self._refresh_rollup(due)
+        self._refresh_rollup(touched | due)
         with self._due_lock:
             for key in due:
                 if self._due.get(key, math.inf) <= now:
                     del self._due[key]
+            for key in touched:
+                self._due[key] = now + ROLLUP_SETTLE_S
 
     def _refresh_rollup(self, keys: set[tuple[str, int]]) -> None:
         """Recompute entrance in/out of (site, UTC quarter hour) slots from raw points.
@@ -334,53 +336,57 @@ class InfluxStore:
             for (at, site), v in sorted(totals.items())
         ]
 
-    def _range(self, measurement: str, site: str, start: datetime, end: datetime, zones: Sequence[str] | None) -> str:
+    def _series_in_range(
+        self, measurement: str, fields: str, site: str, start: datetime, end: datetime, zones: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        """Points of one site in [start, end), grouped by series: tags come once
+        per series instead of once per row (half the JSON for a day of zones)."""
+        if zones is not None and not zones:
+            return []
         q = (
-            f'SELECT * FROM "{measurement}" WHERE "site" = {_literal(site)} '  # noqa: S608
-            f"AND time >= {_rfc3339(start)} AND time < {_rfc3339(end)}"
+            f'SELECT {fields} FROM "{measurement}" WHERE "site" = {_literal(site)} '  # noqa: S608
+            f"AND time >= {_ns(start)} AND time < {_ns(end)}"
         )
         if zones is not None:
-            if not zones:
-                return ""
             q += f" AND {_any_of('zone', zones)}"
-        return q
-
-    @staticmethod
-    def _rows(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [dict(zip(s["columns"], row, strict=True)) for s in series for row in s.get("values", [])]
+        return self._query(q + ' GROUP BY "device", "zone", "role", "gerai"')
 
     def zone_intervals(
         self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
     ) -> list[ZoneInterval]:
-        q = self._range("zone_occupancy", site, start, end, zones)
-        if not q:
-            return []
-        out = [
-            ZoneInterval(
-                site=r["site"], device=r["device"], zone=r["zone"], role=r["role"], gerai=r.get("gerai"),
-                interval_start=_from_ns(r["time"]), interval_s=int(r["interval_s"]),
-                observed_s=float(r["observed_s"]), mean_count=float(r["mean_count"]),
-                max_count=int(r["max_count"]), occupied_s=float(r["occupied_s"]), visits=int(r["visits"]),
-            )
-            for r in self._rows(self._query(q))
-        ]  # fmt: skip
-        return sorted(out, key=lambda z: (z.interval_start, z.device, z.zone))
+        fields = '"interval_s", "observed_s", "mean_count", "max_count", "occupied_s", "visits"'
+        times: dict[int, datetime] = {}
+        out = []
+        for s in self._series_in_range("zone_occupancy", fields, site, start, end, zones):
+            tags = s["tags"]
+            device, zone, role, gerai = tags["device"], tags["zone"], tags["role"], tags.get("gerai") or None
+            for at, interval_s, observed_s, mean_count, max_count, occupied_s, visits in s.get("values", []):
+                when = times.get(at)
+                if when is None:
+                    when = times[at] = _from_ns(at)
+                out.append(ZoneInterval(site, device, zone, role, gerai, when, int(interval_s), float(observed_s),
+                                        float(mean_count), int(max_count), float(occupied_s), int(visits)))  # fmt: skip
+        out.sort(key=lambda z: (z.interval_start, z.device, z.zone))
+        return out
 
     def dwell_samples(
         self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
     ) -> list[DwellSample]:
-        q = self._range("dwell", site, start, end, zones)
-        if not q:
-            return []
         keyed = []
-        for r in self._rows(self._query(q)):
-            seconds, index = divmod(int(r["time"]), _NS)
-            sample = DwellSample(
-                site=r["site"], device=r["device"], zone=r["zone"], role=r["role"], gerai=r.get("gerai"),
-                interval_start=datetime.fromtimestamp(seconds, UTC), dwell_s=float(r["dwell_s"]),
-            )  # fmt: skip
-            keyed.append(((sample.interval_start, sample.device, sample.zone, index), sample))
-        return [sample for _, sample in sorted(keyed, key=lambda item: item[0])]
+        for s in self._series_in_range("dwell", '"dwell_s"', site, start, end, zones):
+            tags = s["tags"]
+            device, zone, role, gerai = tags["device"], tags["zone"], tags["role"], tags.get("gerai") or None
+            for at, dwell_s in s.get("values", []):
+                seconds, index = divmod(int(at), _NS)
+                sample = DwellSample(site, device, zone, role, gerai, datetime.fromtimestamp(seconds, UTC),
+                                     float(dwell_s))  # fmt: skip
+                keyed.append(((seconds, device, zone, index), sample))
+        keyed.sort(key=lambda item: item[0])
+        return [sample for _, sample in keyed]
+
+    @staticmethod
+    def _rows(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(zip(s["columns"], row, strict=True)) for s in series for row in s.get("values", [])]
 
     def _last_by_device(self, field: str, measurement: str) -> dict[tuple[str, str], tuple[int, Any]]:
         series = self._query(f'SELECT last("{field}") FROM "{measurement}" GROUP BY "site", "device"')  # noqa: S608

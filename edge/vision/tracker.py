@@ -58,14 +58,25 @@ class UltralyticsTracker:
         names = getattr(self._model, "names", None) or {}
         if names and names.get(PERSON_CLASS) != "person":
             log.warning("model %s class 0 is %r, not 'person'", model, names.get(PERSON_CLASS))
+        self._warm_up()
 
-    def warmup(self, image: Any) -> None:
-        """One plain prediction, so the first tracked frame is not slowed by lazy loading."""
-        self._model.predict(image, imgsz=self.imgsz, conf=self.confidence, classes=[PERSON_CLASS], verbose=False)
+    def _warm_up(self) -> None:
+        """Compile the model and set up the tracker now (seconds on a small CPU), not on the
+        first camera frame; a model that cannot run fails here with a clear error."""
+        import numpy as np
 
-    def update(self, frame: Frame) -> list[Track]:
-        results: Any = self._model.track(
-            frame.image,
+        blank = np.zeros((self.imgsz, self.imgsz, 3), dtype=np.uint8)
+        try:
+            self._track(blank)
+        except (RuntimeError, ValueError, TypeError, OSError, AttributeError) as exc:
+            raise ModelError(f"cannot run model {self.model_name}: {exc}") from None
+        # Back to frame 0: trackers confirm tracks seen on their first frame at once.
+        for tracker in getattr(self._model.predictor, "trackers", ()):
+            tracker.reset()
+
+    def _track(self, image: Any) -> Any:
+        return self._model.track(
+            image,
             persist=True,
             imgsz=self.imgsz,
             conf=self.confidence,
@@ -73,6 +84,9 @@ class UltralyticsTracker:
             tracker=self.tracker,
             verbose=False,
         )
+
+    def update(self, frame: Frame) -> list[Track]:
+        results = self._track(frame.image)
         boxes = results[0].boxes
         if boxes is None or boxes.id is None or len(boxes) == 0:
             return []

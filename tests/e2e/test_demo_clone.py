@@ -173,4 +173,6 @@ def test_make_demo_on_a_fresh_clone_reports_footfall_today_and_stops_cleanly(tmp
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine, a listener is not
         sock.bind(("127.0.0.1", port))  # the API port is free again
     assert (clone / "var" / "demo" / "collector.db").is_file(), "the demo ran outside the clone"
+    edge_log = (clone / "var" / "demo" / "edge.log").read_text()
+    assert "Traceback" not in edge_log, edge_log[-3000:]
     assert venv_install_state() == venv_before, "the main venv was re-pointed or re-installed"

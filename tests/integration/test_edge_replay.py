@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+import yaml
 
 from edge.app import replay
 from edge.config import EdgeConfig
@@ -59,9 +60,24 @@ def test_evaluate_meets_measured_accuracy(mot15: Path, model_path: Path, name: s
 
 @pytest.fixture(scope="module")
 def campus_replay(mot15: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, str]:
-    out = tmp_path_factory.mktemp("annotate") / "campus.mp4"
+    folder = tmp_path_factory.mktemp("annotate")
+    out = folder / "campus.mp4"
+    # Zones from a device config file, lines from flags: both sources of a scene at once.
+    scene = SCENES["TUD-Campus"]
+    config = folder / "device.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "site": "mpp-test",
+                "device": "cam-1",
+                "source": "ignored.mp4",
+                "zones": [zone.model_dump(mode="json", exclude_none=True) for zone in scene.zones],
+            }
+        )
+    )
+    flags = Scene(lines=scene.lines).flags()
     done = mpp_edge(
-        "replay", clip(mot15, "TUD-Campus"), "--model", model_path, *SCENES["TUD-Campus"].flags(),
+        "replay", clip(mot15, "TUD-Campus"), "--config", config, "--model", model_path, *flags,
         "--json", "--annotate", out,
     )
     assert done.returncode == 0, done.stderr
@@ -176,3 +192,10 @@ def test_missing_model_is_one_clear_line(mot15: Path, tmp_path: Path) -> None:
     missing = tmp_path / "none_openvino_model"
     message = _one_line_error(mpp_edge("replay", clip(mot15, "TUD-Campus"), "--model", missing))
     assert "model not found" in message
+
+
+def test_run_with_an_invalid_config_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "device.yaml"
+    config.write_text("site: mpp-a\ndevice: cam-1\nsource: '0'\nintervall_s: 60\n")
+    message = _one_line_error(mpp_edge("run", "--config", config))
+    assert "intervall_s" in message and "unknown key" in message

@@ -233,9 +233,8 @@ def test_hostile_messages_are_dead_lettered_and_consumer_stays_alive(
 
 @pytest.mark.slow
 def test_two_collectors_share_one_subscription(
-    mosquitto: MosquittoBroker, publisher: Publisher, tmp_path: Path
+    mosquitto: MosquittoBroker, publisher: Publisher, url: str, tmp_path: Path
 ) -> None:
-    url = store_url("sqlite", tmp_path, None)
     services = []
     for _ in range(2):
         settings = settings_for(mosquitto, url, tmp_path, "--share-group", "collectors", "--batch-size", "100")
@@ -250,7 +249,8 @@ def test_two_collectors_share_one_subscription(
         wait_until(lambda: sum(s.stats().acked for s, _ in services) >= 3000, 60, "3,000 messages acknowledged")
         shares = [s.stats().stored for s, _ in services]
         assert sum(shares) == 3000 and min(shares) > 0, shares
-        assert stored_totals(services[0][1]) == expected_totals(records)
+        # InfluxDB's footfall rollup settles within seconds when both recomputed one slot at once.
+        wait_until(lambda: stored_totals(services[0][1]) == expected_totals(records), 15, "exact totals")
     finally:
         for service, store in services:
             service.stop()

@@ -126,3 +126,30 @@ def test_sigkill_mid_ingest_then_restart_loses_and_doubles_nothing(
             if process.poll() is None:
                 process.kill()
             reader.close()
+
+
+def test_broker_restart_collector_reconnects_and_resubscribes(mosquitto: MosquittoBroker, tmp_path: Path) -> None:
+    settings = settings_for(mosquitto, store_url("sqlite", tmp_path, None), tmp_path)
+    store = open_store(settings.store)
+    ingest = IngestService(settings, store)
+    ingest.start()
+    records = synthetic_records(400)
+    try:
+        assert ingest.subscriber.subscribed.wait(10)
+        first = Publisher(mosquitto)
+        first.messages(records[:200])
+        wait_until(lambda: ingest.stats().acked >= 200, 30, "the first half")
+        first.close()
+        mosquitto.stop()
+        wait_until(lambda: not ingest.subscriber.connected.is_set(), 10, "the collector to notice")
+        mosquitto.start()
+        # Whether or not the broker kept our session, on_connect subscribes again.
+        assert ingest.subscriber.subscribed.wait(30), "no reconnect within 30 s"
+        second = Publisher(mosquitto)
+        second.messages(records[200:])
+        second.close()
+        wait_until(lambda: ingest.stats().acked >= 400, 30, "the second half")
+        assert stored_totals(store) == expected_totals(records)
+    finally:
+        ingest.stop()
+        store.close()

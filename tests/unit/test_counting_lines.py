@@ -3,6 +3,7 @@ from __future__ import annotations
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import assume as hypothesis_assume
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,6 +130,7 @@ def test_a_straight_crossing_inside_the_segment_counts_once(segment: Segment, al
     assert walk(LineCounter("l", segment), path) == [Direction.IN]
 
 
+@pytest.mark.slow
 def test_memory_is_bounded_over_100k_frames_of_synthetic_tracks() -> None:
     counter = LineCounter("door", ISSUE_LINE, LineRules(forget_after_s=2.0, handover_radius=0.05, handover_s=0.4))
     ts = T0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,4 +166,4 @@ def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
     # Idle again right after the hangover: one frame in 20, nothing left in the background.
     late = [i for i in inferred if i > gone + 6]
     assert len(late) <= (len(frames) - gone) // 20 + 1, late
-    assert all(b - a == 20 for a, b in zip(late, late[1:], strict=False))
+    assert all(b - a == 20 for a, b in itertools.pairwise(late))

@@ -78,6 +78,15 @@ def test_bad_values_give_one_line_naming_the_setting(argv: list[str], env: dict[
     assert text.startswith(message) and "\n" not in text and "topsecret" not in text
 
 
+def test_mqtt_password_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("from-file\n")
+    settings = from_args(["--mqtt-url", "mqtt://collector@broker:1883"], {"MPP_MQTT_PASSWORD_FILE": str(secret)})
+    assert settings.mqtt.password is not None and settings.mqtt.password.get_secret_value() == "from-file"
+    with pytest.raises(ConfigError, match="must name the user"):
+        from_args([], {"MPP_MQTT_PASSWORD": "x"})
+
+
 def test_redact_url() -> None:
     assert redact_url("mqtt://user:pa:ss@host:1883") == "mqtt://user:***@host:1883"
     assert redact_url("influxdb://host:8086/db") == "influxdb://host:8086/db"
