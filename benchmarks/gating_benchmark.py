@@ -104,17 +104,45 @@ def accuracy(run: Run) -> dict[str, float]:
     return {key: run.result[key] for key in keys}
 
 
+def gate_cost(clip: Path, frames: int) -> int:
+    """Time MotionGate alone on the first ``frames`` decoded frames (decoding not counted)."""
+    import cv2
+
+    from edge.gating import MotionGate
+
+    @dataclass(frozen=True)
+    class Image:
+        image: Any
+
+    capture = cv2.VideoCapture(str(clip))
+    images: list[Image] = []
+    while len(images) < frames:
+        ok, image = capture.read()
+        if not ok:
+            break
+        images.append(Image(image))
+    gate = MotionGate()
+    started = time.process_time()
+    inferred = sum(gate.should_infer(image, 0) for image in images)
+    cost_ms = (time.process_time() - started) / len(images) * 1000
+    print(json.dumps({"clip": clip.name, "frames": len(images), "inferred": inferred, "gate_ms_per_frame": cost_ms}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clips", type=Path, help="folder written by benchmarks/gating_clips.py")
     parser.add_argument("--model", type=Path, default=shared_dir() / "models" / "yolov8n_int8_openvino_model")
     parser.add_argument("--json", type=Path, help="also write all runs and checks here")
     parser.add_argument("--skip-busy", action="store_true", help="only the idle clip")
+    parser.add_argument("--gate-cost", type=int, metavar="FRAMES", help="only time the gate itself on the idle clip")
     args = parser.parse_args(argv)
     idle = args.clips / "idle.mp4"
     if not idle.exists():
         print(f"error: {idle} not found; run benchmarks/gating_clips.py {args.clips} first", file=sys.stderr)
         return 2
+    if args.gate_cost:
+        return gate_cost(idle, args.gate_cost)
 
     runs = [mpp_edge(idle, "replay", gating, args.model) for gating in ("on", "off")]
     idle_check = compare_idle(runs[0], runs[1])

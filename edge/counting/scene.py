@@ -17,11 +17,19 @@ from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
 class SceneRules:
     line: LineRules = field(default_factory=LineRules)
     zone: ZoneRules = field(default_factory=ZoneRules)
+    # Observations scored below this are not counted (the track keeps its state and
+    # identity). The tracker takes detections down to the configured threshold to keep
+    # identities through occlusion, but a low score means a partly hidden person, whose box
+    # bottom is not their feet, or a false detection. 0.25 is ultralytics' default detection
+    # threshold and ByteTrack's new-track threshold, not fitted to a clip; it improved lines
+    # and zones on both shared clips (BENCHMARKS.md, edge accuracy).
+    min_confidence: float = 0.25
 
 
-# The rules applied to tracker output. The compensations for tracker gaps (ZoneRules.hold_s)
-# and ID switches (LineRules.handover_radius) stay off: on the shared clips each helped one
-# clip and hurt the other (benchmarks/edge_accuracy.py, BENCHMARKS.md), so they do not generalise.
+# The rules applied to tracker output, the same as for ground truth. The compensations for
+# tracker gaps (ZoneRules.hold_s), ID switches (LineRules.handover_radius) and zone edge
+# margins stay off: over a grid of lines and zones on both shared clips they did not help
+# both clips (benchmarks/edge_accuracy.py, BENCHMARKS.md), so they do not generalise.
 TRACKER_RULES = SceneRules()
 
 
@@ -33,6 +41,7 @@ class SceneFrame:
 
 class SceneCounter:
     def __init__(self, lines: Sequence[LineConfig], zones: Sequence[ZoneConfig], rules: SceneRules) -> None:
+        self.min_confidence = rules.min_confidence
         self.lines = [
             LineCounter(
                 line.name,
@@ -48,6 +57,7 @@ class SceneCounter:
     def update(self, tracks: Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True) -> SceneFrame:
         """One frame. On a frame that was not inferred, ``tracks`` are the previous
         frame's: zones keep them, lines learn no new positions."""
+        tracks = [track for track in tracks if track.confidence >= self.min_confidence]
         crossings: list[LineCrossing] = []
         if inferred:
             for line in self.lines:

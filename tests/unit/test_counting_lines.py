@@ -8,7 +8,8 @@ from hypothesis import assume as hypothesis_assume
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.counting import Box, Direction, LineCounter, LineRules, Point, Segment, Track, side
+from edge.config import LineConfig, ZoneConfig
+from edge.counting import Box, Direction, LineCounter, LineRules, Point, SceneCounter, SceneRules, Segment, Track, side
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 DT = timedelta(seconds=0.04)
@@ -105,6 +106,36 @@ def test_oscillating_inside_the_band_counts_nothing(segment: Segment, offsets: l
 
 
 @settings(max_examples=200, deadline=None)
+@given(segments(), st.lists(st.floats(-0.99, 0.99), min_size=2, max_size=60), st.floats(0.1, 0.9), st.floats(0.05, 0.9))
+def test_oscillating_inside_the_default_scale_aware_band_counts_nothing(
+    segment: Segment, fractions: list[float], along: float, height: float
+) -> None:
+    # The default band is a fraction of the person's box height, whatever their size.
+    half_band = LineRules().band_per_height * height
+    a, b = segment.a, segment.b
+    nx, ny = -(b.y - a.y) / segment.length, (b.x - a.x) / segment.length
+    base = Point(a.x + (b.x - a.x) * along, a.y + (b.y - a.y) * along)
+    counter = LineCounter("l", segment)
+    found = []
+    for i, f in enumerate(fractions):
+        x, y = base.x + nx * f * half_band, base.y + ny * f * half_band
+        track = Track(1, Point(x, y), Box(x - 0.02, y - height, x + 0.02, y), 0.9)
+        found += counter.update([track], T0 + i * DT, i + 1)
+    assert found == []
+
+
+def test_a_small_far_person_just_past_the_line_counts() -> None:
+    # 0.005 past the line decides the side for a 0.1-high person (band 0.0015), where
+    # a fixed 0.01 band would still be waiting.
+    counter = LineCounter("door", ISSUE_LINE)
+    found = []
+    for i, x in enumerate([0.48, 0.46, 0.445]):
+        track = Track(1, Point(x, 0.4), Box(x - 0.01, 0.3, x + 0.01, 0.4), 0.9)
+        found += [c.direction for c in counter.update([track], T0 + i * DT, i + 1)]
+    assert found == [Direction.IN]
+
+
+@settings(max_examples=200, deadline=None)
 @given(segments(), st.floats(1.05, 3.0), st.floats(0.05, 0.5), st.booleans())
 def test_crossing_outside_the_segment_counts_nothing(
     segment: Segment, beyond: float, reach: float, before: bool
@@ -154,3 +185,20 @@ def test_memory_is_bounded_over_100k_frames_of_synthetic_tracks() -> None:
     assert crossings >= 9_000  # people really crossed
     assert peak_tracked <= 5 + 5 * 2  # live tracks plus those lost within forget_after_s
     assert sizes[-1] - sizes[0] < 200_000
+
+
+def test_low_confidence_observations_are_not_counted_but_keep_the_track() -> None:
+    line = LineConfig.model_validate({"name": "door", "points": [[0.45, 0.24], [0.45, 0.56]]})
+    zone = ZoneConfig.model_validate({"name": "booth", "points": [[0.0, 0.0], [0.45, 0.0], [0.45, 1.0], [0.0, 1.0]]})
+    scene = SceneCounter([line], [zone], SceneRules())
+    low = SceneRules().min_confidence / 2
+    found, occupancy = [], []
+    # Confident on the right, occluded (low score) while crossing, confident again on the left.
+    for i, x in enumerate([0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3]):
+        confidence = low if 2 <= i <= 4 else 0.9
+        track = Track(1, Point(x, 0.4), Box(x - 0.02, 0.2, x + 0.02, 0.4), confidence)
+        frame = scene.update([track], T0 + i * DT, i + 1)
+        found += [c.direction for c in frame.crossings]
+        occupancy.append(frame.zones[0].count)
+    assert found == [Direction.IN]
+    assert occupancy == [0, 0, 0, 0, 0, 1, 1]
