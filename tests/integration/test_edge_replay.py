@@ -24,8 +24,10 @@ CLI = [sys.executable, "-m", "edge.cli"]
 # Measured with benchmarks/edge_accuracy.py (BENCHMARKS.md), minus a margin of about one
 # crossing and 0.05 persons/frame: a regression in tracking or counting fails these.
 THRESHOLDS = {
-    "TUD-Stadtmitte": {"line_accuracy": 0.75, "zone_mae": 0.31, "presence_agreement": 0.97},
-    "TUD-Campus": {"line_accuracy": 0.80, "zone_mae": 0.40, "presence_agreement": 0.95},
+    # measured 0.8947 / 0.2495 / 0.9851 (19 true crossings)
+    "TUD-Stadtmitte": {"line_accuracy": 0.84, "zone_mae": 0.30, "presence_agreement": 0.97},
+    # measured 0.8667 / 0.3005 / 0.9671 (15 true crossings)
+    "TUD-Campus": {"line_accuracy": 0.80, "zone_mae": 0.35, "presence_agreement": 0.95},
 }
 
 
