@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import subprocess
 import threading
@@ -33,8 +32,7 @@ def project_broker_config(passwd_file: Path) -> str:
         if words and not line.startswith("#") and words[0] in _HARNESS_KEYS:
             continue
         kept.append(line)
-    # Started as root, mosquitto would switch to user "mosquitto", who cannot read pytest's 0700 folders.
-    kept += [f"user {getpass.getuser()}", f"password_file {passwd_file}", f"acl_file {DEPLOY / 'acl'}", ""]
+    kept += [f"password_file {passwd_file}", f"acl_file {DEPLOY / 'acl'}", ""]
     return "\n".join(kept)
 
 
@@ -60,7 +58,7 @@ def provision_account(username: str, passwd_file: Path) -> str:
 
 def anonymous_broker(workdir: Path) -> MosquittoBroker:
     """Like the ``mosquitto`` fixture, but its persistence also works when the tests run as root."""
-    return MosquittoBroker(workdir, extra_config=f"allow_anonymous true\nuser {getpass.getuser()}\n")
+    return MosquittoBroker(workdir, extra_config="allow_anonymous true\n")
 
 
 class SecuredBroker:

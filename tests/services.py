@@ -20,9 +20,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout_s: float = 15.0) -> None:
+def wait_for_port(port: int, timeout_s: float = 15.0, process: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server for port {port} exited with status {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -73,7 +75,10 @@ class MosquittoBroker:
             stdout=self.log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port)
+        try:
+            wait_for_port(self.port, process=self.process)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; mosquitto said: {self.log_path.read_text()[-2000:]}") from None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
