@@ -56,11 +56,6 @@ def provision_account(username: str, passwd_file: Path) -> str:
     return result.stdout.splitlines()[1].strip()
 
 
-def anonymous_broker(workdir: Path) -> MosquittoBroker:
-    """Like the ``mosquitto`` fixture, but its persistence also works when the tests run as root."""
-    return MosquittoBroker(workdir, extra_config="allow_anonymous true\n")
-
-
 class SecuredBroker:
     """The project's mosquitto config with a collector account and devices provisioned by mpp-provision."""
 

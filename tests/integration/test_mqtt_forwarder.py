@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from edge.config import MqttConfig, OutboxConfig
 from edge.outbox.forwarder import Forwarder
 from edge.outbox.mqtt_link import MqttLink
 from edge.outbox.sqlite_outbox import SqliteOutbox
-from tests.mqtt_support import Recorder, anonymous_broker
+from tests.mqtt_support import Recorder
 from tests.services import MosquittoBroker, free_port
 from wire import LineCounts, ZoneOccupancy
 
@@ -21,11 +20,8 @@ START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    broker = anonymous_broker(tmp_path / "mosquitto")
-    broker.start()
-    yield broker
-    broker.stop()
+def broker(mosquitto: MosquittoBroker) -> MosquittoBroker:
+    return mosquitto
 
 
 def records(count: int, device: str = "dev-1") -> list[LineCounts | ZoneOccupancy]:

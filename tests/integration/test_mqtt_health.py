@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,17 +13,14 @@ from edge.outbox.health import HealthReporter, read_cpu_temp_c
 from edge.outbox.mqtt_link import MqttLink
 from edge.outbox.sqlite_outbox import SqliteOutbox
 from edge.pipeline import PipelineStats
-from tests.mqtt_support import Recorder, anonymous_broker
+from tests.mqtt_support import Recorder
 from tests.services import MosquittoBroker
 from wire import CameraState, Health, LineCounts, decode
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    broker = anonymous_broker(tmp_path / "mosquitto")
-    broker.start()
-    yield broker
-    broker.stop()
+def broker(mosquitto: MosquittoBroker) -> MosquittoBroker:
+    return mosquitto
 
 
 def test_health_reports_pipeline_outbox_and_link(broker: MosquittoBroker, tmp_path: Path) -> None:
