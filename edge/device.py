@@ -9,6 +9,7 @@ run left) -> pipeline -> health. Stop in reverse; the link publishes retained
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from edge.outbox.health import HealthReporter
 from edge.outbox.mqtt_link import MqttLink
 from edge.outbox.sqlite_outbox import SqliteOutbox
 from edge.pipeline import Pipeline, PipelineStats
+from edge.watchdog import PipelineWatchdog, SystemdNotifier
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +78,17 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
     previous_handlers = _install_signal_handlers(stop, hurry)
     pipeline: Pipeline | None = None
     health: HealthReporter | None = None
+
+    def stats() -> PipelineStats | None:
+        return pipeline.stats() if pipeline is not None else None
+
+    # Under systemd (Type=notify, WatchdogSec): READY once running, pings while frames flow.
+    watchdog = PipelineWatchdog(SystemdNotifier(os.environ), stats)
     try:
         link.start()
         forwarder.start()
+        watchdog.start()
         pipeline = build_pipeline(config, outbox, gating=gating, clock=lambda: datetime.now(UTC))
-
-        def stats() -> PipelineStats | None:
-            return pipeline.stats() if pipeline is not None else None
 
         health = HealthReporter(
             site=config.site, device=config.device, timezone=config.timezone, model=config.model,
@@ -112,6 +118,7 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
     finally:
         if health is not None:
             health.stop()
+        watchdog.stop()
         forwarder.stop()
         link.stop()
         outbox.close()
