@@ -510,7 +510,9 @@ class Demo:
         """Stop in reverse order of start: the edge flushes its outbox, the collector
         acknowledges what it stored, then the broker goes. Returns what had to be killed."""
         if self.edge is not None:
-            self.edge.stop(signal.SIGINT, 30)
+            # SIGTERM: graceful once `run` handles signals, and a quiet exit (no traceback) if it
+            # arrives while the edge is still importing its libraries.
+            self.edge.stop(signal.SIGTERM, 30)
         if self.collector is not None:
             self.collector.stop(signal.SIGINT, 20)
         if self.broker is not None:

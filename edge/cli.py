@@ -158,6 +158,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before `run` installed its own signal handling (e.g. while importing the model stack).
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -173,8 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SourceError, ModelError, GroundTruthError) as exc:
         print(f"mpp-edge: error: {str(exc).replace(chr(10), '; ')}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":
