@@ -361,6 +361,10 @@ class InfluxStore:
             tags = s["tags"]
             device, zone, role, gerai = tags["device"], tags["zone"], tags["role"], tags.get("gerai") or None
             for at, interval_s, observed_s, mean_count, max_count, occupied_s, visits in s.get("values", []):
+                if None in (interval_s, observed_s, mean_count, max_count, occupied_s, visits):
+                    # InfluxDB stores each field separately: a query racing a write can see a point
+                    # with some fields still missing. It is complete on the next read.
+                    continue
                 when = times.get(at)
                 if when is None:
                     when = times[at] = _from_ns(at)

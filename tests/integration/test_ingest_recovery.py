@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -105,11 +106,15 @@ def test_sigkill_mid_ingest_then_restart_loses_and_doubles_nothing(
             publisher.messages(sentinel)
             time.sleep(0.3)
 
-        records = synthetic_records(6000)
-        publisher.messages(records)
+        # Publish from a thread and kill while records still arrive: on a quiet machine the
+        # collector keeps pace with a finished burst, so a kill after it would find nothing in flight.
+        records = synthetic_records(20000)
+        sending = threading.Thread(target=publisher.messages, args=(records,))
+        sending.start()
         wait_until(lambda: stored_totals(reader)[2] > 300, 30, "ingest under way")
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+        sending.join()
         partial = stored_totals(reader)
         everything = expected_totals([*sentinel, *records])
         assert partial[2] < everything[2], "collector finished before it was killed; raise the record count"
