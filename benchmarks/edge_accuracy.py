@@ -27,7 +27,7 @@ from pathlib import Path
 
 from edge.app import ReplayResult, evaluate_replay, replay
 from edge.config import EdgeConfig, LineConfig, ZoneConfig
-from edge.counting import TRACKER_RULES, LineRules, SceneRules, ZoneRules
+from edge.counting import TRACKER_RULES, TRUTH_RULES, LineRules, SceneRules, ZoneRules
 from edge.evaluation import compare, load_mot
 from edge.evaluation.counts import count_tracks
 from edge.evaluation.scenes import load_scenes
@@ -35,14 +35,21 @@ from edge.evaluation.scenes import load_scenes
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MPP_SHARED_DIR", ROOT.parent / "shared"))
 
-PLAIN = SceneRules(LineRules(band=0.0, band_per_height=0.0), ZoneRules(leave_margin=0.0), min_confidence=0.0)
-TRUTHS = {"shipped rule": SceneRules(), "plain rule": PLAIN}
+PLAIN = SceneRules(
+    LineRules(band=0.0, band_per_height=0.0), ZoneRules(leave_margin=0.0), min_confidence=0.0, count_smoothing_s=0.0
+)
+TRUTHS = {"shipped rule": TRUTH_RULES, "plain rule": PLAIN}
 VARIANTS = {
     "shipped": TRACKER_RULES,
     "plain (no band, no score filter)": PLAIN,
     "A's (band 0.01, zone margin 0.01)": SceneRules(
-        LineRules(band=0.01, band_per_height=0.0), ZoneRules(leave_margin=0.01), min_confidence=0.0
+        LineRules(band=0.01, band_per_height=0.0),
+        ZoneRules(leave_margin=0.01),
+        min_confidence=0.0,
+        count_smoothing_s=0.0,
     ),
+    "no zone count smoothing": replace(TRACKER_RULES, count_smoothing_s=0.0),
+    "zone count smoothing 0.25 s": replace(TRACKER_RULES, count_smoothing_s=0.25),
     "no score filter": replace(TRACKER_RULES, min_confidence=0.0),
     "score filter 0.5": replace(TRACKER_RULES, min_confidence=0.5),
     "fixed band 0.005": replace(TRACKER_RULES, line=LineRules(band=0.005, band_per_height=0.0)),

@@ -9,6 +9,7 @@ import cv2
 
 from edge.camera import SourceError
 from edge.config import LineConfig, ZoneConfig
+from edge.counting import SceneFrame
 from edge.pipeline import FrameResult
 
 _LINE = (0, 200, 255)
@@ -24,6 +25,13 @@ class VideoAnnotator:
         self.path, self.lines, self.zones, self.fps = path, lines, zones, fps
         self._writer: Any = None
         self._totals = {line.name: [0, 0] for line in lines}
+        # Latest counted scene frame's zone counts (a few frames behind the picture).
+        self._zone_counts: dict[str, int] = {}
+
+    def on_scene(self, scene: SceneFrame) -> None:
+        for crossing in scene.crossings:
+            self._totals[crossing.line][0 if crossing.direction.value == "in" else 1] += 1
+        self._zone_counts = {z.zone: z.count for z in scene.zones}
 
     def on_frame(self, result: FrameResult) -> None:
         image = result.frame.image.copy()
@@ -32,9 +40,7 @@ class VideoAnnotator:
             self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (w, h))
             if not self._writer.isOpened():
                 raise SourceError(f"cannot write annotated video {self.path}")
-        for crossing in result.scene.crossings:
-            self._totals[crossing.line][0 if crossing.direction.value == "in" else 1] += 1
-        counts = {z.zone: z.count for z in result.scene.zones}
+        counts = self._zone_counts
         for zone in self.zones:
             pts = [(round(p.x * w), round(p.y * h)) for p in zone.points]
             cv2.polylines(image, [_array(pts)], True, _ZONE, 2)

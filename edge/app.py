@@ -12,7 +12,16 @@ from pathlib import Path
 
 from edge.camera import Clock, open_source
 from edge.config import EdgeConfig
-from edge.counting import TRACKER_RULES, IntervalAggregator, Record, SceneCounter, SceneRules, Track
+from edge.counting import (
+    TRACKER_RULES,
+    TRUTH_RULES,
+    IntervalAggregator,
+    Record,
+    SceneCounter,
+    SceneFrame,
+    SceneRules,
+    Track,
+)
 from edge.evaluation import EvaluationReport, SceneCounts, compare, load_mot
 from edge.evaluation.counts import count_tracks
 from edge.gating import MotionGate
@@ -83,11 +92,15 @@ class _ReplayRecorder:
         if self.size is None:
             self.size = (result.frame.width, result.frame.height)
             self.first_ts = result.frame.ts
-        self.counts.add(result.frame.index, result.scene)
         if result.inferred:
             self.tracks[result.frame.index] = result.tracks
         if self.also is not None:
             self.also.on_frame(result)
+
+    def on_scene(self, scene: SceneFrame) -> None:
+        self.counts.add(scene)
+        if self.also is not None:
+            self.also.on_scene(scene)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +164,7 @@ def evaluate_replay(result: ReplayResult, config: EdgeConfig, ground_truth: Path
         result.frames,
         config.lines,
         config.zones,
-        SceneRules(),
+        TRUTH_RULES,
         start=result.start,
         fps=result.video_fps,
     )

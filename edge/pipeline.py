@@ -43,11 +43,15 @@ class FrameResult:
     inferred: bool
     # On a skipped frame: the previous frame's tracks (what the zones counted).
     tracks: tuple[Track, ...]
-    scene: SceneFrame
 
 
 class FrameObserver(Protocol):
+    """Sees every camera frame as processed, and every scene frame once counted (the latter
+    come out a fraction of a second later: SceneRules.count_smoothing_s)."""
+
     def on_frame(self, result: FrameResult) -> None: ...
+
+    def on_scene(self, scene: SceneFrame) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,8 @@ class Pipeline:
         previous_ts: datetime | None = None
         end: datetime | None = None
         default_s = 1.0 / self.source.fps_hint
+        # Seconds each frame stands for, until the scene releases it.
+        durations_s: dict[int, float] = {}
         try:
             for frame in self.source.frames():
                 if stop.is_set():
@@ -125,26 +131,34 @@ class Pipeline:
                 inferred = self.gate.should_infer(frame, len(tracks))
                 if inferred:
                     tracks = tuple(self.tracker.update(frame))
-                scene = self.scene.update(tracks, frame.ts, frame.index, inferred=inferred)
                 gap_s = (frame.ts - previous_ts).total_seconds() if previous_ts else default_s
-                duration_s = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
+                durations_s[frame.index] = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
                 previous_ts = frame.ts
-                end = frame.ts + timedelta(seconds=duration_s)
-                records = self.aggregator.add_frame(frame.ts, duration_s, scene.crossings, scene.zones)
-                if records:
-                    self.sink.put(records)
+                end = frame.ts + timedelta(seconds=durations_s[frame.index])
                 if self.observer is not None:
-                    self.observer.on_frame(FrameResult(frame, inferred, tracks, scene))
+                    self.observer.on_frame(FrameResult(frame, inferred, tracks))
+                self._aggregate(self.scene.update(tracks, frame.ts, frame.index, inferred=inferred), durations_s)
                 self._count(frame, inferred)
         finally:
             done.set()
             self.source.close()
             if end is not None:
+                self._aggregate(self.scene.flush(), durations_s)
                 self.aggregator.add_dwells(self.scene.close(end))
                 records = self.aggregator.flush(end)
                 if records:
                     self.sink.put(records)
             watcher.join()
+
+    def _aggregate(self, scenes: Sequence[SceneFrame], durations_s: dict[int, float]) -> None:
+        for scene in scenes:
+            records = self.aggregator.add_frame(
+                scene.ts, durations_s.pop(scene.frame_index), scene.crossings, scene.zones
+            )
+            if records:
+                self.sink.put(records)
+            if self.observer is not None:
+                self.observer.on_scene(scene)
 
     def _close_on_stop(self, stop: threading.Event, done: threading.Event) -> None:
         # Closing the source also ends a wait for a reconnect inside ``frames()``.

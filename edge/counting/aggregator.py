@@ -129,11 +129,11 @@ class IntervalAggregator:
             records.append(
                 ZoneOccupancy(
                     site=self.site,
-                device=self.device,
-                timezone=self.timezone,
-                interval_start=interval.start,
-                interval_s=self.interval_s,
-                observed_s=observed_s,
+                    device=self.device,
+                    timezone=self.timezone,
+                    interval_start=interval.start,
+                    interval_s=self.interval_s,
+                    observed_s=observed_s,
                     zone=zone.name,
                     role=zone.role,
                     gerai=zone.gerai,

@@ -9,6 +9,7 @@ from datetime import datetime
 from edge.config import LineConfig, ZoneConfig
 from edge.counting.geometry import Point, Polygon, Segment
 from edge.counting.lines import LineCounter, LineCrossing, LineRules
+from edge.counting.smoothing import ZoneCountSmoother
 from edge.counting.tracks import Track
 from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
 
@@ -24,17 +25,29 @@ class SceneRules:
     # threshold and ByteTrack's new-track threshold, not fitted to a clip; it improved lines
     # and zones on both shared clips (BENCHMARKS.md, edge accuracy).
     min_confidence: float = 0.25
+    # Each frame's zone counts are the median over this many seconds before and after it
+    # (ZoneCountSmoother), so scene frames come out this much late. 0.15 s (7 frames at 25 fps,
+    # 3 at 12.5 or 8 fps) lowered zone MAE on both shared clips at every camera distance and
+    # frame rate tried (on the grid of zones); wider or narrower windows did not everywhere
+    # (benchmarks/edge_smoothing_study.py, BENCHMARKS.md).
+    count_smoothing_s: float = 0.15
 
 
-# The rules applied to tracker output, the same as for ground truth. The compensations for
+# The rules applied to tracker output; ground truth gets the same rules unsmoothed. The compensations for
 # tracker gaps (ZoneRules.hold_s), ID switches (LineRules.handover_radius) and zone edge
 # margins stay off: over a grid of lines and zones on both shared clips they did not help
 # both clips (benchmarks/edge_accuracy.py, BENCHMARKS.md), so they do not generalise.
 TRACKER_RULES = SceneRules()
+# Ground truth: annotated boxes carry no score, and per-frame truth is not smoothed.
+TRUTH_RULES = SceneRules(count_smoothing_s=0.0)
 
 
 @dataclass(frozen=True, slots=True)
 class SceneFrame:
+    """What one frame counted; zone counts are smoothed (SceneRules.count_smoothing_s)."""
+
+    frame_index: int
+    ts: datetime
     crossings: tuple[LineCrossing, ...]
     zones: tuple[ZoneFrame, ...]
 
@@ -53,20 +66,30 @@ class SceneCounter:
         self.zones = [
             ZoneCounter(zone.name, Polygon(tuple(Point(p.x, p.y) for p in zone.points)), rules.zone) for zone in zones
         ]
+        self._smoother = ZoneCountSmoother(rules.count_smoothing_s)
 
-    def update(self, tracks: Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True) -> SceneFrame:
-        """One frame. On a frame that was not inferred, ``tracks`` are the previous
-        frame's: zones keep them, lines learn no new positions."""
+    def update(
+        self, tracks: Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
+    ) -> list[SceneFrame]:
+        """One frame in; the frames whose smoothing window is complete out, in order.
+        On a frame that was not inferred, ``tracks`` are the previous frame's: zones keep
+        them, lines learn no new positions."""
         tracks = [track for track in tracks if track.confidence >= self.min_confidence]
         crossings: list[LineCrossing] = []
         if inferred:
             for line in self.lines:
                 crossings.extend(line.update(tracks, ts, frame_index))
-        return SceneFrame(tuple(crossings), tuple(zone.update(tracks, ts) for zone in self.zones))
+        zones = tuple(zone.update(tracks, ts) for zone in self.zones)
+        return self._smoother.push(SceneFrame(frame_index, ts, tuple(crossings), zones))
+
+    def flush(self) -> list[SceneFrame]:
+        """The frames still held back (end of footage or of a run)."""
+        return self._smoother.flush()
 
     def close(self, ts: datetime) -> tuple[ZoneFrame, ...]:
+        """End every open visit at ``ts`` (after :meth:`flush`)."""
         return tuple(zone.close(ts) for zone in self.zones)
 
     @property
     def tracked(self) -> int:
-        return sum(c.tracked for c in self.lines) + sum(c.tracked for c in self.zones)
+        return sum(c.tracked for c in self.lines) + sum(c.tracked for c in self.zones) + self._smoother.held

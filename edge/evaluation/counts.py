@@ -37,7 +37,8 @@ class SceneCounts:
     def empty(cls, line_names: Sequence[str], zone_names: Sequence[str]) -> SceneCounts:
         return cls({n: LineTally() for n in line_names}, {n: [] for n in zone_names})
 
-    def add(self, frame_index: int, scene: SceneFrame) -> None:
+    def add(self, scene: SceneFrame) -> None:
+        frame_index = scene.frame_index
         self.frames = max(self.frames, frame_index)
         for crossing in scene.crossings:
             tally = self.lines[crossing.line]
@@ -88,6 +89,9 @@ def count_tracks(
     counts = SceneCounts.empty([line.name for line in lines], [zone.name for zone in zones])
     for index in range(1, frames + 1):
         ts = start + timedelta(seconds=(index - 1) / fps)
-        counts.add(index, scene.update(tracks_by_frame.get(index, ()), ts, index))
+        for frame in scene.update(tracks_by_frame.get(index, ()), ts, index):
+            counts.add(frame)
+    for frame in scene.flush():
+        counts.add(frame)
     counts.frames = frames
     return counts

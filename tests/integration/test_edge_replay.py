@@ -22,12 +22,14 @@ SCENES = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
 CLI = [sys.executable, "-m", "edge.cli"]
 
 # Measured with benchmarks/edge_accuracy.py (BENCHMARKS.md), minus a margin of about one
-# crossing and 0.05 persons/frame: a regression in tracking or counting fails these.
+# crossing and 0.05 persons/frame: a regression in tracking or counting fails these. The INT8
+# model's detections differ slightly between CPUs (one crossing on Campus between an Intel and
+# an AMD machine), hence the margin.
 THRESHOLDS = {
-    # measured 0.8947 / 0.2495 / 0.9851 (19 true crossings)
-    "TUD-Stadtmitte": {"line_accuracy": 0.84, "zone_mae": 0.30, "presence_agreement": 0.97},
-    # measured 0.8667 / 0.3005 / 0.9671 (15 true crossings)
-    "TUD-Campus": {"line_accuracy": 0.80, "zone_mae": 0.35, "presence_agreement": 0.95},
+    # measured 0.8947 / 0.2328 / 0.9832 (19 true crossings; AMD EPYC)
+    "TUD-Stadtmitte": {"line_accuracy": 0.84, "zone_mae": 0.28, "presence_agreement": 0.97},
+    # measured 0.8000 / 0.2629 / 0.9671 (15 true crossings; 0.8667 on an Intel machine)
+    "TUD-Campus": {"line_accuracy": 0.73, "zone_mae": 0.31, "presence_agreement": 0.95},
 }
 
 

@@ -197,7 +197,10 @@ def test_low_confidence_observations_are_not_counted_but_keep_the_track() -> Non
     for i, x in enumerate([0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3]):
         confidence = low if 2 <= i <= 4 else 0.9
         track = Track(1, Point(x, 0.4), Box(x - 0.02, 0.2, x + 0.02, 0.4), confidence)
-        frame = scene.update([track], T0 + i * DT, i + 1)
+        for frame in scene.update([track], T0 + i * DT, i + 1):
+            found += [c.direction for c in frame.crossings]
+            occupancy.append(frame.zones[0].count)
+    for frame in scene.flush():
         found += [c.direction for c in frame.crossings]
         occupancy.append(frame.zones[0].count)
     assert found == [Direction.IN]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from edge.camera import Frame
 from edge.config import LineConfig, ZoneConfig
-from edge.counting import TRACKER_RULES, Box, IntervalAggregator, Point, SceneCounter, Track
+from edge.counting import TRACKER_RULES, Box, IntervalAggregator, Point, SceneCounter, SceneFrame, Track
 from edge.pipeline import FrameGate, FrameResult, Pipeline
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
@@ -66,9 +66,13 @@ class ListSink:
 class Results:
     def __init__(self) -> None:
         self.results: list[FrameResult] = []
+        self.scenes: list[SceneFrame] = []
 
     def on_frame(self, result: FrameResult) -> None:
         self.results.append(result)
+
+    def on_scene(self, scene: SceneFrame) -> None:
+        self.scenes.append(scene)
 
 
 def build(gate: FrameGate) -> tuple[Pipeline, WalkingPerson, ListSink, Results, ScriptedSource]:
@@ -87,7 +91,9 @@ def test_skipped_frames_do_not_call_the_tracker_and_zones_keep_previous_tracks()
     assert tracker.calls == list(range(1, 101, 3))
     skipped = [r for r in observer.results if not r.inferred]
     assert skipped and all(r.tracks == observer.results[r.frame.index - 2].tracks for r in skipped)
-    crossings = [c for r in observer.results for c in r.scene.crossings]
+    # Every frame's scene comes out once, in order, the last ones flushed at the end.
+    assert [scene.frame_index for scene in observer.scenes] == list(range(1, 101))
+    crossings = [c for scene in observer.scenes for c in scene.crossings]
     assert [(c.direction.value, c.frame_index % 3) for c in crossings] == [("in", 1)]
     stats = pipeline.stats()
     assert (stats.frames_read, stats.frames_inferred) == (100, 34)
@@ -104,4 +110,4 @@ def test_stop_ends_the_run_and_still_flushes() -> None:
     stop = threading.Event()
     stop.set()
     pipeline.run(stop)
-    assert observer.results == [] and sink.records == []
+    assert observer.results == [] and observer.scenes == [] and sink.records == []
