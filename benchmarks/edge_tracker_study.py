@@ -166,6 +166,13 @@ def track(clip: Clip, yaml_name: str, overrides: dict[str, Any], threshold: floa
     return out
 
 
+def ultralytics_logs_to_stderr() -> None:
+    """ultralytics logs to stdout, which belongs to --json."""
+    for handler in LOGGER.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+
+
 def same_tracks(a: dict[int, tuple[Track, ...]], b: dict[int, tuple[Track, ...]], frames: int) -> int:
     """Frames on which both hold the same boxes and scores, with ids that map one-to-one."""
     ids: dict[int, int] = {}
@@ -201,9 +208,7 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="skip the live-pipeline reference row")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    for handler in LOGGER.handlers:  # ultralytics logs to stdout, which belongs to --json
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
+    ultralytics_logs_to_stderr()
     scenes = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
     grid_lines, grid_zones = grid()
     results: dict[str, Any] = {}
