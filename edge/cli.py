@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """While the work runs, whatever is written to stdout goes to stderr, from Python or
+    native code: stdout carries only the result (``--json``). ultralytics, for one, prints a
+    notice there when it creates its settings file on a machine's first run."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _print_replay(result: Any) -> None:
     print(f"{result.frames} frames at {result.fps:.1f} fps")
     for name, tally in result.counts.lines.items():
@@ -135,13 +155,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         code = run_device(config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
         return code if isinstance(code, int) else 0
 
-    from edge.app import evaluate_replay, replay
-
     config = replay_config(args)
     if args.command == "evaluate" and not args.ground_truth.is_file():
         raise ConfigError(f"ground truth not found: {args.ground_truth}")
     annotate = getattr(args, "annotate", None)
-    result = replay(config, gating=args.gating == "on", clock=_now, annotate=annotate)
+    with _stdout_to_stderr():
+        from edge.app import evaluate_replay, replay
+
+        result = replay(config, gating=args.gating == "on", clock=_now, annotate=annotate)
     log.info("replayed %d frames at %.1f fps", result.frames, result.fps)
     if args.command == "replay":
         if args.json:
