@@ -81,7 +81,9 @@ def replay_config(args: argparse.Namespace) -> EdgeConfig:
 
 
 def _add_scene_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("video", type=Path, help="video file")
+    parser.add_argument(
+        "video", type=Path, help="video file, or folder of images (a MOTChallenge sequence: SEQ or SEQ/img1)"
+    )
     parser.add_argument("--config", help="device config YAML (lines, zones, model, ...)")
     parser.add_argument("--model", help="model to load (.pt, OpenVINO/NCNN folder, .onnx)")
     parser.add_argument("--imgsz", type=int, help="inference size in pixels")

@@ -1,4 +1,4 @@
-"""Frame sources: video files, streams, USB cameras and the Raspberry Pi camera."""
+"""Frame sources: video files, image folders, streams, USB cameras and the Raspberry Pi camera."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ def open_source(config: EdgeConfig, clock: Clock) -> FrameSource:
         from edge.camera.picamera import PicameraSource
 
         return PicameraSource(clock)
-    from edge.camera.opencv import LiveCaptureSource, VideoFileSource
+    from edge.camera.opencv import ImageFolderSource, LiveCaptureSource, VideoFileSource
 
     if kind == "file":
-        return VideoFileSource(Path(config.source), clock, config.video_start)
+        path = Path(config.source)
+        if path.is_dir():
+            return ImageFolderSource(path, clock, config.video_start)
+        return VideoFileSource(path, clock, config.video_start)
     return LiveCaptureSource(int(config.source) if kind == "usb" else config.source, clock)

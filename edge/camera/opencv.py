@@ -1,7 +1,8 @@
-"""OpenCV adapter: video files, RTSP/HTTP streams and USB/V4L2 cameras."""
+"""OpenCV adapter: video files, image folders, RTSP/HTTP streams and USB/V4L2 cameras."""
 
 from __future__ import annotations
 
+import configparser
 import logging
 import os
 import threading
@@ -70,6 +71,74 @@ class VideoFileSource:
 
     def close(self) -> None:
         self._closed.set()
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class ImageFolderSource:
+    """The images of a folder in name order, timestamped like a video file: a MOTChallenge
+    sequence (``SEQ/`` holding ``img1/`` and ``seqinfo.ini``, or ``SEQ/img1/`` itself) replays
+    at the ``frameRate`` of its ``seqinfo.ini``, any other folder at 25 fps."""
+
+    def __init__(self, folder: Path, clock: Clock, video_start: datetime | None = None) -> None:
+        images = folder / "img1" if (folder / "img1").is_dir() else folder
+        try:
+            self._paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        except OSError as exc:
+            raise SourceError(f"cannot list {images}: {exc.strerror}") from None
+        if not self._paths:
+            raise SourceError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {images}")
+        self._first = self._read(self._paths[0])
+        self._fps = _sequence_fps(images)
+        self._start = (video_start or clock()).astimezone(UTC)
+        self._state = CameraState.OK
+        self._closed = threading.Event()
+
+    @staticmethod
+    def _read(path: Path) -> Any:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceError(f"cannot decode image {path}: corrupt or unsupported")
+        return image
+
+    @property
+    def state(self) -> CameraState:
+        return self._state
+
+    @property
+    def fps_hint(self) -> float:
+        return self._fps
+
+    def frames(self) -> Iterator[Frame]:
+        try:
+            for index, path in enumerate(self._paths, start=1):
+                if self._closed.is_set():
+                    break
+                image = self._first if index == 1 else self._read(path)
+                yield Frame(image, index, self._start + timedelta(seconds=(index - 1) / self._fps))
+        finally:
+            self._state = CameraState.ENDED
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def _sequence_fps(images: Path) -> float:
+    """``frameRate`` of the MOTChallenge ``seqinfo.ini`` beside or above the images, else 25."""
+    for info in (images / "seqinfo.ini", images.parent / "seqinfo.ini"):
+        if info.is_file():
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(info)
+                fps = parser.getfloat("Sequence", "frameRate")
+            except (configparser.Error, ValueError) as exc:
+                raise SourceError(f"{info}: no readable [Sequence] frameRate ({exc.__class__.__name__})") from None
+            if not 0.0 < fps < 1000.0:
+                raise SourceError(f"{info}: frameRate {fps} is not a frame rate")
+            return fps
+    log.warning("no seqinfo.ini beside %s: replaying its images at 25 fps", images)
+    return 25.0
 
 
 class LiveCaptureSource:

@@ -12,6 +12,7 @@ import pytest
 from edge.camera import SourceError, open_source
 from edge.camera.opencv import LiveCaptureSource
 from edge.config import EdgeConfig
+from tests.footage import mot_sequence
 from tests.services import free_port
 from wire.messages import CameraState
 
@@ -56,3 +57,45 @@ def test_unreachable_stream_retries_with_backoff_until_closed() -> None:
     reader.join(timeout=10)
     assert not reader.is_alive() and time.monotonic() - started < 10
     assert got == []
+
+
+def test_image_folder_replays_at_the_sequence_frame_rate(mot15: Path, tmp_path: Path) -> None:
+    sequence = mot_sequence(mot15, tmp_path / "SEQ", 12, "10")
+    for path in (sequence, sequence / "img1"):  # the sequence folder or its image folder
+        config = EdgeConfig(site="s", device="d", source=str(path), video_start=START)
+        source = open_source(config, clock=lambda: START)
+        assert source.fps_hint == 10.0
+        frames = list(source.frames())
+        assert [f.index for f in frames] == list(range(1, 13))
+        assert frames[10].ts == START + timedelta(seconds=1)
+        assert frames[0].image.shape == (480, 640, 3)
+        assert source.state is CameraState.ENDED
+
+
+def test_image_folder_without_seqinfo_plays_at_25_fps(mot15: Path, tmp_path: Path) -> None:
+    sequence = mot_sequence(mot15, tmp_path / "SEQ", 3, None)
+    source = open_source(EdgeConfig(site="s", device="d", source=str(sequence)), clock=lambda: START)
+    assert source.fps_hint == 25.0
+    assert [f.ts for f in source.frames()][-1] == START + timedelta(seconds=2 / 25)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("empty", "no images"),
+        ("corrupt image", "cannot decode image .*000002.jpg"),
+        ("bad seqinfo", "no readable \\[Sequence\\] frameRate"),
+        ("zero frame rate", "frameRate 0.0 is not a frame rate"),
+    ],
+)
+def test_bad_image_folder_is_a_source_error(mot15: Path, tmp_path: Path, damage: str, message: str) -> None:
+    sequence = mot_sequence(mot15, tmp_path / "SEQ", 3, "0" if damage == "zero frame rate" else "25")
+    if damage == "empty":
+        for image in (sequence / "img1").iterdir():
+            image.unlink()
+    elif damage == "corrupt image":
+        (sequence / "img1" / "000002.jpg").write_bytes(b"not a jpeg")
+    elif damage == "bad seqinfo":
+        (sequence / "seqinfo.ini").write_text("frameRate=25\n")  # no [Sequence] section
+    with pytest.raises(SourceError, match=message):
+        list(open_source(EdgeConfig(site="s", device="d", source=str(sequence)), clock=lambda: START).frames())

@@ -16,6 +16,7 @@ import yaml
 from edge.app import replay
 from edge.config import EdgeConfig
 from edge.evaluation.scenes import Scene, load_scenes
+from tests.footage import mot_sequence
 from wire.messages import LineCounts, ZoneOccupancy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,21 @@ def test_evaluate_meets_measured_accuracy(mot15: Path, model_path: Path, name: s
             assert report[key] <= threshold, report
         else:
             assert report[key] >= threshold, report
+
+
+@pytest.mark.slow
+def test_evaluate_a_mot_sequence_folder(mot15: Path, model_path: Path, tmp_path: Path) -> None:
+    """MOTChallenge sequences come as image folders: evaluate takes one as it is."""
+    sequence = mot_sequence(mot15, tmp_path / "TUD-Campus", 71, "25")
+    scene = SCENES["TUD-Campus"]
+    done = mpp_edge("evaluate", sequence, sequence / "gt" / "gt.txt", "--model", model_path, *scene.flags(), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["frames"] == 71
+    assert sum(v["in_true"] + v["out_true"] for v in report["lines"].values()) == 15  # as from the video
+    # JPEG frames, not the video's: close to its figures, not identical.
+    assert report["line_accuracy"] >= THRESHOLDS["TUD-Campus"]["line_accuracy"], report
+    assert report["zone_mae"] <= THRESHOLDS["TUD-Campus"]["zone_mae"], report
 
 
 @pytest.fixture(scope="module")
