@@ -3,12 +3,16 @@
 # a service user, a venv that can see apt's picamera2, the systemd unit and a
 # journald size cap. Run from a clone of the repository:
 #   sudo deploy/pi/install.sh
+#   sudo NTP_SERVER=collector.lan deploy/pi/install.sh   # time from the LAN (see below)
 # Then put the device config at /etc/mpp/edge.yaml (mpp-provision writes a
 # starter), the MQTT password at /etc/mpp/mqtt-password, and:
 #   sudo systemctl enable --now mpp-edge
 set -euo pipefail
 
 PREFIX=${PREFIX:-/opt/mpp-counter}
+# NTP server for systemd-timesyncd, e.g. the collector host (deploy/collector/chrony-mpp.conf);
+# empty: keep the system's (Raspberry Pi OS uses debian.pool.ntp.org, which needs internet).
+NTP_SERVER=${NTP_SERVER:-}
 SERVICE_USER=${SERVICE_USER:-mpp-edge}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -52,6 +56,17 @@ install -d -m 0750 -o root -g "$SERVICE_USER" /etc/mpp
 if [ ! -e /etc/mpp/edge.yaml ]; then
   echo "note: no /etc/mpp/edge.yaml yet; create one with mpp-provision on the broker host (docs/en/operations.md)" >&2
 fi
+
+echo "== clock"
+# A Pi has no battery-backed clock: until NTP answers it runs on the time it last shut down
+# (fake-hwclock), and counts would be stamped with that time. mpp-edge.service starts after
+# time-sync.target; systemd-time-wait-sync holds that target until the clock is synchronised.
+if [ -n "$NTP_SERVER" ]; then
+  install -d /etc/systemd/timesyncd.conf.d
+  printf '[Time]\nNTP=%s\n' "$NTP_SERVER" > /etc/systemd/timesyncd.conf.d/mpp.conf
+  systemctl restart systemd-timesyncd
+fi
+systemctl enable systemd-time-wait-sync.service
 
 echo "== systemd unit and journald cap"
 install -m 0644 "$REPO/deploy/pi/mpp-edge.service" /etc/systemd/system/mpp-edge.service

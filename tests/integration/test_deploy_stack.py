@@ -127,6 +127,17 @@ def test_systemd_units_restart_always_and_run_the_installed_commands() -> None:
     assert subprocess.run(["bash", "-n", str(install)], capture_output=True).returncode == 0
     assert "--system-site-packages" in install.read_text()
     assert "python3-picamera2" in install.read_text()
+    # No battery-backed clock: the counter waits for NTP (time-sync.target, held by time-wait-sync).
+    assert "time-sync.target" in parser_after(REPO_ROOT / "deploy/pi/mpp-edge.service")
+    assert "systemctl enable systemd-time-wait-sync.service" in install.read_text()
+    chrony = (REPO_ROOT / "deploy/collector/chrony-mpp.conf").read_text().splitlines()
+    assert "local stratum 10" in chrony and "allow 192.168.0.0/16" in chrony
+
+
+def parser_after(unit: Path) -> list[str]:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(unit)
+    return parser["Unit"]["After"].split()
 
 
 # --- Grafana dashboard against the real InfluxDB ------------------------------
