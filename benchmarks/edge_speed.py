@@ -1,11 +1,16 @@
 """Replay speed against a bare ``model.predict`` loop on the same video, model and machine.
 
     .venv/bin/python benchmarks/edge_speed.py [--video PATH] [--model PATH] [--repeat N]
+        [--gating on|off] [--resize WIDTHxHEIGHT]
 
 Both loops decode every frame with OpenCV and run the model at the same imgsz after
 one untimed warm-up inference (replay's tracker warms up when it loads); the bare
 loop does nothing else. ``replay`` (the ``mpp-edge replay --json`` code path)
-adds tracking, counting on the scene's lines and zones and interval records. Each
+adds tracking, counting on the scene's lines and zones and interval records, and
+idle-scene gating as ``mpp-edge replay`` has it by default (``--gating on``; on a busy
+clip every frame is still inferred, and the gate only adds its own cost).
+``--resize`` measures on a copy of the video scaled to that size (e.g. 1920x1080:
+decoding, and whatever scales with the frame, costs more). Each
 run is a fresh process; the two alternate so that both see the same machine load.
 Besides wall-clock fps (acceptance: replay >= 0.9x bare) it prints frames per
 CPU-second of the process, which neighbours on a shared machine disturb less.
@@ -19,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,17 +57,36 @@ from edge.evaluation.scenes import load_scenes
 scene = load_scenes(Path("benchmarks/edge_scenes.yaml"))[sys.argv[4]]
 config = EdgeConfig(site="replay", device="replay", source=sys.argv[2], model=sys.argv[1], imgsz=int(sys.argv[3]),
                     lines=scene.lines, zones=scene.zones)
-pipeline = build_pipeline(config, MemorySink(), gating=False, clock=lambda: datetime.now(UTC))
+pipeline = build_pipeline(config, MemorySink(), gating=sys.argv[5] == "on", clock=lambda: datetime.now(UTC))
 wall, cpu = time.perf_counter(), time.process_time()
 pipeline.run(threading.Event())
-frames = pipeline.stats().frames_read
-print(json.dumps({"fps": frames / (time.perf_counter() - wall), "cpu_fps": frames / (time.process_time() - cpu)}))
+stats = pipeline.stats()
+frames = stats.frames_read
+print(json.dumps({"fps": frames / (time.perf_counter() - wall), "cpu_fps": frames / (time.process_time() - cpu),
+                  "inferred": stats.frames_inferred / frames}))
 """
 
 
-def measure(script: str, model: str, video: Path, imgsz: int) -> dict[str, float]:
+def resized_copy(video: Path, size: str, folder: Path) -> Path:
+    import cv2
+
+    width, height = (int(v) for v in size.lower().split("x"))
+    capture = cv2.VideoCapture(str(video))
+    out = folder / f"{video.stem}-{width}x{height}.mp4"
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), capture.get(cv2.CAP_PROP_FPS), (width, height))
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR))
+    capture.release()
+    writer.release()
+    return out
+
+
+def measure(script: str, model: str, video: Path, imgsz: int, gating: str) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, "-c", script, model, str(video), str(imgsz), CLIP],
+        [sys.executable, "-c", script, model, str(video), str(imgsz), CLIP, gating],
         capture_output=True, text=True, check=True, cwd=ROOT,
     )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -74,22 +99,27 @@ def main() -> None:
     parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n_int8_openvino_model"))
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--repeat", type=int, default=4)
+    parser.add_argument("--gating", choices=("on", "off"), default="on", help="replay gating (default on, as the CLI)")
+    parser.add_argument("--resize", metavar="WIDTHxHEIGHT", help="measure on a copy of the video at this size")
     args = parser.parse_args()
+    if args.resize:
+        args.video = resized_copy(args.video, args.resize, Path(tempfile.mkdtemp(prefix="mpp-speed-")))
     bare_runs, replay_runs = [], []
     for run in range(1, args.repeat + 1):
         # Alternate which goes first, so that a change in load does not favour one side.
         if run % 2:
-            bare = measure(BARE, args.model, args.video, args.imgsz)
-            replay = measure(REPLAY, args.model, args.video, args.imgsz)
+            bare = measure(BARE, args.model, args.video, args.imgsz, args.gating)
+            replay = measure(REPLAY, args.model, args.video, args.imgsz, args.gating)
         else:
-            replay = measure(REPLAY, args.model, args.video, args.imgsz)
-            bare = measure(BARE, args.model, args.video, args.imgsz)
+            replay = measure(REPLAY, args.model, args.video, args.imgsz, args.gating)
+            bare = measure(BARE, args.model, args.video, args.imgsz, args.gating)
         bare_runs.append(bare)
         replay_runs.append(replay)
         print(
             f"run {run}: bare predict {bare['fps']:.2f} fps ({bare['cpu_fps']:.2f}/CPU-s), "
             f"replay {replay['fps']:.2f} fps ({replay['cpu_fps']:.2f}/CPU-s), "
-            f"ratio {replay['fps'] / bare['fps']:.3f} (CPU {replay['cpu_fps'] / bare['cpu_fps']:.3f})",
+            f"ratio {replay['fps'] / bare['fps']:.3f} (CPU {replay['cpu_fps'] / bare['cpu_fps']:.3f}), "
+            f"replay inferred {replay['inferred']:.0%} of frames",
             flush=True,
         )
     for key, label in (("fps", "wall"), ("cpu_fps", "CPU")):

@@ -39,7 +39,9 @@ class MotionGateSettings:
     idle_stride_frames: int = 10
     # Full-rate frames after the last motion or live track (1 s at 25 fps).
     hangover_frames: int = 25
-    # Side of one grid cell in pixels; a standing person at 640x480 spans several cells.
+    # Side of one grid cell in pixels for frames up to 640 px wide; a standing person at
+    # 640x480 spans several cells. Wider frames get cells as many times larger, so the grid
+    # and the cost stay about the same at any resolution (MotionGate.cell_px_for).
     cell_px: int = 8
     # A cell changed when it differs from the background by this many noise sigmas...
     noise_factor: float = 5.0
@@ -68,15 +70,16 @@ class MotionGateSettings:
 def downscale_grey(image: NDArray[np.uint8], cell_px: int) -> NDArray[np.float32]:
     """Mean grey level per ``cell_px`` square cell (partial border cells dropped).
 
-    Reads every second pixel in each direction (all channels): a quarter of the
-    pixels average out compression noise as well, and the gate stays under a
-    millisecond per 640x480 frame.
+    Reads about 4x4 evenly spaced pixels of each cell (all channels; every second pixel
+    of an 8 px cell): enough to average out compression noise, and the gate stays
+    around a millisecond per frame.
     """
     rows = image.shape[0] // cell_px
     cols = image.shape[1] // cell_px
     if rows == 0 or cols == 0:
         raise ValueError(f"image {image.shape[:2]} smaller than one {cell_px}px cell")
-    step = 2 if cell_px % 2 == 0 else 1
+    # The largest stride up to a quarter of the cell that divides it evenly.
+    step = next(s for s in range(max(1, cell_px // 4), 0, -1) if cell_px % s == 0)
     per_cell = cell_px // step
     sampled = image[: rows * cell_px : step, : cols * cell_px : step]
     if sampled.ndim == 2:
@@ -152,9 +155,15 @@ class MotionGate:
         """Cells that differed from the background in the last frame (for logs and tuning)."""
         return self._detector.changed_cells
 
+    def cell_px_for(self, width: int) -> int:
+        """Cell side for frames ``width`` pixels wide: ``cell_px`` up to 640 px, then as
+        many times larger as the frame is wider (a 1920 px frame: 24 px cells)."""
+        return self.settings.cell_px * max(1, width // 640)
+
     def should_infer(self, frame: ImageFrame, live_tracks: int) -> bool:
         # The detector sees every frame, inferred or not, so its background stays current.
-        moving = self._detector.update(downscale_grey(frame.image, self.settings.cell_px))
+        cells = downscale_grey(frame.image, self.cell_px_for(frame.image.shape[1]))
+        moving = self._detector.update(cells)
         if moving or live_tracks > 0:
             self._quiet_frames = 0
         else:

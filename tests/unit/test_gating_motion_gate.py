@@ -81,6 +81,24 @@ def test_person_entering_at_border_switches_to_full_rate_before_reaching_a_line(
     assert entering == list(range(entering[0], 61))
 
 
+def test_wide_frames_are_gated_alike_at_the_cost_of_a_small_one() -> None:
+    gate = MotionGate(MotionGateSettings(idle_stride_frames=50, hangover_frames=5))
+    # A 1920 px frame is cut into 24 px cells: about as many cells (and as much work) as 640.
+    assert [gate.cell_px_for(w) for w in (320, 640, 1280, 1920)] == [8, 8, 16, 24]
+    scene = Scene(seed=1)
+
+    def wide(frame: SyntheticFrame) -> SyntheticFrame:
+        return SyntheticFrame(np.repeat(np.repeat(frame.image, 6, axis=0), 6, axis=1))  # 1920x1440
+
+    idle = [i for i in range(1, 101) if gate.should_infer(wide(scene.frame()), 0)]
+    assert idle == [1, 51]
+    entering = [
+        step for step in range(60) if gate.should_infer(wide(scene.frame(people=((-20 + 3 * step, 120),))), 0)
+    ]
+    assert entering[0] <= 4
+    assert entering == list(range(entering[0], 60))
+
+
 def test_live_tracks_keep_full_rate_then_hangover_then_idle_stride() -> None:
     scene = Scene(seed=2)
     gate = MotionGate(MotionGateSettings(idle_stride_frames=10, hangover_frames=5))
