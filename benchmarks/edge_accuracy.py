@@ -128,7 +128,7 @@ def main() -> None:
         if args.confidence is not None:
             data["confidence"] = args.confidence
         config = EdgeConfig.model_validate({**data, "lines": scene.lines, "zones": scene.zones})
-        result = replay(config, gating=False, clock=lambda: datetime.now(UTC))
+        result = replay(config, gating=False, clock=lambda: datetime.now(UTC), keep_tracks=True)
         shipped = evaluate_replay(result, config, gt)
         results[clip] = {
             "fps": round(result.fps, 2),

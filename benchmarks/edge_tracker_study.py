@@ -233,7 +233,8 @@ def main() -> None:
             config = EdgeConfig.model_validate(
                 {"site": "s", "device": "d", "source": str(clip.video), "model": args.model}
             )
-            runs["live pipeline (shipped config)"] = replay(config, gating=False, clock=lambda: START).tracks
+            live = replay(config, gating=False, clock=lambda: START, keep_tracks=True)
+            runs["live pipeline (shipped config)"] = live.tracks
         for label, (yaml_name, overrides, threshold) in SETTINGS.items():
             runs[label] = track(clip, yaml_name, overrides, threshold)
         if "live pipeline (shipped config)" in runs:

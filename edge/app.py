@@ -81,8 +81,9 @@ class MemorySink:
 
 
 class _ReplayRecorder:
-    def __init__(self, config: EdgeConfig, also: FrameObserver | None) -> None:
+    def __init__(self, config: EdgeConfig, also: FrameObserver | None, keep_tracks: bool) -> None:
         self.counts = SceneCounts.empty([line.name for line in config.lines], [zone.name for zone in config.zones])
+        self.keep_tracks = keep_tracks
         self.tracks: dict[int, tuple[Track, ...]] = {}
         self.size: tuple[int, int] | None = None
         self.first_ts: datetime | None = None
@@ -92,7 +93,7 @@ class _ReplayRecorder:
         if self.size is None:
             self.size = (result.frame.width, result.frame.height)
             self.first_ts = result.frame.ts
-        if result.inferred:
+        if result.inferred and self.keep_tracks:
             self.tracks[result.frame.index] = result.tracks
         if self.also is not None:
             self.also.on_frame(result)
@@ -113,7 +114,8 @@ class ReplayResult:
     video_fps: float
     start: datetime
     records: tuple[Record, ...]
-    # The tracker's output per inferred frame, to re-count offline.
+    # The tracker's output per inferred frame, to re-count offline (``keep_tracks``; empty
+    # otherwise: hours of footage would hold every box in memory).
     tracks: dict[int, tuple[Track, ...]]
 
     @property
@@ -124,14 +126,16 @@ class ReplayResult:
         return {"frames": self.frames, "fps": round(self.fps, 3), **self.counts.to_json()}
 
 
-def replay(config: EdgeConfig, *, gating: bool, clock: Clock, annotate: Path | None = None) -> ReplayResult:
+def replay(
+    config: EdgeConfig, *, gating: bool, clock: Clock, annotate: Path | None = None, keep_tracks: bool = False
+) -> ReplayResult:
     """Process every frame of ``config.source`` (a file) and return what was counted."""
     annotator = None
     if annotate is not None:
         from edge.annotate import VideoAnnotator
 
         annotator = VideoAnnotator(annotate, config.lines, config.zones, fps=25.0)
-    recorder = _ReplayRecorder(config, annotator)
+    recorder = _ReplayRecorder(config, annotator, keep_tracks)
     sink = MemorySink()
     pipeline = build_pipeline(config, sink, gating=gating, clock=clock, observer=recorder)
     if annotator is not None:

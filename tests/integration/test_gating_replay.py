@@ -54,7 +54,7 @@ def run_replay(clip: Path, model_path: Path, gating: bool) -> ReplayResult:
     config = EdgeConfig(
         site="test", device="gate", source=str(clip), model=str(model_path), lines=SCENE.lines, zones=SCENE.zones
     )
-    return replay(config, gating=gating, clock=lambda: datetime(2026, 1, 5, 1, 0, tzinfo=UTC))
+    return replay(config, gating=gating, clock=lambda: datetime(2026, 1, 5, 1, 0, tzinfo=UTC), keep_tracks=True)
 
 
 def presence(result: ReplayResult) -> dict[str, list[bool]]:
