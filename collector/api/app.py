@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from collector import __version__
 from collector.admin import AdminDb, AdminDbError
@@ -46,7 +47,10 @@ def create_app(
         yield
         admin_db.close()
 
-    app = FastAPI(
+    # Swagger UI served from the package's own copy, not a CDN (offline LANs). No ReDoc:
+    # it fetches its logo from cdn.redoc.ly.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="MPP Counter API",
         version=__version__,
         description="Footfall, gerai occupancy and staffing, and device health for Mal Pelayanan Publik. "

@@ -160,3 +160,14 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert set(origins) <= {served.url}, f"fetched from elsewhere: {set(origins)}"
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []
+
+
+def test_api_docs_render_from_the_server_alone(served: Served, browser: webdriver.Chrome) -> None:
+    """/docs needs no CDN: a district office LAN may have no internet."""
+    browser.get(served.url + "/docs")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
+    assert "MPP Counter API" in browser.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
+    paths = {e.text.replace("\u200b", "") for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/api/v1/footfall", "/api/v1/sites/{site}/footfall", "/healthz"} <= paths
+    resources = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert resources and all(name.startswith(served.url) for name in resources), resources
