@@ -66,7 +66,8 @@ if [ -n "$NTP_SERVER" ]; then
   printf '[Time]\nNTP=%s\n' "$NTP_SERVER" > /etc/systemd/timesyncd.conf.d/mpp.conf
   systemctl restart systemd-timesyncd
 fi
-systemctl enable systemd-time-wait-sync.service
+systemctl enable systemd-time-wait-sync.service \
+  || echo "warning: cannot enable systemd-time-wait-sync: the counter may start before the clock is right" >&2
 
 echo "== systemd unit and journald cap"
 install -m 0644 "$REPO/deploy/pi/mpp-edge.service" /etc/systemd/system/mpp-edge.service
