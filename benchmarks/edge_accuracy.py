@@ -18,19 +18,21 @@ its scene from ``edge_scenes.yaml``, then re-counts the recorded tracks offline:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from edge.app import ReplayResult, evaluate_replay, replay
 from edge.config import EdgeConfig, LineConfig, ZoneConfig
 from edge.counting import TRACKER_RULES, TRUTH_RULES, LineRules, SceneRules, ZoneRules
 from edge.evaluation import compare, load_mot
 from edge.evaluation.counts import count_tracks
-from edge.evaluation.scenes import load_scenes
+from edge.evaluation.scenes import Scene, load_scenes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MPP_SHARED_DIR", ROOT.parent / "shared"))
@@ -120,7 +122,20 @@ def main() -> None:
     args = parser.parse_args()
     scenes = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
     grid_lines, grid_zones = grid()
-    results = {}
+    # With --json, stdout holds the result only: ultralytics prints a notice there on a
+    # machine's first run.
+    quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with quiet:
+        results = measure(args, scenes, grid_lines, grid_zones)
+    if args.json:
+        json.dump(results, sys.stdout)
+        print()
+
+
+def measure(
+    args: argparse.Namespace, scenes: dict[str, Scene], grid_lines: list[LineConfig], grid_zones: list[ZoneConfig]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
     for clip, scene in scenes.items():
         folder = SHARED / "data" / "mot15" / clip
         gt = folder / "gt" / "gt.txt"
@@ -141,7 +156,7 @@ def main() -> None:
             for line, v in shipped.to_json()["lines"].items():
                 print(f"  line {line}: in {v['in']}/{v['in_true']} out {v['out']}/{v['out_true']}")
             for where in ("scene", "grid"):
-                for truth_name, variants in results[clip][where].items():  # type: ignore[attr-defined]
+                for truth_name, variants in results[clip][where].items():
                     for name, v in variants.items():
                         print(
                             f"  {where:5s} truth={truth_name:12s} {name:34s} crossings {v['true_crossings']:3d}  "
@@ -149,9 +164,7 @@ def main() -> None:
                             f"presence {v['presence_agreement']}",
                             flush=True,
                         )
-    if args.json:
-        json.dump(results, sys.stdout)
-        print()
+    return results
 
 
 if __name__ == "__main__":

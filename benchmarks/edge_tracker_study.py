@@ -21,6 +21,7 @@ still helps when people are smaller and scored lower.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -34,12 +35,16 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from ultralytics.engine.results import Boxes
-from ultralytics.models.yolo.model import YOLO
-from ultralytics.trackers.bot_sort import BOTSORT
-from ultralytics.trackers.byte_tracker import BYTETracker
-from ultralytics.utils import LOGGER, YAML, IterableSimpleNamespace
-from ultralytics.utils.checks import check_yaml
+
+# On a machine's first import ultralytics prints a notice on stdout (creating its settings
+# file), before its logger can be sent to stderr: stdout belongs to --json.
+with contextlib.redirect_stdout(sys.stderr):
+    from ultralytics.engine.results import Boxes
+    from ultralytics.models.yolo.model import YOLO
+    from ultralytics.trackers.bot_sort import BOTSORT
+    from ultralytics.trackers.byte_tracker import BYTETracker
+    from ultralytics.utils import LOGGER, YAML, IterableSimpleNamespace
+    from ultralytics.utils.checks import check_yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edge_accuracy import TRUTHS, grid
