@@ -26,26 +26,23 @@ def _quiet_opencv() -> None:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
-class VideoFileSource:
-    """Every frame of a file, timestamped from ``video_start`` (or the start time) and the file's fps."""
+class _Recording:
+    """Frames of a recording, in order, timestamped from ``video_start`` (or the start
+    time) and the recording's frame rate; subclasses read the images."""
 
-    def __init__(self, path: Path, clock: Clock, video_start: datetime | None = None) -> None:
-        if not path.is_file():
-            raise SourceError(f"video not found: {path}")
-        _quiet_opencv()
-        self._capture = cv2.VideoCapture(str(path))
-        if not self._capture.isOpened():
-            raise SourceError(f"cannot open video {path}: not a readable video file")
-        ok, first = self._capture.read()
-        if not ok or first is None:
-            self._capture.release()
-            raise SourceError(f"cannot decode any frame of {path}: corrupt or unsupported video")
+    def __init__(self, first: Any, fps: float, clock: Clock, video_start: datetime | None) -> None:
         self._first = first
-        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        self._fps = fps if 0.0 < fps < 1000.0 else 25.0
+        self._fps = fps
         self._start = (video_start or clock()).astimezone(UTC)
         self._state = CameraState.OK
         self._closed = threading.Event()
+
+    def _next_image(self) -> Any | None:
+        """The next image, None at the end."""
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Free what reading held."""
 
     @property
     def state(self) -> CameraState:
@@ -61,67 +58,70 @@ class VideoFileSource:
         try:
             while image is not None and not self._closed.is_set():
                 yield Frame(image, index, self._start + timedelta(seconds=(index - 1) / self._fps))
-                ok, image = self._capture.read()
-                if not ok:
-                    break
+                image = self._next_image()
                 index += 1
         finally:
             self._state = CameraState.ENDED
-            self._capture.release()
+            self._release()
 
     def close(self) -> None:
         self._closed.set()
+
+
+class VideoFileSource(_Recording):
+    """Every frame of a video file, at the file's frame rate (25 fps if it names none)."""
+
+    def __init__(self, path: Path, clock: Clock, video_start: datetime | None = None) -> None:
+        if not path.is_file():
+            raise SourceError(f"video not found: {path}")
+        _quiet_opencv()
+        self._capture = cv2.VideoCapture(str(path))
+        if not self._capture.isOpened():
+            raise SourceError(f"cannot open video {path}: not a readable video file")
+        ok, first = self._capture.read()
+        if not ok or first is None:
+            self._capture.release()
+            raise SourceError(f"cannot decode any frame of {path}: corrupt or unsupported video")
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        super().__init__(first, fps if 0.0 < fps < 1000.0 else 25.0, clock, video_start)
+
+    def _next_image(self) -> Any | None:
+        ok, image = self._capture.read()
+        return image if ok else None
+
+    def _release(self) -> None:
+        self._capture.release()
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-class ImageFolderSource:
-    """The images of a folder in name order, timestamped like a video file: a MOTChallenge
-    sequence (``SEQ/`` holding ``img1/`` and ``seqinfo.ini``, or ``SEQ/img1/`` itself) replays
-    at the ``frameRate`` of its ``seqinfo.ini``, any other folder at 25 fps."""
+class ImageFolderSource(_Recording):
+    """The images of a folder in name order: a MOTChallenge sequence (``SEQ/`` holding
+    ``img1/`` and ``seqinfo.ini``, or ``SEQ/img1/`` itself) replays at the ``frameRate`` of
+    its ``seqinfo.ini``, any other folder at 25 fps."""
 
     def __init__(self, folder: Path, clock: Clock, video_start: datetime | None = None) -> None:
         images = folder / "img1" if (folder / "img1").is_dir() else folder
         try:
-            self._paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         except OSError as exc:
             raise SourceError(f"cannot list {images}: {exc.strerror}") from None
-        if not self._paths:
+        if not paths:
             raise SourceError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {images}")
-        self._first = self._read(self._paths[0])
-        self._fps = _sequence_fps(images)
-        self._start = (video_start or clock()).astimezone(UTC)
-        self._state = CameraState.OK
-        self._closed = threading.Event()
+        self._rest = iter(paths[1:])
+        super().__init__(_read_image(paths[0]), _sequence_fps(images), clock, video_start)
 
-    @staticmethod
-    def _read(path: Path) -> Any:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise SourceError(f"cannot decode image {path}: corrupt or unsupported")
-        return image
+    def _next_image(self) -> Any | None:
+        path = next(self._rest, None)
+        return None if path is None else _read_image(path)
 
-    @property
-    def state(self) -> CameraState:
-        return self._state
 
-    @property
-    def fps_hint(self) -> float:
-        return self._fps
-
-    def frames(self) -> Iterator[Frame]:
-        try:
-            for index, path in enumerate(self._paths, start=1):
-                if self._closed.is_set():
-                    break
-                image = self._first if index == 1 else self._read(path)
-                yield Frame(image, index, self._start + timedelta(seconds=(index - 1) / self._fps))
-        finally:
-            self._state = CameraState.ENDED
-
-    def close(self) -> None:
-        self._closed.set()
+def _read_image(path: Path) -> Any:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SourceError(f"cannot decode image {path}: corrupt or unsupported")
+    return image
 
 
 def _sequence_fps(images: Path) -> float:
