@@ -74,7 +74,7 @@ def provision_device(
     for name, value in (("--site", site), ("--device", device)):
         if not is_identifier(value):
             raise ProvisionError(f"{name} {value!r} must match {IDENTIFIER_PATTERN}")
-    if site in _RESERVED_SITES:
+    if site in _RESERVED_SITES or site.startswith("collector-"):  # collector-2 ...: more collector accounts
         raise ProvisionError(f"--site {site!r} is reserved for a service account")
     device_dir = out_dir / site / device
     config_path = device_dir / "config.yaml"

@@ -90,7 +90,8 @@ class MqttLink:
         self._outage = _RateLimitedWarning(_OUTAGE_LOG_INTERVAL_S)
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"mpp-{site}-{device}",
+            # The project's broker binds the client id to the username (use_username_as_clientid).
+            client_id=client_id or config.username or f"mpp-{site}-{device}",
             protocol=MQTTProtocolVersion.MQTTv5,
         )
         self._client.on_connect = self._on_connect

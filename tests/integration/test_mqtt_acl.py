@@ -121,6 +121,7 @@ def test_record_refused_by_acl_stays_in_outbox(
     from datetime import UTC, datetime
 
     from edge.config import OutboxConfig
+    from edge.config import OutboxConfig
     from edge.outbox.forwarder import Forwarder
     from edge.outbox.sqlite_outbox import SqliteOutbox
     from wire import LineCounts
@@ -150,3 +151,136 @@ def test_record_refused_by_acl_stays_in_outbox(
     assert any("broker refused a record (Not authorized)" in r.getMessage() and r.levelname == "ERROR"
                for r in caplog.records)
     outbox.close()
+
+
+# --- Client ids bound to accounts, payload limits ------------------------------------------------
+
+
+def _hold_session(port: int, username: str, password: str, client_id: str) -> paho.Client:
+    """A persistent v5 session under ``client_id``, held open; what an attacker with device credentials does."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    client.username_pw_set(username, password)
+    connected: list[str] = []
+    client.on_connect = lambda _c, _u, _f, rc, _p: connected.append(str(rc))
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    client.loop_start()
+    deadline = time.monotonic() + 5
+    while not connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert connected == ["Success"], connected
+    return client
+
+
+def test_device_cannot_take_over_the_collectors_session(secured: SecuredBroker, tmp_path: Path) -> None:
+    from collector.config import from_args
+    from collector.ingest import IngestService
+    from collector.storage import open_store
+    from edge.config import OutboxConfig
+    from edge.outbox.forwarder import Forwarder
+    from edge.outbox.sqlite_outbox import SqliteOutbox
+    from tests.integration.test_ingest_pipeline import T0, expected_totals, stored_totals, synthetic_records
+
+    victim = load_config(secured.add_device("mpp-a", "cam-1"))
+    attacker = load_config(secured.add_device("mpp-a", "cam-2"))
+    secured.reload()
+    password_file = tmp_path / "collector-password"
+    password_file.write_text(secured.collector_password + "\n")
+    settings = from_args(
+        ["--mqtt-url", f"mqtt://collector@127.0.0.1:{secured.broker.port}", "--store", f"sqlite:///{tmp_path}/mpp.db",
+         "--data-dir", str(tmp_path / "var"), "--batch-latency-ms", "50"],
+        {"MPP_MQTT_PASSWORD_FILE": str(password_file)},
+    )  # fmt: skip
+    store = open_store(settings.store)
+    ingest = IngestService(settings, store)
+    ingest.start()
+    assert ingest.subscriber.subscribed.wait(10)
+    ingest.stop()  # the collector is down; its persistent session queues what devices send
+
+    # The attacker takes the collector's client id while the records arrive and holds it.
+    hijack = _hold_session(secured.broker.port, "mpp-a/cam-2", attacker.mqtt.resolve_password(),
+                           settings.mqtt.client_id)
+    records = synthetic_records(20, devices=("cam-1",), start=T0)
+
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    outbox.put(records)
+    link = MqttLink(victim.mqtt, "mpp-a", "cam-1")
+    forwarder = Forwarder(outbox, link)
+    link.start()
+    forwarder.start()
+    try:
+        deadline = time.monotonic() + 15
+        while outbox.depth() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert outbox.depth() == 0  # every record got a PUBACK, so the device deleted it
+        time.sleep(0.5)
+    finally:
+        forwarder.stop()
+        link.stop()
+        outbox.close()
+        hijack.disconnect()
+        hijack.loop_stop()
+
+    ingest = IngestService(settings, store)
+    ingest.start()
+    try:
+        deadline = time.monotonic() + 15
+        while stored_totals(store) != expected_totals(records) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        ingest.stop()
+    totals = stored_totals(store)
+    store.close()
+    # (line in, line out, zone intervals, dwell samples) of all 20 records
+    assert totals == expected_totals(records)
+
+
+def test_device_cannot_disconnect_another_device_with_its_client_id(secured: SecuredBroker) -> None:
+    victim = load_config(secured.add_device("site-a", "dev-1"))
+    attacker = load_config(secured.add_device("site-a", "dev-2"))
+    secured.reload()
+    link = MqttLink(victim.mqtt, "site-a", "dev-1")
+    link.start()
+    assert link.wait_connected(5)
+    hijacks = []
+    try:
+        # Every id the victim could be using: its default, its username.
+        for client_id in ("mpp-site-a-dev-1", "site-a/dev-1"):
+            hijacks.append(_hold_session(secured.broker.port, "site-a/dev-2", attacker.mqtt.resolve_password(),
+                                         client_id))
+        time.sleep(2.5)  # the victim's link would have been cut and reconnected (1 s backoff) by now
+        assert link.connected and link.reconnects == 0, "another device's login disconnected the victim"
+    finally:
+        for hijack in hijacks:
+            hijack.disconnect()
+            hijack.loop_stop()
+        link.stop()
+
+
+def test_oversize_payload_is_refused_by_the_broker(secured: SecuredBroker) -> None:
+    config = load_config(secured.add_device("site-a", "dev-1"))
+    secured.reload()
+    recorder = Recorder(secured.broker.port, "collector", secured.collector_password)
+    link = MqttLink(config.mqtt, "site-a", "dev-1")
+    results: list[PublishResult] = []
+    link.add_publish_listener(results.append)
+    try:
+        assert recorder.connected.wait(5), recorder.refused
+        link.start()
+        assert link.wait_connected(5)
+        big = b'{"message_id": "big", "pad": "' + b"x" * (100 * 1024) + b'"}'
+        small = b'{"message_id": "small"}'
+        big_mid = link.publish("mpp/v1/site-a/dev-1/counts", big)
+        recorder.wait_for(lambda: bool(results) or not link.connected, 5, "the broker's answer to the big one")
+        link.wait_connected(5)
+        link.publish("mpp/v1/site-a/dev-1/counts", small)
+        recorder.wait_for(lambda: "small" in recorder.counts, 5, "the small message after the big one")
+        assert "big" not in recorder.counts
+        assert all(not r.ok for r in results if r.mid == big_mid)
+    finally:
+        link.stop()
+        recorder.close()
