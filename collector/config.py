@@ -210,7 +210,7 @@ _OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--data-dir", "MPP_DATA_DIR", "folder for local state (default ./var)"),
     ("--silent-after-s", "MPP_SILENT_AFTER_S", "devices silent longer than this are flagged (default 180)"),
     ("--share-group", "MPP_SHARE_GROUP", "MQTT v5 shared subscription group: $share/<group>/mpp/v1/#"),
-    ("--client-id", "MPP_CLIENT_ID", "stable MQTT client id (default: the MQTT username, else mpp-collector-<hostname>)"),
+    ("--client-id", "MPP_CLIENT_ID", "stable MQTT client id (default: MQTT username, else mpp-collector-<hostname>)"),
     ("--session-expiry-s", "MPP_SESSION_EXPIRY_S", "how long the broker keeps our session (default 604800)"),
     ("--receive-maximum", "MPP_RECEIVE_MAXIMUM", "unacknowledged messages the broker may send (default 5000)"),
     ("--mqtt-ca-file", "MPP_MQTT_CA_FILE", "CA bundle for mqtts:// (default: system CAs)"),

@@ -10,9 +10,17 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
-from edge.config import MqttConfig, load_config
+from collector.config import from_args
+from collector.ingest import IngestService
+from collector.storage import open_store
+from edge.config import MqttConfig, OutboxConfig, load_config
+from edge.outbox.forwarder import Forwarder
 from edge.outbox.mqtt_link import MqttLink, PublishResult
+from edge.outbox.sqlite_outbox import SqliteOutbox
+from tests.integration.test_ingest_pipeline import T0, expected_totals, stored_totals, synthetic_records
 from tests.mqtt_support import Recorder, SecuredBroker
 
 
@@ -45,8 +53,9 @@ def test_device_writes_only_its_own_topics_and_anonymous_is_refused(secured: Sec
     assert config_a.mqtt.username == "site-a/dev-1" and config_a.mqtt.password_file is not None
     assert config_a.mqtt.password_file.stat().st_mode & 0o077 == 0  # the secret file is private
 
-    recorder = Recorder(secured.broker.port, "collector", secured.collector_password,
-                        topic="$share/collectors/mpp/v1/#")
+    recorder = Recorder(
+        secured.broker.port, "collector", secured.collector_password, topic="$share/collectors/mpp/v1/#"
+    )
     link = MqttLink(config_a.mqtt, "site-a", "dev-1")
     results: list[PublishResult] = []
     link.add_publish_listener(results.append)
@@ -120,19 +129,24 @@ def test_record_refused_by_acl_stays_in_outbox(
 ) -> None:
     from datetime import UTC, datetime
 
-    from edge.config import OutboxConfig
-    from edge.config import OutboxConfig
-    from edge.outbox.forwarder import Forwarder
-    from edge.outbox.sqlite_outbox import SqliteOutbox
     from wire import LineCounts
 
     config = load_config(secured.add_device("site-a", "dev-1"))
     secured.reload()
     outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
     # A record for another device (e.g. a config copied without changing mqtt.username).
-    foreign = LineCounts(site="site-a", device="dev-2", timezone="Asia/Jakarta",
-                         interval_start=datetime(2026, 1, 5, 2, tzinfo=UTC), interval_s=60, observed_s=60.0,
-                         line="pintu", role="entrance", in_count=1, out_count=0)
+    foreign = LineCounts(
+        site="site-a",
+        device="dev-2",
+        timezone="Asia/Jakarta",
+        interval_start=datetime(2026, 1, 5, 2, tzinfo=UTC),
+        interval_s=60,
+        observed_s=60.0,
+        line="pintu",
+        role="entrance",
+        in_count=1,
+        out_count=0,
+    )
     own = foreign.model_copy(update={"device": "dev-1", "message_id": ""})
     own = LineCounts.model_validate(own.model_dump())
     outbox.put([foreign, own])
@@ -148,19 +162,17 @@ def test_record_refused_by_acl_stays_in_outbox(
         forwarder.stop()
         link.stop()
     assert [r.message_id for r in outbox.pending(10)] == [foreign.message_id]  # kept, never deleted
-    assert any("broker refused a record (Not authorized)" in r.getMessage() and r.levelname == "ERROR"
-               for r in caplog.records)
+    assert any(
+        "broker refused a record (Not authorized)" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records
+    )
     outbox.close()
 
 
 # --- Client ids bound to accounts, payload limits ------------------------------------------------
 
 
-def _hold_session(port: int, username: str, password: str, client_id: str) -> paho.Client:
+def _hold_session(port: int, username: str, password: str | None, client_id: str) -> paho.Client:
     """A persistent v5 session under ``client_id``, held open; what an attacker with device credentials does."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
     client.username_pw_set(username, password)
     connected: list[str] = []
@@ -177,14 +189,6 @@ def _hold_session(port: int, username: str, password: str, client_id: str) -> pa
 
 
 def test_device_cannot_take_over_the_collectors_session(secured: SecuredBroker, tmp_path: Path) -> None:
-    from collector.config import from_args
-    from collector.ingest import IngestService
-    from collector.storage import open_store
-    from edge.config import OutboxConfig
-    from edge.outbox.forwarder import Forwarder
-    from edge.outbox.sqlite_outbox import SqliteOutbox
-    from tests.integration.test_ingest_pipeline import T0, expected_totals, stored_totals, synthetic_records
-
     victim = load_config(secured.add_device("mpp-a", "cam-1"))
     attacker = load_config(secured.add_device("mpp-a", "cam-2"))
     secured.reload()
@@ -202,8 +206,9 @@ def test_device_cannot_take_over_the_collectors_session(secured: SecuredBroker, 
     ingest.stop()  # the collector is down; its persistent session queues what devices send
 
     # The attacker takes the collector's client id while the records arrive and holds it.
-    hijack = _hold_session(secured.broker.port, "mpp-a/cam-2", attacker.mqtt.resolve_password(),
-                           settings.mqtt.client_id)
+    hijack = _hold_session(
+        secured.broker.port, "mpp-a/cam-2", attacker.mqtt.resolve_password(), settings.mqtt.client_id
+    )
     records = synthetic_records(20, devices=("cam-1",), start=T0)
 
     outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
@@ -250,8 +255,9 @@ def test_device_cannot_disconnect_another_device_with_its_client_id(secured: Sec
     try:
         # Every id the victim could be using: its default, its username.
         for client_id in ("mpp-site-a-dev-1", "site-a/dev-1"):
-            hijacks.append(_hold_session(secured.broker.port, "site-a/dev-2", attacker.mqtt.resolve_password(),
-                                         client_id))
+            hijacks.append(
+                _hold_session(secured.broker.port, "site-a/dev-2", attacker.mqtt.resolve_password(), client_id)
+            )
         time.sleep(2.5)  # the victim's link would have been cut and reconnected (1 s backoff) by now
         assert link.connected and link.reconnects == 0, "another device's login disconnected the victim"
     finally:
