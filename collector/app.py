@@ -50,12 +50,11 @@ class CollectorApp:
         return create_app(self.settings, store)
 
     def _serve(self, api: Any) -> None:
-        import uvicorn  # the only uvicorn import; uvicorn handles SIGINT/SIGTERM here
+        from collector.api.server import serve  # uvicorn handles SIGINT/SIGTERM here
 
         listen = self.settings.listen
         logger.info("serving the API and dashboard on http://%s", listen)
-        config = uvicorn.Config(api, host=listen.host, port=listen.port, log_config=None, access_log=False)
-        uvicorn.Server(config).run()
+        serve(api, listen.host, listen.port)
 
     def _install_signal_handlers(self) -> None:
         # uvicorn captures these while serving and re-raises them after its

@@ -18,6 +18,7 @@ from collector import __version__
 from collector.admin import AdminDb, AdminDbError
 from collector.api.deps import ApiContext, ApiSettings, invalid_query, require_viewer
 from collector.api.directory import SiteDirectory, UnknownSite
+from collector.api.guard import RequestGuard
 from collector.api.routes import devices, footfall, health, occupancy, reports, sites, staffing, tokens
 from collector.report.periods import PeriodError
 from collector.storage.base import Store, StoreError, StoreUnavailable
@@ -90,4 +91,5 @@ def create_app(
 
     # The dashboard shell is public; every data call it makes carries the token.
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
+    app.add_middleware(RequestGuard, token_valid=lambda token: admin_db.role_for(token) is not None)
     return app
