@@ -23,7 +23,7 @@ class CollectorApp:
     def run(self) -> int:
         """Run until SIGINT/SIGTERM; returns the exit status."""
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         store = open_store(settings.store)
         logger.info("store %s", settings.store.describe())
         ingest = IngestService(settings, store)

@@ -17,6 +17,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from collector.admin.models import GeraiSettings, OpeningHoursSettings, Role, SiteSettings, TokenInfo
+from collector.state_files import create_private
 
 ENV_TOKEN_LABEL = "MPP_API_TOKEN"  # noqa: S105 - a label, not a secret
 _T = TypeVar("_T", SiteSettings, GeraiSettings, OpeningHoursSettings)
@@ -46,7 +47,7 @@ class AdminDb:
         self._clock = clock
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)

@@ -22,11 +22,13 @@ the ERROR log says how many are at risk.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from edge.config import ConfigError, OutboxConfig
 from wire import LineCounts, ZoneOccupancy, encode
@@ -49,6 +51,15 @@ INSERT OR IGNORE INTO counters (name, value) VALUES ('dropped', 0);
 # Rough per-row overhead (topic, id, index entries) so that max_bytes tracks the file size.
 _ROW_OVERHEAD_BYTES = 128
 _DROP_LOG_INTERVAL_S = 3600.0
+
+
+def _create_private(path: Path) -> None:
+    """Missing folders 0700, the database file 0600 (SQLite gives its -wal and -shm the same mode):
+    the counts waiting for the broker are readable by the counter's account only."""
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +94,7 @@ class SqliteOutbox:
         self._listeners: list[Callable[[], None]] = []
         path = config.path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
