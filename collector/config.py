@@ -10,7 +10,9 @@ through ``redact_url``.
 from __future__ import annotations
 
 import argparse
+import math
 import socket
+import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,6 +25,28 @@ from wire.topics import is_identifier
 
 class ConfigError(ValueError):
     """A bad setting; the message is one line naming the flag or variable."""
+
+
+MIN_API_TOKEN_CHARS = 32
+MIN_API_TOKEN_BITS = 128
+
+
+def token_bits(secret: str) -> float:
+    """A generous entropy estimate: length x log2(size of the character classes it draws from).
+
+    A token that repeats a few characters is refused outright: its estimate would be meaningless.
+    """
+    if len(set(secret)) < 10:
+        return 0.0
+    if all(c in string.hexdigits for c in secret) and (secret.lower() == secret or secret.upper() == secret):
+        pool = 16
+    else:
+        pool = sum(
+            size
+            for chars, size in ((string.digits, 10), (string.ascii_lowercase, 26), (string.ascii_uppercase, 26))
+            if any(c in chars for c in secret)
+        ) + (33 if any(not c.isalnum() for c in secret) else 0)
+    return len(secret) * math.log2(max(pool, 2))
 
 
 class _Settings(BaseModel):
@@ -110,6 +134,18 @@ class CollectorSettings(_Settings):
     # the authority). A set of "site/device": anything else is dead-lettered.
     allowed_devices: frozenset[str] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("api_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            secret = value.get_secret_value()
+            if len(secret) < MIN_API_TOKEN_CHARS or token_bits(secret) < MIN_API_TOKEN_BITS:
+                raise ValueError(
+                    f"the admin token is too weak (at least {MIN_API_TOKEN_CHARS} random characters, "
+                    f"{MIN_API_TOKEN_BITS} bits); make one with: openssl rand -hex 32"
+                )
+        return value
 
     @field_validator("allowed_devices")
     @classmethod

@@ -6,6 +6,7 @@ Tokens are stored as SHA-256 hashes; the secret is shown once, when created.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import threading
@@ -16,7 +17,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from collector.admin.models import GeraiSettings, OpeningHoursSettings, Role, SiteSettings, TokenInfo
+from collector.admin.models import GeraiSettings, OpeningHoursSettings, Principal, Role, SiteSettings, TokenInfo
 from collector.state_files import create_private
 
 ENV_TOKEN_LABEL = "MPP_API_TOKEN"  # noqa: S105 - a label, not a secret
@@ -29,8 +30,10 @@ CREATE TABLE IF NOT EXISTS gerai (
 CREATE TABLE IF NOT EXISTS opening_hours (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS token (
   id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-  label TEXT NOT NULL, created_at TEXT NOT NULL);
+  label TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT, sites TEXT);
 """
+# Columns added after the first release: (name, declaration), added to older databases at open.
+_TOKEN_COLUMNS = (("expires_at", "TEXT"), ("sites", "TEXT"))
 
 
 class AdminDbError(Exception):
@@ -51,6 +54,10 @@ class AdminDb:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(token)")}
+            for name, declaration in _TOKEN_COLUMNS:
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE token ADD COLUMN {name} {declaration}")
         except (OSError, sqlite3.Error) as exc:
             raise AdminDbError(f"cannot open admin db {path}: {exc}") from None
 
@@ -96,20 +103,25 @@ class AdminDb:
         self._exec("INSERT OR REPLACE INTO opening_hours VALUES (?, ?)", site, settings.model_dump_json())
 
     # Tokens ----------------------------------------------------------------
-    def create_token(self, role: Role, label: str) -> tuple[TokenInfo, str]:
+    def create_token(
+        self, role: Role, label: str, *, expires_at: datetime | None = None, sites: list[str] | None = None
+    ) -> tuple[TokenInfo, str]:
         secret = secrets.token_urlsafe(32)
-        return self._insert_token(secret, role, label), secret
+        return self._insert_token(secret, role, label, expires_at, sites), secret
 
-    def _insert_token(self, secret: str, role: Role, label: str) -> TokenInfo:
+    def _insert_token(
+        self, secret: str, role: Role, label: str, expires_at: datetime | None = None, sites: list[str] | None = None
+    ) -> TokenInfo:
         created = self._clock()
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO token (hash, role, label, created_at) VALUES (?, ?, ?, ?)",
-                (_hash(secret), role.value, label, created.isoformat()),
-            )
+                "INSERT INTO token (hash, role, label, created_at, expires_at, sites) VALUES (?, ?, ?, ?, ?, ?)",
+                (_hash(secret), role.value, label, created.isoformat(),
+                 expires_at.isoformat() if expires_at else None, json.dumps(sites) if sites is not None else None),
+            )  # fmt: skip
             token_id = cursor.lastrowid
         assert token_id is not None
-        return TokenInfo(id=token_id, role=role, label=label, created_at=created)
+        return TokenInfo(id=token_id, role=role, label=label, created_at=created, expires_at=expires_at, sites=sites)
 
     def ensure_env_token(self, secret: str) -> None:
         """The admin token from the environment replaces any earlier one from there."""
@@ -117,16 +129,34 @@ class AdminDb:
             self._db.execute("DELETE FROM token WHERE label = ? OR hash = ?", (ENV_TOKEN_LABEL, _hash(secret)))
         self._insert_token(secret, Role.ADMIN, ENV_TOKEN_LABEL)
 
+    def drop_env_token(self) -> bool:
+        """MPP_API_TOKEN was removed from the environment: the admin token it made stops working."""
+        return self._exec("DELETE FROM token WHERE label = ?", ENV_TOKEN_LABEL) > 0
+
+    def principal_for(self, secret: str) -> Principal | None:
+        """The token's role and sites, or None for an unknown, revoked or expired token."""
+        rows = self._rows("SELECT role, expires_at, sites FROM token WHERE hash = ?", _hash(secret))
+        if not rows:
+            return None
+        role, expires_at, sites = rows[0]
+        if expires_at is not None and self._clock() >= datetime.fromisoformat(str(expires_at)):
+            return None
+        return Principal(role=Role(str(role)), sites=frozenset(json.loads(str(sites))) if sites is not None else None)
+
     def role_for(self, secret: str) -> Role | None:
-        rows = self._rows("SELECT role FROM token WHERE hash = ?", _hash(secret))
-        return Role(str(rows[0][0])) if rows else None
+        principal = self.principal_for(secret)
+        return principal.role if principal else None
 
     def tokens(self) -> list[TokenInfo]:
-        rows = self._rows("SELECT id, role, label, created_at FROM token ORDER BY id")
+        rows = self._rows("SELECT id, role, label, created_at, expires_at, sites FROM token ORDER BY id")
         return [
-            TokenInfo(id=int(str(i)), role=Role(str(r)), label=str(lb), created_at=datetime.fromisoformat(str(c)))
-            for i, r, lb, c in rows
-        ]
+            TokenInfo(
+                id=int(str(i)), role=Role(str(r)), label=str(lb), created_at=datetime.fromisoformat(str(c)),
+                expires_at=datetime.fromisoformat(str(e)) if e is not None else None,
+                sites=json.loads(str(s)) if s is not None else None,
+            )
+            for i, r, lb, c, e, s in rows
+        ]  # fmt: skip
 
     def delete_token(self, token_id: int) -> bool:
         return self._exec("DELETE FROM token WHERE id = ?", token_id) > 0

@@ -82,8 +82,23 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+SiteList = Annotated[list[Identifier], Field(min_length=1, max_length=200)]
+
+
 class TokenInfo(_Strict):
     id: int
     role: Role
     label: str
     created_at: datetime
+    expires_at: datetime | None = Field(default=None, description="refused from this time on; null: never")
+    sites: SiteList | None = Field(default=None, description="the only sites it may read; null: every site")
+
+
+class Principal(_Strict):
+    """Who presented a valid token: its role and, for a site-scoped token, the sites it may read."""
+
+    role: Role
+    sites: frozenset[str] | None = None
+
+    def may_read(self, site: str) -> bool:
+        return self.sites is None or site in self.sites

@@ -40,7 +40,9 @@ def create_app(
     admin_db = admin or AdminDb(settings.data_dir / ADMIN_DB_NAME, clock)
     if settings.api_token is not None:
         admin_db.ensure_env_token(settings.api_token.get_secret_value())
-    elif not admin_db.tokens():
+    elif admin_db.drop_env_token():
+        log.warning("MPP_API_TOKEN is no longer set: the admin token it made is revoked")
+    if not admin_db.tokens():
         log.warning("no API token configured: set MPP_API_TOKEN to create an admin token")
 
     @asynccontextmanager
@@ -91,5 +93,5 @@ def create_app(
 
     # The dashboard shell is public; every data call it makes carries the token.
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
-    app.add_middleware(RequestGuard, token_valid=lambda token: admin_db.role_for(token) is not None)
+    app.add_middleware(RequestGuard, token_valid=lambda token: admin_db.principal_for(token) is not None)
     return app

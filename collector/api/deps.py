@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, SecretStr
 
-from collector.admin import AdminDb, Role
+from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
 from collector.api.schemas import OutputFormat
 from collector.storage.base import Store
@@ -55,14 +55,21 @@ Ctx = Annotated[ApiContext, Depends(_context)]
 _bearer = HTTPBearer(auto_error=False, description="API token (viewer or admin)")
 
 
-def _role(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Role:
+def _principal(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     unauthorized = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers=unauthorized)
-    role = ctx.admin.role_for(credentials.credentials)
-    if role is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers=unauthorized)
-    return role
+    principal = ctx.admin.principal_for(credentials.credentials)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid, expired or revoked token", headers=unauthorized)
+    return principal
+
+
+Reader = Annotated[Principal, Depends(_principal)]
+
+
+def _role(principal: Reader) -> Role:
+    return principal.role
 
 
 def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
@@ -73,12 +80,20 @@ def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
 
 ViewerRole = Annotated[Role, Depends(_role)]
 AdminRole = Annotated[Role, Depends(_admin)]
-require_viewer = Depends(_role)
+require_viewer = Depends(_principal)
 
 SiteId = Annotated[str, PathParam(pattern=IDENTIFIER_PATTERN, description="site identifier")]
 
 
-def _site(ctx: Ctx, site: SiteId) -> SiteInfo:
+def forbid_other_sites(reader: Principal, sites: Sequence[str]) -> None:
+    """403 for a site-scoped token asking for a site outside its scope (before any 404: no probing)."""
+    for site in sites:
+        if not reader.may_read(site):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not read site {site!r}")
+
+
+def _site(ctx: Ctx, site: SiteId, reader: Reader) -> SiteInfo:
+    forbid_other_sites(reader, [site])
     return ctx.directory.site(site)
 
 

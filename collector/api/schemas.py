@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role
+from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role, SiteList
 from wire import CameraState, DeviceState
 
 Granularity = Literal["month", "day", "hour"]
@@ -24,6 +24,7 @@ class Healthz(_Out):
 
 class Me(_Out):
     role: Role
+    sites: list[str] | None = Field(default=None, description="the only sites this token may read; null: every site")
     now: datetime = Field(description="the server's clock (UTC); the dashboard builds site-local dates from it")
 
 
@@ -297,6 +298,14 @@ class NewToken(_Out):
     model_config = ConfigDict(frozen=True, extra="forbid")
     role: Role = Role.VIEWER
     label: str = Field(min_length=1, max_length=120)
+    expires_at: AwareDatetime | None = Field(default=None, description="refused from this time on; null: never")
+    sites: SiteList | None = Field(default=None, description="viewer tokens only: the only sites it may read")
+
+    @model_validator(mode="after")
+    def _viewer_scope(self) -> NewToken:
+        if self.sites is not None and self.role is not Role.VIEWER:
+            raise ValueError("only viewer tokens are scoped to sites")
+        return self
 
 
 class CreatedToken(_Out):
@@ -304,4 +313,6 @@ class CreatedToken(_Out):
     role: Role
     label: str
     created_at: datetime
+    expires_at: datetime | None
+    sites: list[str] | None
     token: str = Field(description="the bearer secret; shown only once")

@@ -123,7 +123,7 @@ def test_make_demo_on_a_fresh_clone_reports_footfall_today_and_stops_cleanly(tmp
     clone = tmp_path / "clone"
     clone_repository(clone)
     port = free_port()
-    token = "demo-test-token"
+    token = "demo-test-token-" + "0123456789abcdef" * 2
     env = {k: v for k, v in os.environ.items() if k not in ("MQTT_URL", "MQTT_PORT", "VIDEO", "MODEL", "MPP_DEMO_DIR")}
     env.update(MPP_SHARED_DIR=str(shared), MPP_LISTEN=f"127.0.0.1:{port}", MPP_API_TOKEN=token, PYTHONUNBUFFERED="1")
     venv_before = venv_install_state()

@@ -27,13 +27,16 @@ def test_defaults() -> None:
     assert (settings.batch.max_messages, settings.batch.max_latency_s) == (500, 0.2)
 
 
+API_TOKEN = "api-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def test_flags_override_environment_and_secrets_stay_secret() -> None:
     env = {
         "MPP_MQTT_URL": "mqtts://collector:s3cret%40x@broker.example:8884",
         "MPP_STORE_URL": "influxdb://reader:pw-influx@influx.example:8086/mpp",
         "MPP_INFLUX_TOKEN": "tok-123",
         "MPP_LISTEN": "0.0.0.0:9000",
-        "MPP_API_TOKEN": "api-secret",
+        "MPP_API_TOKEN": API_TOKEN,
         "MPP_SHARE_GROUP": "from-env",
         "MPP_BATCH_LATENCY_MS": "50",
     }
@@ -46,7 +49,7 @@ def test_flags_override_environment_and_secrets_stay_secret() -> None:
     assert isinstance(store, InfluxStoreSettings)
     assert (store.base_url, store.database, store.username) == ("http://influx.example:8086", "mpp", "reader")
     assert store.token is not None and store.token.get_secret_value() == "tok-123"
-    assert settings.api_token is not None and settings.api_token.get_secret_value() == "api-secret"
+    assert settings.api_token is not None and settings.api_token.get_secret_value() == API_TOKEN
     assert (settings.listen.host, settings.listen.port, settings.batch.max_latency_s) == ("0.0.0.0", 9000, 0.05)
     assert settings.allowed_devices == frozenset({"a/b", "c/d"})
     text = repr(settings) + mqtt.describe() + store.describe()

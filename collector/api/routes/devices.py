@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, csv_response
+from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Reader, csv_response
 from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow, HealthOut
 from wire.topics import IDENTIFIER_PATTERN
 
@@ -16,13 +16,16 @@ router = APIRouter(tags=["devices"])
 
 @router.get("/devices", response_model=list[DeviceOut], responses=CSV_RESPONSE)
 def list_devices(
-    ctx: Ctx, site: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None, fmt: Format = "json"
+    ctx: Ctx,
+    reader: Reader,
+    site: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
+    fmt: Format = "json",
 ) -> list[DeviceOut] | Response:
     now = ctx.clock()
     silent_after = timedelta(seconds=ctx.settings.silent_after_s)
     out = []
     for d in ctx.store.devices():
-        if site is not None and d.site != site:
+        if (site is not None and d.site != site) or not reader.may_read(d.site):
             continue
         h = d.health
         out.append(

@@ -6,7 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response, invalid_query
+from collector.api.deps import (
+    CSV_RESPONSE,
+    Ctx,
+    Format,
+    RangeEnd,
+    RangeStart,
+    Reader,
+    Site,
+    csv_response,
+    forbid_other_sites,
+    invalid_query,
+)
 from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallPeriodOut, FootfallRow, Granularity, SiteFootfall
 from collector.report.periods import MAX_RANGE, as_periods, default_range, fold_months, resolve_range
@@ -74,6 +85,7 @@ def get_site_footfall(
 @router.get("/footfall", response_model=FootfallComparison, responses=CSV_RESPONSE)
 def compare_footfall(
     ctx: Ctx,
+    reader: Reader,
     sites: Annotated[str, Query(max_length=1400, description="comma-separated site identifiers")],
     start: RangeStart = None,
     end: RangeEnd = None,
@@ -89,6 +101,7 @@ def compare_footfall(
     bad = [n for n in names if not is_identifier(n)]
     if bad:
         raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
+    forbid_other_sites(reader, names)
     items = [compute_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")

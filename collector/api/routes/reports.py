@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from collector.api.deps import Ctx, Site, invalid_query
+from collector.admin import Principal
+from collector.api.deps import Ctx, Reader, Site, invalid_query
 from collector.api.directory import SiteInfo
 from collector.api.routes.staffing import compute_staffing
 from collector.report.monthly import GeraiMonth, Language, MonthlyReport, SiteMonth, hour_totals, longest, render_html
@@ -30,7 +31,7 @@ def _months_back(start: datetime, n: int) -> datetime:
     return start
 
 
-def build_report(ctx: Ctx, info: SiteInfo, month: str | None) -> MonthlyReport:
+def build_report(ctx: Ctx, info: SiteInfo, month: str | None, reader: Principal) -> MonthlyReport:
     tz = info.tz
     now = ctx.clock()
     if month is None:
@@ -46,7 +47,8 @@ def build_report(ctx: Ctx, info: SiteInfo, month: str | None) -> MonthlyReport:
     months = tuple(fold_months(days, tz))
     hours = hour_totals(ctx.store.footfall([info.site], start, end, "hour", info.timezone), tz)
     compared = []
-    for other in ctx.directory.sites()[:MAX_COMPARED_SITES]:
+    readable = [s for s in ctx.directory.sites() if reader.may_read(s.site)]
+    for other in readable[:MAX_COMPARED_SITES]:
         otz = other.tz
         ostart = start.replace(tzinfo=otz)
         oprev = _months_back(ostart, 1)
@@ -95,6 +97,7 @@ def build_report(ctx: Ctx, info: SiteInfo, month: str | None) -> MonthlyReport:
 )
 def monthly_report(
     ctx: Ctx,
+    reader: Reader,
     site: Site,
     month: Annotated[str | None, Query(max_length=7, description="YYYY-MM; default: the last complete month")] = None,
     fmt: Annotated[Literal["html", "pdf"], Query(alias="format")] = "html",
@@ -102,7 +105,7 @@ def monthly_report(
 ) -> Response:
     """Visitors per month against earlier months and other sites, busiest hours, and each gerai's
     staffing share with its longest empty stretches."""
-    report = build_report(ctx, site, month)
+    report = build_report(ctx, site, month, reader)
     if fmt == "pdf":
         name = f"laporan-{site.site}-{report.month:%Y-%m}.pdf"
         return Response(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from collector.admin import GeraiSettings, GeraiZoneRef, OpeningHoursSettings, SiteSettings
-from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Site, SiteId, csv_response
+from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Reader, Site, SiteId, csv_response
 from collector.api.directory import SiteInfo
 from collector.api.schemas import GeraiOut, GeraiRow, OpeningHoursOut, OpeningRow, SiteOut
 from wire.topics import IDENTIFIER_PATTERN
@@ -29,9 +29,10 @@ def _site_out(info: SiteInfo) -> SiteOut:
 
 
 @router.get("/sites", response_model=list[SiteOut], responses=CSV_RESPONSE)
-def list_sites(ctx: Ctx, fmt: Format = "json") -> list[SiteOut] | Response:
-    """Every site seen in telemetry or configured; timezone from config, else from its devices, else WIB."""
-    sites = [_site_out(i) for i in ctx.directory.sites()]
+def list_sites(ctx: Ctx, reader: Reader, fmt: Format = "json") -> list[SiteOut] | Response:
+    """Every site seen in telemetry or configured (a site-scoped token: its sites); timezone from config,
+    else from its devices, else WIB."""
+    sites = [_site_out(i) for i in ctx.directory.sites() if reader.may_read(i.site)]
     return csv_response(SiteOut, sites, "sites") if fmt == "csv" else sites
 
 

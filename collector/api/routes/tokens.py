@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
+from fastapi.exceptions import RequestValidationError
 
 from collector.admin import TokenInfo
-from collector.api.deps import AdminRole, Ctx, ViewerRole
+from collector.api.deps import AdminRole, Ctx, Reader
 from collector.api.schemas import CreatedToken, Me, NewToken
 
 router = APIRouter(tags=["auth"])
 
 
 @router.get("/me", response_model=Me)
-def whoami(ctx: Ctx, role: ViewerRole) -> Me:
-    """The role of the presented token (the dashboard checks a token with this) and the server's clock."""
-    return Me(role=role, now=ctx.clock())
+def whoami(ctx: Ctx, reader: Reader) -> Me:
+    """The role (and site scope) of the presented token (the dashboard checks a token with this) and the
+    server's clock."""
+    return Me(role=reader.role, sites=sorted(reader.sites) if reader.sites is not None else None, now=ctx.clock())
 
 
 @router.get("/tokens", response_model=list[TokenInfo])
@@ -26,8 +28,12 @@ def list_tokens(ctx: Ctx, _: AdminRole) -> list[TokenInfo]:
 
 @router.post("/tokens", response_model=CreatedToken, status_code=status.HTTP_201_CREATED)
 def create_token(ctx: Ctx, _: AdminRole, body: NewToken) -> CreatedToken:
-    info, secret = ctx.admin.create_token(body.role, body.label)
-    return CreatedToken(id=info.id, role=info.role, label=info.label, created_at=info.created_at, token=secret)
+    if body.expires_at is not None and body.expires_at <= ctx.clock():
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "expires_at"), "msg": "must be in the future", "input": None}]
+        )
+    info, secret = ctx.admin.create_token(body.role, body.label, expires_at=body.expires_at, sites=body.sites)
+    return CreatedToken(**info.model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
