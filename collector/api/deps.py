@@ -123,6 +123,19 @@ CSV_RESPONSE: dict[int | str, dict[str, object]] = {
 }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    """Text that a spreadsheet would run is kept as text behind a quote; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(model: type[BaseModel], rows: Sequence[BaseModel], filename: str) -> Response:
     """One CSV table; columns are the row model's fields (by alias), in order."""
     columns = [field.alias or name for name, field in model.model_fields.items()]
@@ -130,7 +143,7 @@ def csv_response(model: type[BaseModel], rows: Sequence[BaseModel], filename: st
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.model_dump(mode="json", by_alias=True).items()})
+        writer.writerow({k: _csv_cell(v) for k, v in row.model_dump(mode="json", by_alias=True).items()})
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
