@@ -57,7 +57,8 @@ def test_compose_config_validates_with_secrets_and_names_a_missing_one() -> None
     assert set(config["services"]) == {"mosquitto", "influxdb", "collector", "grafana", "edge"}
     collector_env = config["services"]["collector"]["environment"]
     assert collector_env["MPP_STORE_URL"] == "influxdb://mpp:u1@influxdb:8086/mpp"
-    assert collector_env["MPP_MQTT_URL"] == "mqtt://collector:c1@mosquitto:1883"
+    assert collector_env["MPP_MQTT_URL"] == "mqtt://collector@mosquitto:1883"  # no password in the URL
+    assert collector_env["MPP_MQTT_PASSWORD"] == "c1"
 
     # Grafana's provisioned datasource reads its account from the container environment.
     wanted = set(re.findall(r"\$\{(\w+)\}", DATASOURCE.read_text()))
