@@ -78,7 +78,6 @@ def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
     return role
 
 
-ViewerRole = Annotated[Role, Depends(_role)]
 AdminRole = Annotated[Role, Depends(_admin)]
 require_viewer = Depends(_principal)
 
