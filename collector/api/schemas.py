@@ -8,14 +8,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role
+from collector.report.periods import Granularity
 from wire import CameraState, DeviceState
 
-Granularity = Literal["month", "day", "hour"]
 OutputFormat = Literal["json", "csv"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # from_attributes: routes build these from the report services' dataclasses (Model.model_validate(obj)).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, from_attributes=True)
 
 
 class Healthz(_Out):

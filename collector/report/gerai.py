@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from collector.storage.base import ZoneInterval
 
@@ -25,6 +26,10 @@ class Gerai:
     name: str
     zones: tuple[GeraiZone, ...]
     configured: bool  # True: set by an admin; False: derived from telemetry
+
+    @property
+    def source(self) -> Literal["config", "telemetry"]:
+        return "config" if self.configured else "telemetry"
 
     def zone_names(self, roles: frozenset[str]) -> set[tuple[str, str]]:
         return {(z.device, z.zone) for z in self.zones if z.role in roles}
