@@ -10,14 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from collector.demo import (
-    DemoError,
-    edge_config,
-    replay_starts,
-    resolve_model,
-    resolve_video,
-    settings_from_env,
-)
+from demo.assets import resolve_model, resolve_video
+from demo.edge_config import edge_config, replay_starts
+from demo.settings import DemoError, settings_from_env
 from edge.config import parse_config
 
 
