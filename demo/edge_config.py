@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from demo.settings import DEVICE, SITE, TIMEZONE, DemoError, DemoSettings
 from edge.config import ConfigError, parse_config
+from wire.vocabulary import CountingRole
 
 # One replay of the clip per hour: the hours of today that have begun, the
 # latest REPLAY_HOURS of them, so that every view (staffing, live occupancy)
@@ -19,17 +20,17 @@ PASSWORD_VARIABLE = "MPP_DEMO_MQTT_PASSWORD"  # noqa: S105 - a variable name, no
 # Geometry drawn for TUD-Stadtmitte (640x480, a pedestrian street): people
 # walking right-to-left across x=0.58 count `in`; a person standing at the
 # left shop front fills the staff zone, people stopping on the right the queue.
-DEMO_LINES = ({"name": "entrance", "role": "entrance", "points": [[0.58, 0.35], [0.58, 0.95]]},)
+DEMO_LINES = ({"name": "entrance", "role": CountingRole.ENTRANCE.value, "points": [[0.58, 0.35], [0.58, 0.95]]},)
 DEMO_ZONES = (
     {
         "name": "gerai-1-staff",
-        "role": "staff",
+        "role": CountingRole.STAFF.value,
         "gerai": "gerai-1",
         "points": [[0.2, 0.42], [0.44, 0.42], [0.44, 0.62], [0.2, 0.62]],
     },
     {
         "name": "gerai-1-queue",
-        "role": "queue",
+        "role": CountingRole.QUEUE.value,
         "gerai": "gerai-1",
         "points": [[0.6, 0.44], [0.86, 0.44], [0.86, 0.62], [0.6, 0.62]],
     },

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from collector.storage.base import ZoneInterval
+from wire.vocabulary import CountingRole
 
-STAFF_ROLES = frozenset({"staff"})
+STAFF_ROLES = frozenset({CountingRole.STAFF.value})
 # Zones where visitors wait in front of a gerai; "visitor" is the edge's default zone role.
-WAITING_ROLES = frozenset({"queue", "visitor"})
+WAITING_ROLES = frozenset({CountingRole.QUEUE.value, CountingRole.VISITOR.value})
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, csv_response
 from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow
 from collector.report.devices import device_statuses
-from wire.topics import IDENTIFIER_PATTERN
+from wire.vocabulary import IDENTIFIER_PATTERN
 
 router = APIRouter(tags=["devices"])
 

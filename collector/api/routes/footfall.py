@@ -10,7 +10,7 @@ from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, 
 from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
 from collector.report.footfall import MAX_COMPARED_SITES, footfall_series
 from collector.report.periods import Granularity
-from wire.topics import is_identifier
+from wire.vocabulary import is_identifier
 
 router = APIRouter(tags=["footfall"])
 

@@ -10,7 +10,7 @@ from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, 
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import LiveOccupancy, LiveZoneOut, OccupancyPointOut, OccupancySeries
 from collector.report.occupancy import live_zones, zone_series
-from wire.topics import IDENTIFIER_PATTERN
+from wire.vocabulary import IDENTIFIER_PATTERN, NAME_PATTERN
 
 router = APIRouter(tags=["occupancy"])
 
@@ -22,9 +22,9 @@ def occupancy_series(
     start: RangeStart = None,
     end: RangeEnd = None,
     resolution: ResolutionQuery = "5m",
-    zone: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = None,
+    zone: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
     gerai: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
-    role: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = None,
+    role: Annotated[str | None, Query(pattern=NAME_PATTERN)] = None,
     fmt: Format = "json",
 ) -> OccupancySeries | Response:
     """Occupancy per zone (default: today); mean_count is weighted by observed seconds."""

@@ -10,7 +10,7 @@ from collector.admin import GeraiSettings, OpeningHoursSettings, SiteSettings
 from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Site, SiteId, csv_response
 from collector.api.schemas import GeraiOut, GeraiRow, OpeningHoursOut, OpeningRow, SiteOut
 from collector.report.sites import SiteInfo
-from wire.topics import IDENTIFIER_PATTERN
+from wire.vocabulary import IDENTIFIER_PATTERN
 
 router = APIRouter(tags=["sites"])
 
