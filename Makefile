@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy wire edge collector
+	$(BIN)/mypy wire edge collector demo
 	$(BIN)/lint-imports
 
 test: setup
@@ -28,7 +28,7 @@ test: setup
 	$(BIN)/pytest
 
 demo: $(SETUP)
-	$(BIN)/python -m collector.demo
+	$(BIN)/python -m demo
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

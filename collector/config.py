@@ -1,6 +1,8 @@
 """Collector settings: one validated pydantic tree built from flags and an
 explicit environment mapping (nothing is read at import time).
 
+Each setting is declared once, in ``_OPTIONS``: its flag, its environment
+variable, where it lands in the tree, and the name its errors carry.
 Precedence: command-line flag, then environment variable, then default.
 Secrets (MQTT and InfluxDB passwords, the InfluxDB token, the API token) are
 ``SecretStr`` and never appear in logs or error messages: URLs are shown
@@ -13,9 +15,10 @@ import argparse
 import math
 import socket
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -237,24 +240,97 @@ class _ArgumentParser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
-# flag, environment variable, settings key, help
-_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--mqtt-url", "MPP_MQTT_URL", "MQTT broker, mqtt[s]://user:pass@host:port (default mqtt://127.0.0.1:1883)"),
-    ("--store", "MPP_STORE_URL", "sqlite:///path.db (default sqlite:///var/mpp.db) or influxdb://[u:p@]host:port/db"),
-    ("--listen", "MPP_LISTEN", "host:port of the HTTP API and dashboard (default 127.0.0.1:8080)"),
-    ("--api-token", "MPP_API_TOKEN", "bearer token the API requires for writes (prefer the variable)"),
-    ("--data-dir", "MPP_DATA_DIR", "folder for local state (default ./var)"),
-    ("--silent-after-s", "MPP_SILENT_AFTER_S", "devices silent longer than this are flagged (default 180)"),
-    ("--share-group", "MPP_SHARE_GROUP", "MQTT v5 shared subscription group: $share/<group>/mpp/v1/#"),
-    ("--client-id", "MPP_CLIENT_ID", "stable MQTT client id (default: MQTT username, else mpp-collector-<hostname>)"),
-    ("--session-expiry-s", "MPP_SESSION_EXPIRY_S", "how long the broker keeps our session (default 604800)"),
-    ("--receive-maximum", "MPP_RECEIVE_MAXIMUM", "unacknowledged messages the broker may send (default 5000)"),
-    ("--mqtt-ca-file", "MPP_MQTT_CA_FILE", "CA bundle for mqtts:// (default: system CAs)"),
-    ("--batch-size", "MPP_BATCH_SIZE", "messages per store write (default 500)"),
-    ("--batch-latency-ms", "MPP_BATCH_LATENCY_MS", "longest a message waits for its write (default 200)"),
-    ("--allowed-devices", "MPP_ALLOWED_DEVICES", "comma-separated site/device allow-list (default: any)"),
-    ("--log-level", "MPP_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
+def _text(value: str, _name: str) -> str:
+    return value
+
+
+def _number(kind: type[int] | type[float]) -> Callable[[str, str], int | float]:
+    def convert(value: str, name: str) -> int | float:
+        try:
+            return kind(value)
+        except ValueError:
+            raise ConfigError(f"{name}: {value!r} is not a number") from None
+
+    return convert
+
+
+def _milliseconds(value: str, name: str) -> float:
+    return _number(float)(value, name) / 1000
+
+
+def _host_port(value: str, name: str) -> dict[str, object]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(f"{name}: expected host:port, got {value!r}")
+    return {"host": host.strip("[]"), "port": int(port)}
+
+
+def _device_list(value: str, _name: str) -> frozenset[str]:
+    return frozenset(d.strip() for d in value.split(",") if d.strip())
+
+
+def _upper(value: str, _name: str) -> str:
+    return value.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One setting: its flag, its variable, where it lands in the settings tree (the errors found
+    there name this option) and how its text becomes that value (raising ConfigError naming it)."""
+
+    flag: str
+    env: str
+    path: tuple[str, ...]
+    help: str
+    convert: Callable[[str, str], object] = _text
+    default: str | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag[2:].replace("-", "_")
+
+    @property
+    def name(self) -> str:
+        return f"{self.flag}/{self.env}"
+
+
+# The one table of settings: argparse flags, environment variables and error names all come from it.
+# fmt: off
+_OPTIONS: tuple[_Option, ...] = (
+    _Option("--mqtt-url", "MPP_MQTT_URL", ("mqtt",),
+            "MQTT broker, mqtt[s]://user:pass@host:port (default mqtt://127.0.0.1:1883)",
+            lambda value, name: parse_mqtt_url(value, name), default="mqtt://127.0.0.1:1883"),
+    _Option("--store", "MPP_STORE_URL", ("store",),
+            "sqlite:///path.db (default sqlite:///var/mpp.db) or influxdb://[u:p@]host:port/db",
+            lambda value, name: parse_store_url(value, name=name), default="sqlite:///var/mpp.db"),
+    _Option("--listen", "MPP_LISTEN", ("listen",),
+            "host:port of the HTTP API and dashboard (default 127.0.0.1:8080)", _host_port),
+    _Option("--api-token", "MPP_API_TOKEN", ("api_token",),
+            "bearer token the API requires for writes (prefer the variable)"),
+    _Option("--data-dir", "MPP_DATA_DIR", ("data_dir",),
+            "folder for local state (default ./var)"),
+    _Option("--silent-after-s", "MPP_SILENT_AFTER_S", ("silent_after_s",),
+            "devices silent longer than this are flagged (default 180)", _number(float)),
+    _Option("--share-group", "MPP_SHARE_GROUP", ("mqtt", "share_group"),
+            "MQTT v5 shared subscription group: $share/<group>/mpp/v1/#"),
+    _Option("--client-id", "MPP_CLIENT_ID", ("mqtt", "client_id"),
+            "stable MQTT client id (default: MQTT username, else mpp-collector-<hostname>)"),
+    _Option("--session-expiry-s", "MPP_SESSION_EXPIRY_S", ("mqtt", "session_expiry_s"),
+            "how long the broker keeps our session (default 604800)", _number(int)),
+    _Option("--receive-maximum", "MPP_RECEIVE_MAXIMUM", ("mqtt", "receive_maximum"),
+            "unacknowledged messages the broker may send (default 5000)", _number(int)),
+    _Option("--mqtt-ca-file", "MPP_MQTT_CA_FILE", ("mqtt", "ca_file"),
+            "CA bundle for mqtts:// (default: system CAs)"),
+    _Option("--batch-size", "MPP_BATCH_SIZE", ("batch", "max_messages"),
+            "messages per store write (default 500)", _number(int)),
+    _Option("--batch-latency-ms", "MPP_BATCH_LATENCY_MS", ("batch", "max_latency_s"),
+            "longest a message waits for its write (default 200)", _milliseconds),
+    _Option("--allowed-devices", "MPP_ALLOWED_DEVICES", ("allowed_devices",),
+            "comma-separated site/device allow-list (default: any)", _device_list),
+    _Option("--log-level", "MPP_LOG_LEVEL", ("log_level",),
+            "DEBUG, INFO, WARNING or ERROR (default INFO)", _upper),
 )
+# fmt: on
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,8 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file named by MPP_INFLUX_TOKEN_FILE; the MQTT password may come from MPP_MQTT_PASSWORD or "
         "MPP_MQTT_PASSWORD_FILE instead of the URL (percent-encode special characters in URLs).",
     )
-    for flag, env, help_text in _OPTIONS:
-        parser.add_argument(flag, dest=flag[2:].replace("-", "_"), default=None, help=f"{help_text} [{env}]")
+    for option in _OPTIONS:
+        parser.add_argument(option.flag, dest=option.dest, default=None, help=f"{option.help} [{option.env}]")
     return parser
 
 
@@ -283,26 +359,18 @@ def _secret_file(environ: Mapping[str, str], name: str) -> str | None:
 def from_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> CollectorSettings:
     """Build and validate the settings; raises ConfigError with one line."""
     args = vars(build_parser().parse_args(list(argv or [])))
-    values: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for flag, env, _ in _OPTIONS:
-        key = flag[2:].replace("-", "_")
-        names[key] = f"{flag}/{env}"
-        value = args.get(key)
+    tree: dict[str, Any] = {"mqtt": {}, "batch": {}}
+    for option in _OPTIONS:
+        value = args.get(option.dest)
         if value is None:
-            value = environ.get(env) or None
+            value = environ.get(option.env) or option.default
         if value is not None:
-            values[key] = value
-
-    def number(key: str, kind: type[int] | type[float]) -> int | float | None:
-        if key not in values:
-            return None
-        try:
-            return kind(values[key])
-        except ValueError:
-            raise ConfigError(f"{names[key]}: {values[key]!r} is not a number") from None
-
-    mqtt = parse_mqtt_url(values.get("mqtt_url", "mqtt://127.0.0.1:1883"))
+            _place(tree, option.path, option.convert(value, option.name))
+    mqtt = tree["mqtt"]
+    # The project's broker replaces every client id by the username (use_username_as_clientid), so the
+    # session is bound to the account; the same default keeps the id stable on brokers that do not.
+    if not mqtt.get("client_id"):
+        mqtt["client_id"] = mqtt.get("username") or f"mpp-collector-{socket.gethostname()}"
     # Keeps the password out of the URL (and out of `ps`): the URL names the user only.
     mqtt_password = environ.get("MPP_MQTT_PASSWORD") or _secret_file(environ, "MPP_MQTT_PASSWORD_FILE")
     if mqtt_password:
@@ -310,75 +378,29 @@ def from_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Collect
             raise ConfigError("MPP_MQTT_PASSWORD(_FILE): --mqtt-url/MPP_MQTT_URL must name the user (mqtt://user@host)")
         mqtt["password"] = SecretStr(mqtt_password)
     token = environ.get("MPP_INFLUX_TOKEN") or _secret_file(environ, "MPP_INFLUX_TOKEN_FILE")
-    store = parse_store_url(values.get("store", "sqlite:///var/mpp.db"), token)
-
-    tree: dict[str, object] = {"store": store}
-    # The project's broker replaces every client id by the username (use_username_as_clientid), so the
-    # session is bound to the account; the same default keeps the id stable on brokers that do not.
-    mqtt["client_id"] = values.get("client_id") or mqtt["username"] or f"mpp-collector-{socket.gethostname()}"
-    for key, target, kind in (
-        ("session_expiry_s", "session_expiry_s", int),
-        ("receive_maximum", "receive_maximum", int),
-    ):
-        if (parsed := number(key, kind)) is not None:
-            mqtt[target] = parsed
-    if "share_group" in values:
-        mqtt["share_group"] = values["share_group"]
-    if "mqtt_ca_file" in values:
-        mqtt["ca_file"] = values["mqtt_ca_file"]
-    tree["mqtt"] = mqtt
-
-    if "listen" in values:
-        host, sep, port = values["listen"].rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ConfigError(f"{names['listen']}: expected host:port, got {values['listen']!r}")
-        tree["listen"] = {"host": host.strip("[]"), "port": int(port)}
-    if "api_token" in values:
-        tree["api_token"] = values["api_token"]
-    if "data_dir" in values:
-        tree["data_dir"] = values["data_dir"]
-    if (silent := number("silent_after_s", float)) is not None:
-        tree["silent_after_s"] = silent
-    batch: dict[str, object] = {}
-    if (size := number("batch_size", int)) is not None:
-        batch["max_messages"] = size
-    if (latency := number("batch_latency_ms", float)) is not None:
-        batch["max_latency_s"] = latency / 1000
-    tree["batch"] = batch
-    if "allowed_devices" in values:
-        tree["allowed_devices"] = frozenset(d.strip() for d in values["allowed_devices"].split(",") if d.strip())
-    if "log_level" in values:
-        tree["log_level"] = values["log_level"].upper()
-
+    if token and isinstance(tree["store"], InfluxStoreSettings):
+        tree["store"] = tree["store"].model_copy(update={"token": SecretStr(token)})
     try:
         return CollectorSettings.model_validate(tree)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, names)) from None
+        raise ConfigError(_explain(exc)) from None
 
 
-# settings path prefix -> flag/variable, for error messages
-_PATHS = {
-    ("mqtt", "share_group"): "share_group",
-    ("mqtt", "client_id"): "client_id",
-    ("mqtt", "session_expiry_s"): "session_expiry_s",
-    ("mqtt", "receive_maximum"): "receive_maximum",
-    ("mqtt", "ca_file"): "mqtt_ca_file",
-    ("mqtt",): "mqtt_url",
-    ("listen",): "listen",
-    ("api_token",): "api_token",
-    ("data_dir",): "data_dir",
-    ("silent_after_s",): "silent_after_s",
-    ("batch", "max_messages"): "batch_size",
-    ("batch", "max_latency_s"): "batch_latency_ms",
-    ("allowed_devices",): "allowed_devices",
-    ("log_level",): "log_level",
-}
+def _place(tree: dict[str, Any], path: tuple[str, ...], value: object) -> None:
+    """Set ``value`` at ``path``; a mapping merges into the one already there (``mqtt`` from the URL)."""
+    *parents, key = path
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    if isinstance(value, dict) and isinstance(tree.get(key), dict):
+        tree[key].update(value)
+    else:
+        tree[key] = value
 
 
-def _explain(exc: ValidationError, names: Mapping[str, str]) -> str:
+def _explain(exc: ValidationError) -> str:
     first = exc.errors()[0]
     loc = tuple(str(p) for p in first["loc"])
-    for prefix in sorted(_PATHS, key=len, reverse=True):
-        if loc[: len(prefix)] == prefix:
-            return f"{names[_PATHS[prefix]]}: {first['msg']}"
+    for option in sorted(_OPTIONS, key=lambda o: len(o.path), reverse=True):
+        if loc[: len(option.path)] == option.path:
+            return f"{option.name}: {first['msg']}"
     return f"{'.'.join(loc)}: {first['msg']}"

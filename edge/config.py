@@ -12,11 +12,9 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -26,23 +24,13 @@ from pydantic import (
     model_validator,
 )
 
-from wire.topics import IDENTIFIER_PATTERN
+from wire.vocabulary import CountingRole, Identifier, Name, TimezoneName
 
 
 class ConfigError(Exception):
     """Invalid configuration; the message names the setting and is safe to log."""
 
 
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from None
-    return value
-
-
-Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Coordinate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -71,7 +59,7 @@ class LineConfig(_Strict):
 
     name: Name
     points: Annotated[tuple[PointConfig, PointConfig], Field(description="[[ax, ay], [bx, by]]")]
-    role: Name = "entrance"
+    role: Name = CountingRole.ENTRANCE.value
 
     @field_validator("points")
     @classmethod
@@ -84,7 +72,7 @@ class LineConfig(_Strict):
 class ZoneConfig(_Strict):
     name: Name
     points: Annotated[tuple[PointConfig, ...], Field(min_length=3)]
-    role: Name = "visitor"
+    role: Name = CountingRole.VISITOR.value
     # Which gerai (service booth) this zone belongs to, if any.
     gerai: Identifier | None = None
 
@@ -171,7 +159,7 @@ class GatingConfig(_Strict):
 class EdgeConfig(_Strict):
     site: Identifier
     device: Identifier
-    timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Jakarta"
+    timezone: TimezoneName = "Asia/Jakarta"
     # Video file path, rtsp:// or http(s):// URL, USB camera index ("0"), or "picamera2".
     source: str
     # For a file source: the wall-clock time of frame 1, so footage replays into history.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from wire.topics import IDENTIFIER_PATTERN, is_identifier
+from wire.vocabulary import IDENTIFIER_PATTERN, CountingRole, is_identifier
 
 # Service accounts that the ACL pattern would otherwise map onto a site name.
 _RESERVED_SITES = frozenset({"collector"})
@@ -61,7 +61,7 @@ def starter_config(site: str, device: str, broker_url: str, password_file: Path)
         "timezone": "Asia/Jakarta",
         "source": "0",
         "interval_s": 60,
-        "lines": [{"name": "pintu-utama", "points": [[0.1, 0.6], [0.9, 0.6]], "role": "entrance"}],
+        "lines": [{"name": "pintu-utama", "points": [[0.1, 0.6], [0.9, 0.6]], "role": CountingRole.ENTRANCE.value}],
         "zones": [],
         "mqtt": {"url": broker_url, "username": f"{site}/{device}", "password_file": str(password_file)},
         "outbox": {"path": "/var/lib/mpp/outbox.db"},

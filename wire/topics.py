@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-TOPIC_ROOT = "mpp/v1"
+# Re-exported: the topic grammar's identifiers are the vocabulary's.
+from wire.vocabulary import IDENTIFIER_PATTERN as IDENTIFIER_PATTERN
+from wire.vocabulary import is_identifier as is_identifier
 
-# Identifiers double as MQTT topic levels, InfluxDB tags and URL path parts, so
-# they exclude wildcards, separators and upper case (one spelling per site).
-IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+TOPIC_ROOT = "mpp/v1"
 
 
 class Kind(StrEnum):
@@ -19,10 +17,6 @@ class Kind(StrEnum):
     OCCUPANCY = "occupancy"
     STATUS = "status"
     HEALTH = "health"
-
-
-def is_identifier(value: str) -> bool:
-    return bool(_IDENTIFIER.match(value))
 
 
 @dataclass(frozen=True, slots=True)

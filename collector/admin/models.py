@@ -5,26 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from wire.topics import IDENTIFIER_PATTERN
+from wire.vocabulary import Identifier, Name, check_timezone
 
-Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Label = Annotated[str, Field(min_length=1, max_length=120)]
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)") from None
-    return value
-
-
-TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
 
 
 class _Strict(BaseModel):

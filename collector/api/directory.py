@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from collector.admin import AdminDb, OpeningDay
 from collector.admin.models import wall_time
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
 from collector.report.periods import DEFAULT_TIMEZONE
-from collector.report.schedule import DEFAULT_HOURS, DayHours
+from collector.report.schedule import DEFAULT_HOURS, DayHours, Schedule
+from collector.report.sites import SiteInfo as SiteInfo  # re-exported: deps.py and routes name it here
 from collector.storage.base import Store, ZoneInterval
 
 GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
@@ -33,27 +32,6 @@ class UnknownSite(LookupError):
     def __init__(self, site: str) -> None:
         super().__init__(f"unknown site {site!r}: not seen in telemetry and not configured")
         self.site = site
-
-
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    site: str
-    name: str
-    timezone: str
-    timezone_source: Literal["config", "telemetry", "default"]
-    configured: bool
-    seen_in_telemetry: bool
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    days: tuple[DayHours, ...]
-    holidays: frozenset[date]
-    configured: bool
 
 
 class SiteDirectory:

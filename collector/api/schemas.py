@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role, SiteList
+from collector.report.dwell import DwellStats
+from collector.report.periods import Granularity
+from collector.report.sites import SiteInfo
 from wire import CameraState, DeviceState
 
-Granularity = Literal["month", "day", "hour"]
 OutputFormat = Literal["json", "csv"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    # from_attributes: routes build these from the report services' dataclasses (Model.model_validate(obj)).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, from_attributes=True)
+
+
+def _fields_of(source: type) -> type[_Out]:
+    """A base with the fields of a report dataclass, in their order: where the response is that
+    dataclass as it is, its fields are declared once, there."""
+    hints = get_type_hints(source)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(source)}
+    return create_model(f"_{source.__name__}Fields", __base__=_Out, **fields)
+
+
+if TYPE_CHECKING:  # mypy sees plain response models; their fields are the dataclasses'
+    _DwellFields = _Out
+    _SiteFields = _Out
+else:
+    _DwellFields = _fields_of(DwellStats)
+    _SiteFields = _fields_of(SiteInfo)
 
 
 class Healthz(_Out):
@@ -152,13 +172,8 @@ class StaffingRow(_Out):
     unobserved_stretches: int
 
 
-class DwellOut(_Out):
-    count: int
-    mean_s: float | None
-    p50_s: float | None
-    p90_s: float | None
-    p95_s: float | None
-    max_s: float | None
+class DwellOut(_DwellFields):
+    pass
 
 
 class QueuePointOut(_Out):
@@ -199,13 +214,8 @@ class WaitingRow(_Out):
     max_queue: int
 
 
-class SiteOut(_Out):
-    site: str
-    name: str
-    timezone: str
-    timezone_source: Literal["config", "telemetry", "default"]
-    configured: bool
-    seen_in_telemetry: bool
+class SiteOut(_SiteFields):
+    pass
 
 
 class GeraiOut(_Out):

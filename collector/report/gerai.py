@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from collector.storage.base import ZoneInterval
+from wire.vocabulary import CountingRole
 
-STAFF_ROLES = frozenset({"staff"})
+STAFF_ROLES = frozenset({CountingRole.STAFF.value})
 # Zones where visitors wait in front of a gerai; "visitor" is the edge's default zone role.
-WAITING_ROLES = frozenset({"queue", "visitor"})
+WAITING_ROLES = frozenset({CountingRole.QUEUE.value, CountingRole.VISITOR.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,10 @@ class Gerai:
     name: str
     zones: tuple[GeraiZone, ...]
     configured: bool  # True: set by an admin; False: derived from telemetry
+
+    @property
+    def source(self) -> Literal["config", "telemetry"]:
+        return "config" if self.configured else "telemetry"
 
     def zone_names(self, roles: frozenset[str]) -> set[tuple[str, str]]:
         return {(z.device, z.zone) for z in self.zones if z.role in roles}

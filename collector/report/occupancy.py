@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from collector.storage.base import ZoneInterval
+from collector.report.periods import PeriodError, resolve_view_range
+from collector.report.sites import SiteInfo
+from collector.storage.base import Store, ZoneInterval
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
+
+Resolution = Literal["1m", "5m", "15m", "1h", "1d"]
+RESOLUTION_S: dict[Resolution, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}
+MAX_POINTS_PER_ZONE = 20_000
+LIVE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +109,47 @@ def latest_per_zone(intervals: Iterable[ZoneInterval]) -> list[ZoneInterval]:
         if key not in latest or rec.interval_start > latest[key].interval_start:
             latest[key] = rec
     return [latest[k] for k in sorted(latest)]
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSeries:
+    site: str
+    timezone: str
+    resolution: Resolution
+    start: datetime
+    end: datetime
+    points: list[OccupancyPoint]
+
+
+def zone_series(
+    store: Store,
+    info: SiteInfo,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+    resolution: Resolution,
+    *,
+    zone: str | None = None,
+    gerai: str | None = None,
+    role: str | None = None,
+) -> ZoneSeries:
+    """Each zone's occupancy per bucket (default range: today), optionally one zone, gerai or role."""
+    tz = info.tz
+    span = resolve_view_range(start, end, tz, now)
+    step = RESOLUTION_S[resolution]
+    if (span.end - span.start).total_seconds() / step > MAX_POINTS_PER_ZONE:
+        raise PeriodError(
+            f": {resolution} over this range gives more than {MAX_POINTS_PER_ZONE} points; pick a coarser one",
+            "resolution",
+        )
+    records = store.zone_intervals(info.site, span.start, span.end, [zone] if zone else None)
+    records = [r for r in records if (gerai is None or r.gerai == gerai) and (role is None or r.role == role)]
+    return ZoneSeries(info.site, info.timezone, resolution, span.start, span.end, resample(records, step, tz))
+
+
+def live_zones(store: Store, info: SiteInfo, now: datetime, silent_after_s: float) -> list[ZoneInterval]:
+    """The latest interval of each zone reported in the last 15 minutes (or ``silent_after_s``),
+    its start in site-local time."""
+    window = max(LIVE_WINDOW, timedelta(seconds=silent_after_s))
+    latest = latest_per_zone(store.zone_intervals(info.site, now - window, now + timedelta(minutes=1)))
+    return [replace(r, interval_start=r.interval_start.astimezone(info.tz)) for r in latest]

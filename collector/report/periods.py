@@ -22,6 +22,7 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 # Longest range one request may ask for, per granularity (keeps answers and queries bounded).
 MAX_RANGE = {"hour": timedelta(days=62), "day": timedelta(days=800), "month": timedelta(days=3700)}
+MAX_VIEW_SPAN = timedelta(days=93)  # occupancy, staffing and waiting views
 
 
 class PeriodError(ValueError):
@@ -118,6 +119,11 @@ def resolve_range(
     if finish - begin > max_span:
         raise PeriodError(f"range of {(finish - begin).days} days exceeds the limit of {max_span.days} days", "end")
     return TimeRange(begin, finish)
+
+
+def resolve_view_range(start: str | None, end: str | None, tz: ZoneInfo, now: datetime) -> TimeRange:
+    """Range of the occupancy, staffing and waiting views: today by default, at most 93 days."""
+    return resolve_range(start, end, tz, now, default_range("hour", now, tz), MAX_VIEW_SPAN)
 
 
 def fold_months(days: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPeriod]:

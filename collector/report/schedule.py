@@ -17,6 +17,15 @@ class DayHours:
     closes: time
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A site's weekly hours and holidays; ``configured`` False means the defaults below."""
+
+    days: tuple[DayHours, ...]
+    holidays: frozenset[date]
+    configured: bool
+
+
 # Typical MPP service hours when an admin has not set any: Monday to Friday 08:00-16:00.
 DEFAULT_HOURS: tuple[DayHours, ...] = tuple(DayHours(d, time(8), time(16)) for d in range(5))
 

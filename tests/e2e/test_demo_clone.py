@@ -7,7 +7,7 @@ MPP_DEMO_TEST_WORKTREE=1 to lay uncommitted changes over the clone (a check
 before committing). The clone reuses this checkout's .venv (no 5 GB torch
 re-install) without installing into it: through `make demo NO_SETUP=1
 VENV=...` when the Makefile offers that switch, otherwise by running the
-command the demo target runs (`$(BIN)/python -m collector.demo`).
+command the demo target runs (`$(BIN)/python -m demo`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def demo_command(clone: Path) -> list[str]:
     makefile = (clone / "Makefile").read_text()
     if "NO_SETUP" in makefile and "VENV ?=" in makefile:
         return ["make", "--no-print-directory", "demo", "NO_SETUP=1", f"VENV={VENV}"]
-    return [str(VENV / "bin" / "python"), "-m", "collector.demo"]
+    return [str(VENV / "bin" / "python"), "-m", "demo"]
 
 
 class Output:

@@ -3,22 +3,20 @@ clip onto today's hours so far, and its settings fail with clear messages."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from setuptools import find_packages
 
-from collector.demo import (
-    DemoError,
-    edge_config,
-    replay_starts,
-    resolve_model,
-    resolve_video,
-    settings_from_env,
-)
+from demo.assets import resolve_model, resolve_video
+from demo.edge_config import edge_config, replay_starts
+from demo.settings import DemoError, settings_from_env
 from edge.config import parse_config
+from tests.conftest import REPO_ROOT
 
 
 def test_generated_config_is_a_valid_edge_config_with_entrance_staff_and_queue(tmp_path: Path) -> None:
@@ -84,3 +82,11 @@ def test_assets_prefer_overrides_then_shared_then_online_defaults(tmp_path: Path
     assert resolve_model(offline).endswith("yolov8n_int8_openvino_model")
     assert resolve_model(settings_from_env({"MPP_SHARED_DIR": str(tmp_path)}, tmp_path)) == "yolo11n.pt"
     assert resolve_model(settings_from_env({"MODEL": "m.onnx"}, tmp_path)) == "m.onnx"
+
+
+def test_the_demo_is_a_program_apart_not_in_the_installed_packages() -> None:
+    include = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = find_packages(str(REPO_ROOT), include=include["include"])
+    assert {"wire", "edge", "collector"} <= set(packages)
+    assert [p for p in packages if p.split(".")[0] == "demo"] == []
+    assert not (REPO_ROOT / "collector" / "demo.py").exists()

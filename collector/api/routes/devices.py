@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Reader, csv_response
-from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow, HealthOut
-from wire.topics import IDENTIFIER_PATTERN
+from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow
+from collector.report.devices import device_statuses
+from wire.vocabulary import IDENTIFIER_PATTERN
 
 router = APIRouter(tags=["devices"])
 
@@ -21,42 +21,8 @@ def list_devices(
     site: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
     fmt: Format = "json",
 ) -> list[DeviceOut] | Response:
-    now = ctx.clock()
-    silent_after = timedelta(seconds=ctx.settings.silent_after_s)
-    out = []
-    for d in ctx.store.devices():
-        if (site is not None and d.site != site) or not reader.may_read(d.site):
-            continue
-        h = d.health
-        out.append(
-            DeviceOut(
-                site=d.site,
-                device=d.device,
-                timezone=d.timezone,
-                state=d.state,
-                state_at=d.state_at,
-                last_seen=d.last_seen,
-                silent=d.last_seen is None or now - d.last_seen > silent_after,
-                health=None
-                if h is None
-                else HealthOut(
-                    ts=h.ts,
-                    fps=h.fps,
-                    effective_fps=h.effective_fps,
-                    gating_share=h.gating_share,
-                    last_frame_age_s=h.last_frame_age_s,
-                    camera_state=h.camera_state,
-                    outbox_depth=h.outbox_depth,
-                    dropped_records=h.dropped_records,
-                    reconnects=h.reconnects,
-                    cpu_temp_c=h.cpu_temp_c,
-                    model=h.model,
-                    software_version=h.software_version,
-                    uptime_s=h.uptime_s,
-                ),
-            )
-        )
-    out.sort(key=lambda d: (d.site, d.device))
+    statuses = device_statuses(ctx.store, ctx.clock(), ctx.settings.silent_after_s, site)
+    out = [DeviceOut.model_validate(d) for d in statuses if reader.may_read(d.site)]
     if fmt == "csv":
         rows = [
             DeviceRow(
@@ -84,7 +50,4 @@ def list_devices(
 @router.get("/dead-letters", response_model=list[DeadLetterOut])
 def list_dead_letters(ctx: Ctx, _: AdminRole, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeadLetterOut]:
     """Rejected messages, newest first (admin: excerpts may reveal device details)."""
-    return [
-        DeadLetterOut(received_at=d.received_at, topic=d.topic, reason=d.reason, payload_excerpt=d.payload_excerpt)
-        for d in ctx.store.dead_letters(limit)
-    ]
+    return [DeadLetterOut.model_validate(d) for d in ctx.store.dead_letters(limit)]

@@ -18,34 +18,12 @@ from collector.api.deps import (
     forbid_other_sites,
     invalid_query,
 )
-from collector.api.directory import SiteInfo
-from collector.api.schemas import FootfallComparison, FootfallPeriodOut, FootfallRow, Granularity, SiteFootfall
-from collector.report.periods import MAX_RANGE, as_periods, default_range, fold_months, resolve_range
-from collector.storage.base import Bucket
-from wire.topics import is_identifier
+from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
+from collector.report.footfall import MAX_COMPARED_SITES, footfall_series
+from collector.report.periods import Granularity
+from wire.vocabulary import is_identifier
 
 router = APIRouter(tags=["footfall"])
-
-MAX_COMPARED_SITES = 20
-
-
-def compute_footfall(
-    ctx: Ctx, info: SiteInfo, granularity: Granularity, start: str | None, end: str | None
-) -> SiteFootfall:
-    tz = info.tz
-    now = ctx.clock()
-    span = resolve_range(start, end, tz, now, default_range(granularity, now, tz), MAX_RANGE[granularity])
-    bucket: Bucket = "hour" if granularity == "hour" else "day"
-    rows = ctx.store.footfall([info.site], span.start, span.end, bucket, info.timezone)
-    periods = fold_months(rows, tz) if granularity == "month" else as_periods(rows, tz)
-    return SiteFootfall(
-        site=info.site,
-        timezone=info.timezone,
-        granularity=granularity,
-        start=span.start,
-        end=span.end,
-        periods=[FootfallPeriodOut(start=p.start, in_count=p.in_count, out_count=p.out_count) for p in periods],
-    )
 
 
 def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
@@ -76,7 +54,7 @@ def get_site_footfall(
     fmt: Format = "json",
 ) -> SiteFootfall | Response:
     """In/out counts of lines with role ``entrance``; months fold the site's local calendar days."""
-    result = compute_footfall(ctx, site, granularity, start, end)
+    result = SiteFootfall.model_validate(footfall_series(ctx.store, site, granularity, start, end, ctx.clock()))
     if fmt == "csv":
         return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
     return result
@@ -102,7 +80,11 @@ def compare_footfall(
     if bad:
         raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
     forbid_other_sites(reader, names)
-    items = [compute_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
+    now = ctx.clock()
+    items = [
+        SiteFootfall.model_validate(footfall_series(ctx.store, ctx.directory.site(n), granularity, start, end, now))
+        for n in names
+    ]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")
     return FootfallComparison(granularity=granularity, sites=items)

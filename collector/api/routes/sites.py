@@ -6,46 +6,35 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
-from collector.admin import GeraiSettings, GeraiZoneRef, OpeningHoursSettings, SiteSettings
+from collector.admin import GeraiSettings, OpeningHoursSettings, SiteSettings
 from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Reader, Site, SiteId, csv_response
-from collector.api.directory import SiteInfo
 from collector.api.schemas import GeraiOut, GeraiRow, OpeningHoursOut, OpeningRow, SiteOut
-from wire.topics import IDENTIFIER_PATTERN
+from collector.report.sites import SiteInfo
+from wire.vocabulary import IDENTIFIER_PATTERN
 
 router = APIRouter(tags=["sites"])
 
 GeraiId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="gerai identifier")]
 
 
-def _site_out(info: SiteInfo) -> SiteOut:
-    return SiteOut(
-        site=info.site,
-        name=info.name,
-        timezone=info.timezone,
-        timezone_source=info.timezone_source,
-        configured=info.configured,
-        seen_in_telemetry=info.seen_in_telemetry,
-    )
-
-
 @router.get("/sites", response_model=list[SiteOut], responses=CSV_RESPONSE)
 def list_sites(ctx: Ctx, reader: Reader, fmt: Format = "json") -> list[SiteOut] | Response:
     """Every site seen in telemetry or configured (a site-scoped token: its sites); timezone from config,
     else from its devices, else WIB."""
-    sites = [_site_out(i) for i in ctx.directory.sites() if reader.may_read(i.site)]
+    sites = [SiteOut.model_validate(i) for i in ctx.directory.sites() if reader.may_read(i.site)]
     return csv_response(SiteOut, sites, "sites") if fmt == "csv" else sites
 
 
 @router.get("/sites/{site}", response_model=SiteOut)
 def get_site(site: Site) -> SiteOut:
-    return _site_out(site)
+    return SiteOut.model_validate(site)
 
 
 @router.put("/sites/{site}", response_model=SiteOut)
 def put_site(ctx: Ctx, _: AdminRole, site: SiteId, settings: SiteSettings) -> SiteOut:
     """Name a site or fix its timezone (also registers a site not yet seen)."""
     ctx.admin.put_site(site, settings)
-    return _site_out(ctx.directory.site(site))
+    return SiteOut.model_validate(ctx.directory.site(site))
 
 
 @router.delete("/sites/{site}", status_code=status.HTTP_204_NO_CONTENT)
@@ -58,15 +47,8 @@ def delete_site_settings(ctx: Ctx, _: AdminRole, site: SiteId) -> None:
 @router.get("/sites/{site}/gerai", response_model=list[GeraiOut], responses=CSV_RESPONSE)
 def list_gerai(ctx: Ctx, site: Site, fmt: Format = "json") -> list[GeraiOut] | Response:
     """Gerai with their zones: admin-configured, else from the zones' gerai tag in the last day of telemetry."""
-    items = [
-        GeraiOut(
-            gerai=g.gerai,
-            name=g.name,
-            source="config" if g.configured else "telemetry",
-            zones=[GeraiZoneRef(device=z.device, zone=z.zone, role=z.role) for z in g.zones],
-        )
-        for g in ctx.directory.gerai(site.site)
-    ]
+    # from_attributes reaches the zones too (GeraiZone -> GeraiZoneRef).
+    items = [GeraiOut.model_validate(g, from_attributes=True) for g in ctx.directory.gerai(site.site)]
     if fmt == "csv":
         rows = [
             GeraiRow(

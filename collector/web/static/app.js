@@ -1,6 +1,10 @@
 /* MPP Counter dashboard: calls the API only, with the bearer token kept in localStorage. */
 "use strict";
 
+// Sites one comparison shows: GET /footfall refuses more. The same number as
+// collector/report/footfall.py MAX_COMPARED_SITES (a unit test holds them equal).
+const MAX_COMPARED_SITES = 20;
+
 const I18N = {
   id: {
     title: "Pengunjung MPP", site: "MPP", logout: "Keluar", login_title: "Masukkan token API",
@@ -152,7 +156,7 @@ async function loadFootfall() {
 }
 
 async function loadComparison() {
-  const sites = state.sites.slice(0, 20).map((s) => s.site).join(",");
+  const sites = state.sites.slice(0, MAX_COMPARED_SITES).map((s) => s.site).join(",");
   if (!sites) return;
   const body = await json("/footfall", { sites, granularity: "month" });
   const labels = [...new Set(body.sites.flatMap((s) => s.periods.map((p) => p.start.slice(0, 7))))].sort();
@@ -252,7 +256,7 @@ async function loadWaiting() {
 
 const CSV = {
   footfall: () => [`/sites/${state.site}/footfall`, { granularity: state.granularity }],
-  compare: () => ["/footfall", { sites: state.sites.slice(0, 20).map((s) => s.site).join(","), granularity: "month" }],
+  compare: () => ["/footfall", { sites: state.sites.slice(0, MAX_COMPARED_SITES).map((s) => s.site).join(","), granularity: "month" }],
   live: () => [`/sites/${state.site}/occupancy/live`, {}],
   devices: () => ["/devices", { site: state.site }],
   occupancy: () => [`/sites/${state.site}/occupancy`, rangeParams()],

@@ -1,0 +1,29 @@
+"""Devices as the API lists them: the store's record plus whether the device went silent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from collector.storage.base import DeviceRecord, Store
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus(DeviceRecord):
+    silent: bool  # no message for longer than the collector's silent_after_s (or none yet)
+
+
+def device_statuses(store: Store, now: datetime, silent_after_s: float, site: str | None = None) -> list[DeviceStatus]:
+    """Every device (of ``site``), sorted by site and device."""
+    silent_after = timedelta(seconds=silent_after_s)
+    return sorted(
+        (
+            DeviceStatus(
+                **{f.name: getattr(d, f.name) for f in fields(DeviceRecord)},
+                silent=d.last_seen is None or now - d.last_seen > silent_after,
+            )
+            for d in store.devices()
+            if site is None or d.site == site
+        ),
+        key=lambda d: (d.site, d.device),
+    )

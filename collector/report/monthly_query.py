@@ -1,0 +1,73 @@
+"""Gathers a MonthlyReport from the store: this site's months, every site's totals, hours, staffing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from collector.report.footfall import MAX_COMPARED_SITES
+from collector.report.monthly import GeraiMonth, MonthlyReport, SiteMonth, hour_totals, longest
+from collector.report.periods import MAX_YEAR, MIN_YEAR, PeriodError, TimeRange, fold_months, month_start, next_month
+from collector.report.sites import SiteInfo, Sites
+from collector.report.staffing_report import staffing_report
+from collector.storage.base import Store
+
+MIN_GAP_MIN = 15.0
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def months_back(start: datetime, n: int) -> datetime:
+    for _ in range(n):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start
+
+
+def report_month(month: str | None, now: datetime, tz: ZoneInfo) -> datetime:
+    """Local start of ``month`` (YYYY-MM), by default the last complete month."""
+    if month is None:
+        return months_back(month_start(now.astimezone(tz), tz), 1)
+    m = _MONTH.match(month)
+    if not m or not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+        raise PeriodError(f"{month!r} is not YYYY-MM (months 01-12, years {MIN_YEAR}-{MAX_YEAR})", "month")
+    return datetime(int(m[1]), int(m[2]), 1, tzinfo=tz)
+
+
+def _site_month(store: Store, other: SiteInfo, start: datetime) -> SiteMonth:
+    otz = other.tz
+    ostart = start.replace(tzinfo=otz)
+    oprev = months_back(ostart, 1)
+    days = store.footfall([other.site], oprev, next_month(ostart), "day", other.timezone)
+    totals = {p.start.replace(tzinfo=None): p.in_count for p in fold_months(days, otz)}
+    return SiteMonth(
+        other.site, other.name, totals.get(ostart.replace(tzinfo=None), 0), totals.get(oprev.replace(tzinfo=None), 0)
+    )
+
+
+def gather_monthly_report(
+    store: Store, sites: Sites, info: SiteInfo, month: str | None, now: datetime, may_read: Callable[[str], bool]
+) -> MonthlyReport:
+    """The report of ``info``'s month; the comparison lists only the sites ``may_read`` allows."""
+    tz = info.tz
+    start = report_month(month, now, tz)
+    end = next_month(start)
+    days = store.footfall([info.site], months_back(start, 11), end, "day", info.timezone)
+    hours = hour_totals(store.footfall([info.site], start, end, "hour", info.timezone), tz)
+    readable = [other for other in sites.sites() if may_read(other.site)]
+    compared = tuple(_site_month(store, other, start) for other in readable[:MAX_COMPARED_SITES])
+    staffing = staffing_report(store, sites, info, TimeRange(start, end), MIN_GAP_MIN)
+    gerai = tuple(
+        GeraiMonth(g.gerai, g.name, g.staffed_share, g.observed_share, longest(g.unstaffed)) for g in staffing.gerai
+    )
+    return MonthlyReport(
+        site=info.site,
+        name=info.name,
+        timezone=info.timezone,
+        month=start,
+        generated_at=now.astimezone(tz),
+        months=tuple(fold_months(days, tz)),
+        sites=compared,
+        hours=hours,
+        gerai=gerai,
+    )
