@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -44,12 +44,14 @@ from collector.storage.base import (
     DeviceRecord,
     DwellSample,
     FootfallBucket,
+    HealthSample,
+    ObservationInterval,
     SiteSeen,
     StoreError,
     StoreUnavailable,
     ZoneInterval,
 )
-from wire import DeviceState, Health
+from wire import CameraState, DeviceState, Health
 
 logger = logging.getLogger(__name__)
 
@@ -441,3 +443,47 @@ class InfluxStore:
 
     def close(self) -> None:
         self._client.close()
+
+    def observation_intervals(self, site: str, start: datetime, end: datetime) -> list[ObservationInterval]:
+        # "role" and "gerai" are named in the SELECT list, not in GROUP BY: InfluxQL returns
+        # a tag named there as a column too, so this reads them whether they are tags or fields.
+        where = f'WHERE "site" = {_literal(site)} AND time >= {_ns(start)} AND time < {_ns(end)}'
+        series = self._query(
+            f'SELECT "interval_s", "observed_s", "role" FROM "line_counts" {where} GROUP BY "device", "line"; '  # noqa: S608
+            f'SELECT "interval_s", "observed_s", "role", "gerai" FROM "zone_occupancy" {where} '
+            'GROUP BY "device", "zone"'
+        )
+        times: dict[int, datetime] = {}
+        out = []
+        for s in series:
+            tags = s["tags"]
+            kind: Literal["counts", "occupancy"] = "counts" if "line" in tags else "occupancy"
+            device, name = tags["device"], tags["line"] if kind == "counts" else tags["zone"]
+            columns = s["columns"]
+            for row in s.get("values", []):
+                value = dict(zip(columns, row, strict=True))
+                if value["interval_s"] is None or value["observed_s"] is None or value["role"] is None:
+                    continue  # a point still being written (fields land separately); complete on the next read
+                at = int(value["time"])
+                when = times.get(at)
+                if when is None:
+                    when = times[at] = _from_ns(at)
+                out.append(ObservationInterval(site, device, kind, name, value["role"], value.get("gerai") or None,
+                                               when, int(value["interval_s"]), float(value["observed_s"])))  # fmt: skip
+        out.sort(key=lambda o: (o.interval_start, o.device, o.kind, o.name))
+        return out
+
+    def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
+        series = self._query(
+            f'SELECT "camera_state", "fps", "last_frame_age_s" FROM "health" WHERE "site" = {_literal(site)} '  # noqa: S608
+            f'AND time >= {_ns(start)} AND time < {_ns(end)} GROUP BY "device"'
+        )
+        out = [
+            HealthSample(site, s["tags"]["device"], _from_ns(at), CameraState(state), float(fps),
+                         None if age is None else float(age))
+            for s in series
+            for at, state, fps, age in s.get("values", [])
+            if state is not None and fps is not None
+        ]  # fmt: skip
+        out.sort(key=lambda h: (h.ts, h.device))
+        return out

@@ -30,12 +30,14 @@ from collector.storage.base import (
     DeviceRecord,
     DwellSample,
     FootfallBucket,
+    HealthSample,
+    ObservationInterval,
     SiteSeen,
     StoreError,
     StoreUnavailable,
     ZoneInterval,
 )
-from wire import DeviceState, Health
+from wire import CameraState, DeviceState, Health
 
 SLOT_S = 900
 ENTRANCE_ROLE = "entrance"
@@ -373,6 +375,34 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    def observation_intervals(self, site: str, start: datetime, end: datetime) -> list[ObservationInterval]:
+        rows = self._read(
+            "SELECT interval_start, device, 'counts', line, role, NULL, interval_s, observed_s FROM line_counts "
+            "WHERE site = ? AND interval_start >= ? AND interval_start < ? UNION ALL "
+            "SELECT interval_start, device, 'occupancy', zone, role, gerai, interval_s, observed_s FROM zone_occupancy "
+            "WHERE site = ? AND interval_start >= ? AND interval_start < ? ORDER BY 1, 2, 3, 4",
+            (site, _epoch(start), _epoch(end)) * 2,
+        )
+        times = _TimeCache()
+        return [
+            ObservationInterval(site, device, kind, name, role, gerai, times(at), interval_s, observed_s)
+            for at, device, kind, name, role, gerai, interval_s, observed_s in rows
+        ]
+
+    def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
+        # The columns a coverage gap needs, straight from the stored JSON (no full parse per row).
+        rows = self._read(
+            "SELECT ts, device, json_extract(message, '$.camera_state'), json_extract(message, '$.fps'), "
+            "json_extract(message, '$.last_frame_age_s') FROM health WHERE site = ? AND ts >= ? AND ts < ? "
+            "ORDER BY ts, device",
+            (site, _epoch(start), _epoch(end)),
+        )
+        return [
+            HealthSample(site, device, _utc(float(ts)), CameraState(state), float(fps),
+                         None if age is None else float(age))
+            for ts, device, state, fps, age in rows
+        ]  # fmt: skip
 
 
 class _TimeCache:
