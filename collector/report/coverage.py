@@ -28,7 +28,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -144,8 +144,8 @@ def periods(span: TimeRange, granularity: Granularity, tz: ZoneInfo) -> list[Tim
             end = datetime(day.year, day.month, day.day, tzinfo=tz)
         else:
             # Whole local hours in absolute time (UTC arithmetic), safe across any offset change.
-            end = (start.astimezone(ZoneInfo("UTC")) + timedelta(hours=1)).astimezone(tz)
-        out.append(TimeRange(max(start, span.start), min(end, span.end)))
+            end = (start.astimezone(UTC) + timedelta(hours=1)).astimezone(tz)
+        out.append(TimeRange(max(start, span.start).astimezone(tz), min(end, span.end).astimezone(tz)))
         start = end
     return out
 
@@ -320,8 +320,9 @@ def device_coverage(
         total = PeriodCoverage.of(
             spans[0].start, spans[-1].end, sum(p.expected_s for p in per), sum(p.observed_s for p in per), complete_at
         )
+        health_here, status_here = health_of.get(device, []), status_of.get(device, [])
         gaps = tuple(
-            Gap(device, a, b, gap_cause(a, b, health_of.get(device, ()), status_of.get(device, ())))
+            Gap(device, a.astimezone(UTC), b.astimezone(UTC), gap_cause(a, b, health_here, status_here))
             for a, b in _unobserved(mine, windows, min_gap_s)
         )
         out.append(DeviceCoverage(device, tuple(by_device[device]), per, total, gaps))

@@ -156,9 +156,11 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
-    def observation_intervals(self, site: str, start: datetime, end: datetime) -> list[ObservationInterval]:
-        """Observation time of every line and zone record of a site starting in [start, end),
-        ordered by (interval_start, device, kind, name)."""
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
+        """Observation time of every line and zone record (only lines or only zones with ``kind``) of a
+        site starting in [start, end), ordered by (interval_start, device, kind, name)."""
 
     def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
         """Health reports of a site's devices with ``ts`` in [start, end), ordered by (ts, device)."""

@@ -444,21 +444,25 @@ class InfluxStore:
     def close(self) -> None:
         self._client.close()
 
-    def observation_intervals(self, site: str, start: datetime, end: datetime) -> list[ObservationInterval]:
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
         # "role" and "gerai" are named in the SELECT list, not in GROUP BY: InfluxQL returns
         # a tag named there as a column too, so this reads them whether they are tags or fields.
         where = f'WHERE "site" = {_literal(site)} AND time >= {_ns(start)} AND time < {_ns(end)}'
-        series = self._query(
-            f'SELECT "interval_s", "observed_s", "role" FROM "line_counts" {where} GROUP BY "device", "line"; '  # noqa: S608
-            f'SELECT "interval_s", "observed_s", "role", "gerai" FROM "zone_occupancy" {where} '
-            'GROUP BY "device", "zone"'
-        )
+        statements = {
+            "counts": f'SELECT "interval_s", "observed_s", "role" FROM "line_counts" {where} '  # noqa: S608
+            'GROUP BY "device", "line"',
+            "occupancy": f'SELECT "interval_s", "observed_s", "role", "gerai" FROM "zone_occupancy" {where} '  # noqa: S608
+            'GROUP BY "device", "zone"',
+        }
+        series = self._query(statements[kind] if kind is not None else "; ".join(statements.values()))
         times: dict[int, datetime] = {}
         out = []
         for s in series:
             tags = s["tags"]
-            kind: Literal["counts", "occupancy"] = "counts" if "line" in tags else "occupancy"
-            device, name = tags["device"], tags["line"] if kind == "counts" else tags["zone"]
+            record_kind: Literal["counts", "occupancy"] = "counts" if "line" in tags else "occupancy"
+            device, name = tags["device"], tags["line"] if record_kind == "counts" else tags["zone"]
             columns = s["columns"]
             for row in s.get("values", []):
                 value = dict(zip(columns, row, strict=True))
@@ -468,8 +472,9 @@ class InfluxStore:
                 when = times.get(at)
                 if when is None:
                     when = times[at] = _from_ns(at)
-                out.append(ObservationInterval(site, device, kind, name, value["role"], value.get("gerai") or None,
-                                               when, int(value["interval_s"]), float(value["observed_s"])))  # fmt: skip
+                gerai = value.get("gerai") or None
+                out.append(ObservationInterval(site, device, record_kind, name, value["role"], gerai, when,
+                                               int(value["interval_s"]), float(value["observed_s"])))  # fmt: skip
         out.sort(key=lambda o: (o.interval_start, o.device, o.kind, o.name))
         return out
 

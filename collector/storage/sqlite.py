@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from collector.storage.base import (
@@ -376,18 +376,23 @@ class SqliteStore:
             self._connections.clear()
         self._local = threading.local()
 
-    def observation_intervals(self, site: str, start: datetime, end: datetime) -> list[ObservationInterval]:
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
+        selects = {
+            "counts": "SELECT interval_start, device, 'counts', line, role, NULL, interval_s, observed_s "
+            "FROM line_counts WHERE site = ? AND interval_start >= ? AND interval_start < ?",
+            "occupancy": "SELECT interval_start, device, 'occupancy', zone, role, gerai, interval_s, observed_s "
+            "FROM zone_occupancy WHERE site = ? AND interval_start >= ? AND interval_start < ?",
+        }
+        chosen = [selects[kind]] if kind is not None else list(selects.values())
         rows = self._read(
-            "SELECT interval_start, device, 'counts', line, role, NULL, interval_s, observed_s FROM line_counts "
-            "WHERE site = ? AND interval_start >= ? AND interval_start < ? UNION ALL "
-            "SELECT interval_start, device, 'occupancy', zone, role, gerai, interval_s, observed_s FROM zone_occupancy "
-            "WHERE site = ? AND interval_start >= ? AND interval_start < ? ORDER BY 1, 2, 3, 4",
-            (site, _epoch(start), _epoch(end)) * 2,
+            " UNION ALL ".join(chosen) + " ORDER BY 1, 2, 3, 4", (site, _epoch(start), _epoch(end)) * len(chosen)
         )
         times = _TimeCache()
         return [
-            ObservationInterval(site, device, kind, name, role, gerai, times(at), interval_s, observed_s)
-            for at, device, kind, name, role, gerai, interval_s, observed_s in rows
+            ObservationInterval(site, device, record_kind, name, role, gerai, times(at), interval_s, observed_s)
+            for at, device, record_kind, name, role, gerai, interval_s, observed_s in rows
         ]
 
     def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:

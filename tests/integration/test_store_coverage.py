@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ from collector.report.coverage import (
     expected_watches,
     periods,
 )
+from collector.report.periods import Granularity, TimeRange
 from collector.report.schedule import open_windows
+from collector.report.site_coverage import FootfallWithCoverage, SiteCoverage, footfall_with_coverage, site_coverage
 from collector.storage import Batch, Store, open_store
 from collector.storage.influx import InfluxStore
 from tests import coverage_scenario as sc
@@ -131,4 +133,77 @@ def test_gaps_skip_closed_days_and_carry_causes(stores: dict[str, Store], kind: 
 
 def test_both_stores_give_the_same_coverage(stores: dict[str, Store]) -> None:
     answers: list[Any] = [(_coverage(store, "day"), _coverage(store, "hour")) for store in stores.values()]
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+def test_reads_by_kind(stores: dict[str, Store], kind: str) -> None:
+    store = stores[kind]
+    counts, zones = sc.records()
+    lines = store.observation_intervals(sc.SITE, sc.AUGUST.start, sc.AUGUST.end, "counts")
+    assert len(lines) == len(counts) and {r.kind for r in lines} == {"counts"}
+    areas = store.observation_intervals(sc.SITE, sc.AUGUST.start, sc.AUGUST.end, "occupancy")
+    assert len(areas) == len(zones) and {r.kind for r in areas} == {"occupancy"}
+
+
+def _site(store: Store, span: TimeRange, granularity: Granularity) -> SiteCoverage:
+    return site_coverage(store, sc.SITE, span, "Asia/Jakarta", granularity, sc.HOURS, sc.HOLIDAYS, sc.GERAI)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+def test_site_coverage_service(stores: dict[str, Store], kind: str) -> None:
+    report = _site(stores[kind], sc.AUGUST, "day")
+    assert [d.device for d in report.devices] == ["cam-g1", "cam-g2", "cam-pintu"]
+    assert len(report.entrance) == 31
+    by_day = {p.start.date(): p for p in report.entrance}
+    assert by_day[date(2026, 8, 3)].coverage == 0
+    assert by_day[sc.HOLIDAY].coverage is None
+    assert sum(p.observed_s for p in report.entrance) == pytest.approx((sc.OPEN_MIN - sc.ENTRANCE_MISSING_MIN) * 60)
+    assert [g.start for g in report.gaps] == sorted(g.start for g in report.gaps)
+    assert {g.device for g in report.gaps} == {"cam-pintu", "cam-g2"}
+    assert len(report.gaps) == 4 + len(sc.G2_GAP_DAYS)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+def test_device_silent_through_the_range_is_still_expected(stores: dict[str, Store], kind: str) -> None:
+    silent = TimeRange(datetime(2026, 8, 3, tzinfo=sc.TZ), datetime(2026, 8, 6, tzinfo=sc.TZ))
+    report = _site(stores[kind], silent, "day")
+    (pintu,) = [d for d in report.devices if d.device == "cam-pintu"]
+    assert [(p.expected_s, p.observed_s) for p in pintu.periods] == [(8 * 3600, 0)] * 3
+    assert [p.coverage for p in report.entrance] == [0, 0, 0]
+    assert len(pintu.gaps) == 3
+    rows = footfall_with_coverage(stores[kind], sc.SITE, silent, "Asia/Jakarta", "day", sc.HOURS, sc.HOLIDAYS)
+    assert [(r.in_count, r.coverage, r.complete) for r in rows] == [(0, 0, False)] * 3
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+def test_footfall_with_coverage_service(stores: dict[str, Store], kind: str) -> None:
+    def footfall(granularity: Granularity) -> list[FootfallWithCoverage]:
+        return footfall_with_coverage(stores[kind], sc.SITE, sc.AUGUST, "Asia/Jakarta", granularity, sc.HOURS,
+                                      sc.HOLIDAYS)  # fmt: skip
+
+    days = footfall("day")
+    assert [r.start.day for r in days] == list(range(1, 32))  # every day, also those without counts
+    by_day = {r.start.date(): r for r in days}
+    # 120 five-minute records a day, 3 in each (the camera also runs outside opening hours).
+    assert by_day[date(2026, 8, 2)].in_count == 360 and by_day[date(2026, 8, 2)].coverage is None
+    assert (by_day[date(2026, 8, 4)].in_count, by_day[date(2026, 8, 4)].coverage) == (0, 0)
+    assert by_day[date(2026, 8, 6)].in_count == (120 - 7) * 3
+    assert by_day[date(2026, 8, 6)].observed_s == (480 - 35) * 60 and not by_day[date(2026, 8, 6)].complete
+    assert by_day[date(2026, 8, 10)].complete
+    (month,) = footfall("month")
+    assert month.in_count == sum(r.in_count for r in days) == 28 * 360 - 7 * 3
+    assert month.expected_s == sc.OPEN_MIN * 60
+    assert month.observed_s == pytest.approx((sc.OPEN_MIN - sc.ENTRANCE_MISSING_MIN) * 60)
+    hours = footfall("hour")
+    assert len(hours) == 31 * 24
+    assert sum(r.in_count for r in hours) == month.in_count
+
+
+def test_both_stores_give_the_same_services(stores: dict[str, Store]) -> None:
+    answers = [
+        (_site(store, sc.AUGUST, "month"), _site(store, sc.AUGUST, "day"),
+         footfall_with_coverage(store, sc.SITE, sc.AUGUST, "Asia/Jakarta", "day", sc.HOURS, sc.HOLIDAYS))
+        for store in stores.values()
+    ]  # fmt: skip
     assert answers[0] == answers[1]
