@@ -447,13 +447,16 @@ class InfluxStore:
     def observation_intervals(
         self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
     ) -> list[ObservationInterval]:
-        # "role" and "gerai" are named in the SELECT list, not in GROUP BY: InfluxQL returns
-        # a tag named there as a column too, so this reads them whether they are tags or fields.
+        # "role" and "gerai" are read in the SELECT list, not grouped by: InfluxQL returns a tag
+        # named there as a column too. Both the tag and the field of each name are read, so the
+        # query holds while they are tags, once they are fields, and across a database holding both.
         where = f'WHERE "site" = {_literal(site)} AND time >= {_ns(start)} AND time < {_ns(end)}'
+        role = '"role"::tag AS "role_tag", "role"::field AS "role_field"'
+        gerai = '"gerai"::tag AS "gerai_tag", "gerai"::field AS "gerai_field"'
         statements = {
-            "counts": f'SELECT "interval_s", "observed_s", "role" FROM "line_counts" {where} '  # noqa: S608
+            "counts": f'SELECT "interval_s", "observed_s", {role} FROM "line_counts" {where} '  # noqa: S608
             'GROUP BY "device", "line"',
-            "occupancy": f'SELECT "interval_s", "observed_s", "role", "gerai" FROM "zone_occupancy" {where} '  # noqa: S608
+            "occupancy": f'SELECT "interval_s", "observed_s", {role}, {gerai} FROM "zone_occupancy" {where} '  # noqa: S608
             'GROUP BY "device", "zone"',
         }
         series = self._query(statements[kind] if kind is not None else "; ".join(statements.values()))
@@ -466,14 +469,15 @@ class InfluxStore:
             columns = s["columns"]
             for row in s.get("values", []):
                 value = dict(zip(columns, row, strict=True))
-                if value["interval_s"] is None or value["observed_s"] is None or value["role"] is None:
+                role = value.get("role_field") or value.get("role_tag")
+                if value["interval_s"] is None or value["observed_s"] is None or not role:
                     continue  # a point still being written (fields land separately); complete on the next read
                 at = int(value["time"])
                 when = times.get(at)
                 if when is None:
                     when = times[at] = _from_ns(at)
-                gerai = value.get("gerai") or None
-                out.append(ObservationInterval(site, device, record_kind, name, value["role"], gerai, when,
+                gerai = value.get("gerai_field") or value.get("gerai_tag") or None
+                out.append(ObservationInterval(site, device, record_kind, name, role, gerai, when,
                                                int(value["interval_s"]), float(value["observed_s"])))  # fmt: skip
         out.sort(key=lambda o: (o.interval_start, o.device, o.kind, o.name))
         return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +207,30 @@ def test_both_stores_give_the_same_services(stores: dict[str, Store]) -> None:
         for store in stores.values()
     ]  # fmt: skip
     assert answers[0] == answers[1]
+
+
+def test_influx_read_holds_with_role_and_gerai_as_tags_or_fields(influxdb: InfluxServer) -> None:
+    # The natural key may move role and gerai from tags to fields; old points keep them as tags.
+    store = InfluxStore(InfluxStoreSettings(base_url=influxdb.url, database=f"t_{uuid.uuid4().hex[:12]}"))
+    at = sc.AUGUST.start + timedelta(hours=9)
+    ns = int(at.timestamp()) * 1_000_000_000
+    store.write_lines("\n".join([
+        f"line_counts,site={sc.SITE},device=cam-a,line=pintu,role=entrance in_count=1i,out_count=0i,"
+        f"interval_s=60i,observed_s=60 {ns}",
+        f'line_counts,site={sc.SITE},device=cam-b,line=pintu in_count=1i,out_count=0i,interval_s=60i,'
+        f'observed_s=30,role="entrance" {ns}',
+        f"zone_occupancy,site={sc.SITE},device=cam-a,zone=meja,role=staff,gerai=g1 mean_count=1,max_count=1i,"
+        f"occupied_s=60,visits=0i,interval_s=60i,observed_s=60 {ns}",
+        f'zone_occupancy,site={sc.SITE},device=cam-b,zone=meja mean_count=1,max_count=1i,occupied_s=60,visits=0i,'
+        f'interval_s=60i,observed_s=45,role="staff",gerai="g2" {ns}',
+    ]))  # fmt: skip
+    try:
+        found = store.observation_intervals(sc.SITE, at, at + timedelta(minutes=1))
+    finally:
+        store.close()
+    assert [(r.device, r.kind, r.role, r.gerai, r.observed_s) for r in found] == [
+        ("cam-a", "counts", "entrance", None, 60.0),
+        ("cam-a", "occupancy", "staff", "g1", 60.0),
+        ("cam-b", "counts", "entrance", None, 30.0),
+        ("cam-b", "occupancy", "staff", "g2", 45.0),
+    ]
