@@ -451,12 +451,12 @@ class InfluxStore:
         # named there as a column too. Both the tag and the field of each name are read, so the
         # query holds while they are tags, once they are fields, and across a database holding both.
         where = f'WHERE "site" = {_literal(site)} AND time >= {_ns(start)} AND time < {_ns(end)}'
-        role = '"role"::tag AS "role_tag", "role"::field AS "role_field"'
-        gerai = '"gerai"::tag AS "gerai_tag", "gerai"::field AS "gerai_field"'
+        roles = '"role"::tag AS "role_tag", "role"::field AS "role_field"'
+        gerais = '"gerai"::tag AS "gerai_tag", "gerai"::field AS "gerai_field"'
         statements = {
-            "counts": f'SELECT "interval_s", "observed_s", {role} FROM "line_counts" {where} '  # noqa: S608
+            "counts": f'SELECT "interval_s", "observed_s", {roles} FROM "line_counts" {where} '  # noqa: S608
             'GROUP BY "device", "line"',
-            "occupancy": f'SELECT "interval_s", "observed_s", {role}, {gerai} FROM "zone_occupancy" {where} '  # noqa: S608
+            "occupancy": f'SELECT "interval_s", "observed_s", {roles}, {gerais} FROM "zone_occupancy" {where} '  # noqa: S608
             'GROUP BY "device", "zone"',
         }
         series = self._query(statements[kind] if kind is not None else "; ".join(statements.values()))
