@@ -25,7 +25,8 @@ see ``schedule.open_windows``) and the devices it should hear from give the
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -119,11 +120,10 @@ class DeviceCoverage:
     gaps: tuple[Gap, ...]  # in order, each at least min_gap_s long
 
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
-    start: datetime
-    end: datetime
-    observed_s: float
+# Internally times are UTC epoch seconds: comparing and hashing aware datetimes costs more than
+# the arithmetic itself on a month of minute records. A slot is (start, end, observed seconds).
+_Span = tuple[float, float]
+_Slot = tuple[float, float, float]
 
 
 def periods(span: TimeRange, granularity: Granularity, tz: ZoneInfo) -> list[TimeRange]:
@@ -166,40 +166,52 @@ def expected_watches(records: Iterable[ObservationInterval], gerai: Iterable[Ger
 
 
 def _slots(records: Iterable[ObservationInterval]) -> dict[str, list[_Slot]]:
-    """Per device, one slot per interval start (largest observed_s), overlaps trimmed, in order."""
-    by_start: dict[str, dict[datetime, tuple[datetime, float]]] = {}
+    """Per device, one slot per interval start (largest observed share), overlaps trimmed, in order."""
+    by_start: dict[str, dict[float, tuple[float, float]]] = {}
+    epochs: dict[datetime, float] = {}  # records of one interval share their start
     for rec in records:
-        mine = by_start.setdefault(rec.device, {})
-        end = rec.interval_start + timedelta(seconds=rec.interval_s)
-        prev = mine.get(rec.interval_start)
+        mine = by_start.get(rec.device)
+        if mine is None:
+            mine = by_start[rec.device] = {}
+        start = epochs.get(rec.interval_start)
+        if start is None:
+            start = epochs[rec.interval_start] = rec.interval_start.timestamp()
+        end = start + rec.interval_s
         # Observed seconds per second of interval, so a trimmed slot keeps its rate.
         rate = min(rec.observed_s / rec.interval_s, 1.0)
-        if prev is None or rate > prev[1]:
-            mine[rec.interval_start] = (max(end, prev[0]) if prev else end, rate)
+        prev = mine.get(start)
+        if prev is None:
+            mine[start] = (end, rate)
+        elif rate > prev[1]:
+            mine[start] = (max(end, prev[0]), rate)
     out: dict[str, list[_Slot]] = {}
     for device, mine in by_start.items():
         slots: list[_Slot] = []
-        cursor: datetime | None = None
+        cursor = -math.inf
         for start in sorted(mine):
             end, rate = mine[start]
-            begin = start if cursor is None else max(start, cursor)
+            begin = max(start, cursor)
             if end <= begin:
                 continue
-            slots.append(_Slot(begin, end, rate * (end - begin).total_seconds()))
+            slots.append((begin, end, rate * (end - begin)))
             cursor = end
         out[device] = slots
     return out
 
 
-def _pieces(windows: Sequence[TimeRange], spans: Sequence[TimeRange]) -> list[tuple[datetime, datetime, int]]:
+def _epochs(ranges: Sequence[TimeRange]) -> list[_Span]:
+    return [(r.start.timestamp(), r.end.timestamp()) for r in ranges]
+
+
+def _pieces(windows: Sequence[_Span], spans: Sequence[_Span]) -> list[tuple[float, float, int]]:
     """Opening time cut at period bounds: (start, end, period index), in order."""
-    starts = [p.start for p in spans]
+    starts = [p[0] for p in spans]
     out = []
-    for w in windows:
-        cursor = max(w.start, spans[0].start) if spans else w.end
-        while cursor < w.end:
+    for w_start, w_end in windows:
+        cursor = max(w_start, spans[0][0]) if spans else w_end
+        while cursor < w_end:
             i = bisect_right(starts, cursor) - 1
-            end = min(w.end, spans[i].end)
+            end = min(w_end, spans[i][1])
             if end <= cursor:  # after the last period
                 break
             out.append((cursor, end, i))
@@ -207,47 +219,46 @@ def _pieces(windows: Sequence[TimeRange], spans: Sequence[TimeRange]) -> list[tu
     return out
 
 
-def _observed_per_period(
-    slots: Sequence[_Slot], pieces: Sequence[tuple[datetime, datetime, int]], n: int
-) -> list[float]:
+def _observed_per_period(slots: Sequence[_Slot], pieces: Sequence[tuple[float, float, int]], n: int) -> list[float]:
     observed = [0.0] * n
     j = 0
-    for slot in slots:
-        length = (slot.end - slot.start).total_seconds()
-        if length <= 0 or slot.observed_s <= 0:
+    for start, end, observed_s in slots:
+        if observed_s <= 0:
             continue
-        while j < len(pieces) and pieces[j][1] <= slot.start:
+        while j < len(pieces) and pieces[j][1] <= start:
             j += 1
         k = j
-        while k < len(pieces) and pieces[k][0] < slot.end:
+        while k < len(pieces) and pieces[k][0] < end:
             begin, finish, index = pieces[k]
-            overlap = (min(finish, slot.end) - max(begin, slot.start)).total_seconds()
+            overlap = min(finish, end) - max(begin, start)
             if overlap > 0:
-                observed[index] += slot.observed_s * overlap / length
+                observed[index] += observed_s * overlap / (end - start)
             k += 1
     return observed
 
 
-def _unobserved(
-    slots: Sequence[_Slot], windows: Sequence[TimeRange], min_gap_s: float
-) -> list[tuple[datetime, datetime]]:
+def _unobserved(slots: Sequence[_Slot], windows: Sequence[_Span], min_gap_s: float) -> list[_Span]:
     """Stretches of each opening window not covered by an observed slot, at least ``min_gap_s`` long."""
-    seen = [s for s in slots if s.observed_s >= OBSERVED_AT_LEAST * (s.end - s.start).total_seconds()]
+    seen = [s for s in slots if s[2] >= OBSERVED_AT_LEAST * (s[1] - s[0])]
     out = []
     i = 0
-    for w in windows:
-        while i < len(seen) and seen[i].end <= w.start:
+    for w_start, w_end in windows:
+        while i < len(seen) and seen[i][1] <= w_start:
             i += 1
-        cursor = w.start
+        cursor = w_start
         j = i
-        while j < len(seen) and seen[j].start < w.end:
-            if seen[j].start > cursor:
-                out.append((cursor, seen[j].start))
-            cursor = max(cursor, seen[j].end)
+        while j < len(seen) and seen[j][0] < w_end:
+            if seen[j][0] > cursor:
+                out.append((cursor, seen[j][0]))
+            cursor = max(cursor, seen[j][1])
             j += 1
-        if cursor < w.end:
-            out.append((cursor, w.end))
-    return [(a, b) for a, b in out if (b - a).total_seconds() >= min_gap_s]
+        if cursor < w_end:
+            out.append((cursor, w_end))
+    return [(a, b) for a, b in out if b - a >= min_gap_s]
+
+
+def _ts(item: HealthSample | StatusChange) -> datetime:
+    return item.ts
 
 
 def gap_cause(
@@ -257,7 +268,7 @@ def gap_cause(
     was up but its camera was not), else its status, else unknown. ``health`` and ``statuses`` are the
     device's own, in time order."""
     lookback = start - timedelta(seconds=CAUSE_LOOKBACK_S)
-    near = [h for h in health if lookback <= h.ts < end]
+    near = health[bisect_left(health, lookback, key=_ts) : bisect_left(health, end, key=_ts)]
     if any(h.camera_state is CameraState.RECONNECTING for h in near):
         return GapCause.CAMERA_ERROR
     if any(
@@ -269,9 +280,8 @@ def gap_cause(
     ):
         return GapCause.NO_FRAMES
     # The state at the start of the gap (the last change before it), and any change during it.
-    before = [s for s in statuses if s.ts <= start]
-    during = [s for s in statuses if start < s.ts < end]
-    states = ([before[-1]] if before else []) + during
+    first = bisect_right(statuses, start, key=_ts)  # the changes after ``start``
+    states = statuses[max(first - 1, 0) : bisect_left(statuses, end, key=_ts)]
     if any(s.state is DeviceState.OFFLINE for s in states):
         return GapCause.OFFLINE
     return GapCause.NO_RECORDS
@@ -297,16 +307,17 @@ def device_coverage(
     for w in watches:
         by_device.setdefault(w.device, []).append(w)
     slots = _slots(r for r in records if r.device in by_device)
-    pieces = _pieces(windows, spans)
+    opening = _epochs(windows)
+    pieces = _pieces(opening, _epochs(spans))
     expected = [0.0] * len(spans)
     for begin, finish, index in pieces:
-        expected[index] += (finish - begin).total_seconds()
+        expected[index] += finish - begin
     health_of: dict[str, list[HealthSample]] = {}
     for h in sorted(health, key=lambda h: h.ts):
         health_of.setdefault(h.device, []).append(h)
     status_of: dict[str, list[StatusChange]] = {}
-    for s in sorted(statuses, key=lambda s: s.ts):
-        status_of.setdefault(s.device, []).append(s)
+    for st in sorted(statuses, key=lambda st: st.ts):
+        status_of.setdefault(st.device, []).append(st)
     if not spans:
         return []
     out = []
@@ -321,11 +332,11 @@ def device_coverage(
             spans[0].start, spans[-1].end, sum(p.expected_s for p in per), sum(p.observed_s for p in per), complete_at
         )
         health_here, status_here = health_of.get(device, []), status_of.get(device, [])
-        gaps = tuple(
-            Gap(device, a.astimezone(UTC), b.astimezone(UTC), gap_cause(a, b, health_here, status_here))
-            for a, b in _unobserved(mine, windows, min_gap_s)
-        )
-        out.append(DeviceCoverage(device, tuple(by_device[device]), per, total, gaps))
+        gaps = []
+        for a, b in _unobserved(mine, opening, min_gap_s):
+            start, end = datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC)
+            gaps.append(Gap(device, start, end, gap_cause(start, end, health_here, status_here)))
+        out.append(DeviceCoverage(device, tuple(by_device[device]), per, total, tuple(gaps)))
     return out
 
 
