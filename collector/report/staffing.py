@@ -4,6 +4,13 @@ Each zone interval record says how long the camera observed (``observed_s``) and
 how long someone stood in the zone (``occupied_s``). A record observed for less
 than half its length, and any opening time with no record, is *unobserved*:
 reported as such and never counted as unstaffed.
+
+A staffed share is only shown for a cell (an hour, a day, a month) whose opening
+time the camera observed for at least ``SHOWN_FROM_OBSERVED`` of it; otherwise
+the cell reads "not observed". Half is the same bar each interval must clear: a
+share from at least half the time is a measurement with some gaps, a share from
+seven seconds of an hour is a guess (which, painted green, is worse than grey).
+Totals carry the staffed share and the observed share side by side.
 """
 
 from __future__ import annotations
@@ -11,12 +18,41 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from collector.report.periods import TimeRange
 from collector.storage.base import ZoneInterval
 
 UNOBSERVED_BELOW = 0.5  # share of an interval the camera must have seen for it to count
+SHOWN_FROM_OBSERVED = 0.5  # share of a cell's opening time the camera must have seen to show a staffed share
+
+
+class CellState(StrEnum):
+    CLOSED = "closed"  # no opening time in the cell
+    NOT_OBSERVED = "not_observed"  # open, but the camera saw too little of it: grey, never green
+    OBSERVED = "observed"  # staffed_share is meaningful
+
+
+@dataclass(frozen=True, slots=True)
+class ShareCell:
+    """What a heat-map cell or a total shows: a staffed share only next to enough observation."""
+
+    state: CellState
+    open_s: float
+    observed_s: float
+    staffed_s: float
+    staffed_share: float | None  # of the observed time; None unless state is OBSERVED
+    observed_share: float | None  # of the opening time; None when closed
+
+
+def share_cell(open_s: float, observed_s: float, staffed_s: float) -> ShareCell:
+    if open_s <= 0:
+        return ShareCell(CellState.CLOSED, 0.0, observed_s, staffed_s, None, None)
+    observed_share = min(observed_s / open_s, 1.0)
+    if observed_s <= 0 or observed_share < SHOWN_FROM_OBSERVED:
+        return ShareCell(CellState.NOT_OBSERVED, open_s, observed_s, staffed_s, None, observed_share)
+    return ShareCell(CellState.OBSERVED, open_s, observed_s, staffed_s, staffed_s / observed_s, observed_share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +84,13 @@ class StaffingSummary:
     unstaffed: tuple[Stretch, ...]  # only those at least ``min_gap_s`` long
     unobserved: tuple[Stretch, ...]  # only those at least ``min_gap_s`` long
     by_hour: tuple[HourShare, ...]
+    # Every local hour of day with opening time, observed or not, with what its cell may show.
+    hours: tuple[tuple[int, ShareCell], ...] = ()
+
+    @property
+    def total(self) -> ShareCell:
+        """The whole range as one cell: staffed share only beside enough observation."""
+        return share_cell(self.open_s, self.observed_s, self.staffed_s)
 
     @property
     def staffed_share(self) -> float | None:
@@ -98,11 +141,13 @@ def staffing(
     open_s = observed_s = staffed_s = 0.0
     hour_obs = [0.0] * 24
     hour_staffed = [0.0] * 24
+    hour_open = [0.0] * 24
     # Contiguous pieces of opening time with their state, in order.
     pieces: list[tuple[datetime, datetime, str]] = []
     i = 0
     for window in windows:
         open_s += (window.end - window.start).total_seconds()
+        _add_open_by_hour(window, tz, hour_open)
         while i < len(slots) and slots[i].end <= window.start:
             i += 1
         cursor = window.start
@@ -133,7 +178,18 @@ def staffing(
             pieces.append((cursor, window.end, "unobserved"))
     unstaffed, unobserved = _stretches(pieces, "unstaffed", min_gap_s), _stretches(pieces, "unobserved", min_gap_s)
     by_hour = tuple(HourShare(h, hour_obs[h], hour_staffed[h]) for h in range(24) if hour_obs[h] > 0)
-    return StaffingSummary(open_s, observed_s, staffed_s, unstaffed, unobserved, by_hour)
+    hours = tuple((h, share_cell(hour_open[h], hour_obs[h], hour_staffed[h])) for h in range(24) if hour_open[h] > 0)
+    return StaffingSummary(open_s, observed_s, staffed_s, unstaffed, unobserved, by_hour, hours)
+
+
+def _add_open_by_hour(window: TimeRange, tz: ZoneInfo, hour_open: list[float]) -> None:
+    cursor = window.start
+    while cursor < window.end:
+        local = cursor.astimezone(tz)
+        next_hour = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        end = min(window.end, next_hour)
+        hour_open[local.hour] += (end - cursor).total_seconds()
+        cursor = end
 
 
 def _stretches(pieces: Sequence[tuple[datetime, datetime, str]], state: str, min_gap_s: float) -> tuple[Stretch, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from wire import DeviceState, Health, LineCounts, Status, ZoneOccupancy
+from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
 
 Bucket = Literal["hour", "day"]
 
@@ -88,6 +88,34 @@ class DeadLetter:
 
 
 @dataclass(frozen=True, slots=True)
+class ObservationInterval:
+    """How long one device's camera observed during one record's interval: the
+    observation part of a line (``kind`` "counts") or zone ("occupancy") record."""
+
+    site: str
+    device: str
+    kind: Literal["counts", "occupancy"]
+    name: str  # the line or the zone
+    role: str
+    gerai: str | None
+    interval_start: datetime  # UTC
+    interval_s: int
+    observed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSample:
+    """The camera-related part of one health report."""
+
+    site: str
+    device: str
+    ts: datetime  # UTC
+    camera_state: CameraState
+    fps: float
+    last_frame_age_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """One write: validated messages plus the dead letters of the same poll."""
 
@@ -127,3 +155,12 @@ class Store(Protocol):
         """Newest first."""
 
     def close(self) -> None: ...
+
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
+        """Observation time of every line and zone record (only lines or only zones with ``kind``) of a
+        site starting in [start, end), ordered by (interval_start, device, kind, name)."""
+
+    def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
+        """Health reports of a site's devices with ``ts`` in [start, end), ordered by (ts, device)."""

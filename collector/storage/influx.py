@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -44,12 +44,14 @@ from collector.storage.base import (
     DeviceRecord,
     DwellSample,
     FootfallBucket,
+    HealthSample,
+    ObservationInterval,
     SiteSeen,
     StoreError,
     StoreUnavailable,
     ZoneInterval,
 )
-from wire import DeviceState, Health
+from wire import CameraState, DeviceState, Health
 
 logger = logging.getLogger(__name__)
 
@@ -441,3 +443,56 @@ class InfluxStore:
 
     def close(self) -> None:
         self._client.close()
+
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
+        # "role" and "gerai" are read in the SELECT list, not grouped by: InfluxQL returns a tag
+        # named there as a column too. Both the tag and the field of each name are read, so the
+        # query holds while they are tags, once they are fields, and across a database holding both.
+        where = f'WHERE "site" = {_literal(site)} AND time >= {_ns(start)} AND time < {_ns(end)}'
+        roles = '"role"::tag AS "role_tag", "role"::field AS "role_field"'
+        gerais = '"gerai"::tag AS "gerai_tag", "gerai"::field AS "gerai_field"'
+        statements = {
+            "counts": f'SELECT "interval_s", "observed_s", {roles} FROM "line_counts" {where} '  # noqa: S608
+            'GROUP BY "device", "line"',
+            "occupancy": f'SELECT "interval_s", "observed_s", {roles}, {gerais} FROM "zone_occupancy" {where} '  # noqa: S608
+            'GROUP BY "device", "zone"',
+        }
+        series = self._query(statements[kind] if kind is not None else "; ".join(statements.values()))
+        times: dict[int, datetime] = {}
+        out = []
+        for s in series:
+            tags = s["tags"]
+            record_kind: Literal["counts", "occupancy"] = "counts" if "line" in tags else "occupancy"
+            device, name = tags["device"], tags["line"] if record_kind == "counts" else tags["zone"]
+            columns = s["columns"]
+            for row in s.get("values", []):
+                value = dict(zip(columns, row, strict=True))
+                role = value.get("role_field") or value.get("role_tag")
+                if value["interval_s"] is None or value["observed_s"] is None or not role:
+                    continue  # a point still being written (fields land separately); complete on the next read
+                at = int(value["time"])
+                when = times.get(at)
+                if when is None:
+                    when = times[at] = _from_ns(at)
+                gerai = value.get("gerai_field") or value.get("gerai_tag") or None
+                out.append(ObservationInterval(site, device, record_kind, name, role, gerai, when,
+                                               int(value["interval_s"]), float(value["observed_s"])))  # fmt: skip
+        out.sort(key=lambda o: (o.interval_start, o.device, o.kind, o.name))
+        return out
+
+    def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
+        series = self._query(
+            f'SELECT "camera_state", "fps", "last_frame_age_s" FROM "health" WHERE "site" = {_literal(site)} '  # noqa: S608
+            f'AND time >= {_ns(start)} AND time < {_ns(end)} GROUP BY "device"'
+        )
+        out = [
+            HealthSample(site, s["tags"]["device"], _from_ns(at), CameraState(state), float(fps),
+                         None if age is None else float(age))
+            for s in series
+            for at, state, fps, age in s.get("values", [])
+            if state is not None and fps is not None
+        ]  # fmt: skip
+        out.sort(key=lambda h: (h.ts, h.device))
+        return out

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from collector.state_files import create_private
@@ -31,12 +31,14 @@ from collector.storage.base import (
     DeviceRecord,
     DwellSample,
     FootfallBucket,
+    HealthSample,
+    ObservationInterval,
     SiteSeen,
     StoreError,
     StoreUnavailable,
     ZoneInterval,
 )
-from wire import DeviceState, Health
+from wire import CameraState, DeviceState, Health
 
 SLOT_S = 900
 ENTRANCE_ROLE = "entrance"
@@ -374,6 +376,39 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    def observation_intervals(
+        self, site: str, start: datetime, end: datetime, kind: Literal["counts", "occupancy"] | None = None
+    ) -> list[ObservationInterval]:
+        selects = {
+            "counts": "SELECT interval_start, device, 'counts', line, role, NULL, interval_s, observed_s "
+            "FROM line_counts WHERE site = ? AND interval_start >= ? AND interval_start < ?",
+            "occupancy": "SELECT interval_start, device, 'occupancy', zone, role, gerai, interval_s, observed_s "
+            "FROM zone_occupancy WHERE site = ? AND interval_start >= ? AND interval_start < ?",
+        }
+        chosen = [selects[kind]] if kind is not None else list(selects.values())
+        rows = self._read(
+            " UNION ALL ".join(chosen) + " ORDER BY 1, 2, 3, 4", (site, _epoch(start), _epoch(end)) * len(chosen)
+        )
+        times = _TimeCache()
+        return [
+            ObservationInterval(site, device, record_kind, name, role, gerai, times(at), interval_s, observed_s)
+            for at, device, record_kind, name, role, gerai, interval_s, observed_s in rows
+        ]
+
+    def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
+        # The columns a coverage gap needs, straight from the stored JSON (no full parse per row).
+        rows = self._read(
+            "SELECT ts, device, json_extract(message, '$.camera_state'), json_extract(message, '$.fps'), "
+            "json_extract(message, '$.last_frame_age_s') FROM health WHERE site = ? AND ts >= ? AND ts < ? "
+            "ORDER BY ts, device",
+            (site, _epoch(start), _epoch(end)),
+        )
+        return [
+            HealthSample(site, device, _utc(float(ts)), CameraState(state), float(fps),
+                         None if age is None else float(age))
+            for ts, device, state, fps, age in rows
+        ]  # fmt: skip
 
 
 class _TimeCache:

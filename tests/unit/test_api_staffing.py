@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from collector.report.dwell import dwell_stats, percentile
 from collector.report.occupancy import bucket_start, resample
 from collector.report.periods import TimeRange
-from collector.report.staffing import staffing
+from collector.report.staffing import CellState, share_cell, staffing
 from collector.storage.base import ZoneInterval
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -94,6 +94,35 @@ def test_nothing_observed_gives_no_share() -> None:
     assert summary.staffed_share is None
     assert summary.open_s == 8 * 3600
     assert [s.duration_s for s in summary.unobserved] == [8 * 3600]
+
+
+def test_hour_cells_show_a_staffed_share_only_beside_enough_observation() -> None:
+    # 08:00: a few observed minutes, all staffed (the demo's "99 %, green" hour); 09:00: fully observed,
+    # staffed half the time; 10:00: open, no record at all.
+    records = [minute(DAY + timedelta(hours=8, minutes=m), occupied_s=60) for m in range(7)]
+    records += [minute(DAY + timedelta(hours=9, minutes=m), occupied_s=60 if m < 30 else 0) for m in range(60)]
+    summary = staffing(records, hours(8, 11), WIB, min_gap_s=15 * 60)
+    cells = dict(summary.hours)
+    assert sorted(cells) == [8, 9, 10]
+    assert (cells[8].state, cells[8].staffed_share, cells[8].observed_share) == (
+        CellState.NOT_OBSERVED, None, pytest.approx(7 / 60)
+    )
+    assert (cells[9].state, cells[9].staffed_share) == (CellState.OBSERVED, pytest.approx(0.5))
+    assert (cells[10].state, cells[10].observed_s, cells[10].staffed_share) == (CellState.NOT_OBSERVED, 0, None)
+    # The existing by-hour output is unchanged: observed hours only, raw shares.
+    assert [(h.hour, h.staffed_share) for h in summary.by_hour] == [(8, 1.0), (9, pytest.approx(0.5))]
+    # The total: 67 of 180 minutes observed is too little to show a staffed share, both shares side by side.
+    total = summary.total
+    assert (total.state, total.staffed_share, total.observed_share) == (
+        CellState.NOT_OBSERVED, None, pytest.approx(67 / 180)
+    )
+
+
+def test_share_cell_threshold_and_closed() -> None:
+    assert share_cell(0, 0, 0).state is CellState.CLOSED
+    assert share_cell(3600, 1799, 1799).state is CellState.NOT_OBSERVED
+    half = share_cell(3600, 1800, 900)
+    assert (half.state, half.staffed_share, half.observed_share) == (CellState.OBSERVED, 0.5, 0.5)
 
 
 def test_resample_weights_by_observed_seconds_in_local_buckets() -> None:
