@@ -85,7 +85,7 @@ class StaffingSummary:
     unobserved: tuple[Stretch, ...]  # only those at least ``min_gap_s`` long
     by_hour: tuple[HourShare, ...]
     # Every local hour of day with opening time, observed or not, with what its cell may show.
-    hours: tuple[tuple[int, ShareCell], ...] = ()
+    hours: tuple[tuple[int, ShareCell], ...]
 
     @property
     def total(self) -> ShareCell:
