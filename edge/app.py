@@ -117,6 +117,8 @@ class ReplayResult:
     # The tracker's output per inferred frame, to re-count offline (``keep_tracks``; empty
     # otherwise: hours of footage would hold every box in memory).
     tracks: dict[int, tuple[Track, ...]]
+    # The annotated video's codec, e.g. "H.264 (avc1)" (``annotate``; None otherwise).
+    annotated_codec: str | None = None
 
     @property
     def fps(self) -> float:
@@ -156,6 +158,7 @@ def replay(
         start=recorder.first_ts or clock(),
         records=tuple(sink.records),
         tracks=recorder.tracks,
+        annotated_codec=annotator.codec if annotator is not None else None,
     )
 
 

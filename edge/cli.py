@@ -108,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path, help="device config YAML")
     run.add_argument("--gating", choices=("on", "off"), default="on")
     run.add_argument("--drain-timeout-s", type=float, default=10.0, help="time to deliver pending records on stop")
+    snap = commands.add_parser(
+        "snapshot", help="one frame of the camera to a PNG with a 0..1 grid and the lines and zones drawn"
+    )
+    snap.add_argument("--config", required=True, type=Path, help="device config YAML")
+    snap.add_argument("out", type=Path, metavar="OUT.png")
+    snap.add_argument("--timeout-s", type=float, default=30.0, help="how long to wait for a live camera's frame")
     return parser
 
 
@@ -156,6 +162,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         code = run_device(config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
         return code if isinstance(code, int) else 0
+    if args.command == "snapshot":
+        from edge.snapshot import snapshot
+
+        config = load_config(args.config)
+        frame = snapshot(config, args.out, _now, args.timeout_s)
+        print(
+            f"wrote {args.out}: {frame.width}x{frame.height} px, {len(config.lines)} line(s), "
+            f"{len(config.zones)} zone(s); grid steps are 0.1 of the width and height"
+        )
+        return 0
 
     config = replay_config(args)
     if args.command == "evaluate" and not args.ground_truth.is_file():
@@ -166,6 +182,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         result = replay(config, gating=args.gating == "on", clock=_now, annotate=annotate)
     log.info("replayed %d frames at %.1f fps", result.frames, result.fps)
+    if annotate is not None:
+        # stderr: stdout holds only the result.
+        print(f"mpp-edge: annotated video {annotate}: {result.annotated_codec}", file=sys.stderr)
     if args.command == "replay":
         if args.json:
             print(json.dumps(result.to_json()))
