@@ -1,0 +1,213 @@
+"""``mpp-edge setup`` against a shared clip with the real model: refusals without a password or
+on every interface, then a real headless Chromium that drags a line end and a zone corner,
+saves, and sees the device count on the new geometry."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from edge.config import load_config
+from edge.setup.live import LiveScene
+from edge.setup.server import SetupServer
+from tests.conftest import REPO_ROOT
+from tests.e2e.test_dashboard_chromium import ARTIFACTS, browser  # noqa: F401 - the browser fixture
+from tests.services import free_port
+
+PASSWORD = "pintu-utama-2026"
+CLI = [sys.executable, "-m", "edge.cli"]
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Setup:
+    url: str
+    config: Path
+    original: str
+    live: LiveScene
+
+
+@pytest.fixture
+def setup(tmp_path: Path, mot15: Path, model_path: Path) -> Iterator[Setup]:
+    config = tmp_path / "device.yaml"
+    config.write_text(
+        "# pintu utama, dipasang 2026-11-30\n"
+        + yaml.safe_dump(
+            {
+                "site": "mpp-test",
+                "device": "cam-1",
+                "source": str(mot15 / "TUD-Campus" / "TUD-Campus.mp4"),
+                "model": str(model_path),
+                "lines": [{"name": "x40", "points": [[0.40, 0.55], [0.40, 1.00]]}],
+                "zones": [{"name": "antri", "role": "queue", "gerai": "dukcapil",
+                           "points": [[0.45, 0.60], [0.65, 0.60], [0.65, 1.00], [0.45, 1.00]]}],
+            },
+            sort_keys=False,
+        )
+    )
+    live = LiveScene(load_config(config))
+    server = SetupServer(config, "127.0.0.1", free_port(), PASSWORD, live)
+    live.start()
+    server.start()
+    yield Setup(f"http://127.0.0.1:{server.address[1]}", config, config.read_text(), live)
+    server.stop()
+    live.stop()
+
+
+def request(url: str, data: object = None, cookie: str | None = None) -> tuple[int, bytes, Any]:
+    headers = {"Content-Type": "application/json"}
+    if cookie:
+        headers["Cookie"] = cookie
+    body = None if data is None else json.dumps(data).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers
+
+
+def mpp_setup(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "setup", *map(str, args)], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, env=env
+    )
+
+
+def test_setup_refuses_to_start_without_a_password_or_on_every_interface(tmp_path: Path) -> None:
+    config = tmp_path / "device.yaml"
+    config.write_text("site: mpp-a\ndevice: cam-1\nsource: clip.mp4\n")
+    base = {"PATH": "/usr/bin:/bin"}
+    done = mpp_setup("--config", config, "--listen", f"127.0.0.1:{free_port()}", env=base)
+    assert done.returncode == 2
+    assert "needs a password: set MPP_SETUP_PASSWORD or pass --password-file" in done.stderr
+    short = mpp_setup("--config", config, "--listen", "127.0.0.1:8080", env={**base, "MPP_SETUP_PASSWORD": "abc"})
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    for everywhere in ("0.0.0.0:8080", "[::]:8080", ":8080"):
+        done = mpp_setup("--config", config, "--listen", everywhere, env={**base, "MPP_SETUP_PASSWORD": PASSWORD})
+        assert done.returncode == 2, everywhere
+        assert "every network of the device" in done.stderr and "--allow-all-interfaces" in done.stderr
+        assert PASSWORD not in done.stderr
+
+
+def test_setup_api_refuses_without_the_password_and_binds_only_where_told(setup: Setup) -> None:
+    for path in ("/api/config", "/api/live", "/api/frame.jpg"):
+        status, body, _ = request(setup.url + path)
+        assert status == 401, path
+        assert b"JFIF" not in body
+    status, _, _ = request(setup.url + "/api/config", {"lines": [], "zones": []})
+    assert status == 401
+    assert setup.config.read_text() == setup.original
+    started = time.monotonic()
+    status, _, headers = request(setup.url + "/api/login", {"password": "salah-sekali"})
+    assert status == 401 and headers.get("Set-Cookie") is None
+    assert time.monotonic() - started >= 1.0  # guessing stays slow
+    status, _, headers = request(setup.url + "/api/login", {"password": PASSWORD})
+    assert status == 200
+    cookie = headers["Set-Cookie"].split(";")[0]
+    assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
+    deadline = time.monotonic() + 60
+    while (answer := request(setup.url + "/api/frame.jpg", cookie=cookie))[0] != 200:
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.5)
+    assert answer[1][:2] == b"\xff\xd8" and answer[2]["Cache-Control"] == "no-store"
+    # Bound to 127.0.0.1 only: another loopback address of the same machine gets no answer.
+    port = int(setup.url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", port), timeout=5)
+
+
+def live_state(driver: webdriver.Chrome) -> dict[str, Any]:
+    state: dict[str, Any] = driver.execute_script("return state.live")
+    return state
+
+
+def drag(driver: webdriver.Chrome, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press on the normalised point ``start`` of the picture and release at ``end``."""
+    canvas = driver.find_element(By.ID, "overlay")
+    rect = canvas.rect
+
+    def offset(point: tuple[float, float]) -> tuple[int, int]:  # from the canvas's centre
+        return round((point[0] - 0.5) * rect["width"]), round((point[1] - 0.5) * rect["height"])
+
+    (x0, y0), (x1, y1) = offset(start), offset(end)
+    actions = ActionChains(driver)
+    actions.move_to_element_with_offset(canvas, x0, y0).click_and_hold()
+    actions.move_by_offset((x1 - x0) // 2, (y1 - y0) // 2)
+    actions.move_to_element_with_offset(canvas, x1, y1).release().perform()
+
+
+def test_drag_a_line_end_and_a_zone_corner_then_save(
+    setup: Setup, browser: webdriver.Chrome  # noqa: F811 - the imported fixture
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(setup.url + "/")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "login").is_displayed())
+    assert not browser.find_element(By.ID, "app").is_displayed()
+    browser.find_element(By.ID, "password").send_keys("salah-sekali")
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "login-error").is_displayed())
+    assert browser.execute_script("return document.body.dataset.ready") is None
+    browser.find_element(By.ID, "password").clear()
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+    # The live picture and foot points arrive (the model runs on the clip).
+    WebDriverWait(browser, 90).until(lambda d: d.execute_script("return $('frame').naturalWidth") == 640)
+    WebDriverWait(browser, 30).until(lambda d: len(live_state(d)["feet"]) > 0)
+    first = live_state(browser)
+    browser.save_screenshot(str(ARTIFACTS / "setup-1280.png"))
+
+    drag(browser, (0.40, 0.55), (0.30, 0.50))  # line x40, end A
+    drag(browser, (0.65, 0.60), (0.75, 0.50))  # zone antri, corner 2
+    browser.find_element(By.ID, "save").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.saved"))
+    assert "Tersimpan" in browser.find_element(By.ID, "status").text
+
+    saved = yaml.safe_load(setup.config.read_text())
+    (ax, ay), b = saved["lines"][0]["points"]
+    assert ax == pytest.approx(0.30, abs=0.01) and ay == pytest.approx(0.50, abs=0.01)
+    assert b == [0.4, 1.0]
+    corner = saved["zones"][0]["points"][1]
+    assert corner == pytest.approx([0.75, 0.50], abs=0.01)
+    assert saved["zones"][0]["gerai"] == "dukcapil" and saved["zones"][0]["role"] == "queue"
+    config = load_config(setup.config)  # validates
+    assert config.lines[0].points[0].x == pytest.approx(0.30, abs=0.01)
+    assert (setup.config.parent / "device.yaml.bak").read_text() == setup.original
+    # The page's device counts on the new geometry from zero, and keeps running.
+    assert setup.live.generation == first["generation"] + 1
+    WebDriverWait(browser, 30).until(lambda d: live_state(d)["generation"] == first["generation"] + 1)
+    frame = live_state(browser)["frame"]
+    WebDriverWait(browser, 30).until(lambda d: live_state(d)["frame"] != frame)
+
+    # An invalid edit is refused through the same config model, and nothing is written.
+    before = setup.config.read_text()
+    name = browser.find_element(By.CSS_SELECTOR, '.item[data-kind="zones"] input.name')
+    name.clear()
+    name.send_keys("antri loket")
+    browser.find_element(By.ID, "save").click()
+    WebDriverWait(browser, 10).until(lambda d: "not a valid name" in d.find_element(By.ID, "status").text)
+    assert setup.config.read_text() == before
+
+    # Installers use phones: the page fits 390 px without sideways scrolling.
+    browser.set_window_size(390, 844)
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.innerWidth") <= 390)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    browser.save_screenshot(str(ARTIFACTS / "setup-390.png"))
+    # The picture reached the browser from memory only: nothing but the config beside it.
+    assert sorted(p.name for p in setup.config.parent.iterdir()) == ["device.yaml", "device.yaml.bak"]
