@@ -42,6 +42,19 @@ def build_gate(config: EdgeConfig, *, gating: bool) -> FrameGate:
     return AlwaysInfer()
 
 
+def build_counting(config: EdgeConfig, rules: SceneRules = TRACKER_RULES) -> tuple[SceneCounter, IntervalAggregator]:
+    """The counters of ``config``'s lines and zones (also for a new geometry while running)."""
+    aggregator = IntervalAggregator(
+        site=config.site,
+        device=config.device,
+        timezone=config.timezone,
+        interval_s=config.interval_s,
+        lines=config.lines,
+        zones=config.zones,
+    )
+    return SceneCounter(config.lines, config.zones, rules), aggregator
+
+
 def build_pipeline(
     config: EdgeConfig,
     sink: RecordSink,
@@ -58,15 +71,7 @@ def build_pipeline(
     except BaseException:
         source.close()
         raise
-    aggregator = IntervalAggregator(
-        site=config.site,
-        device=config.device,
-        timezone=config.timezone,
-        interval_s=config.interval_s,
-        lines=config.lines,
-        zones=config.zones,
-    )
-    scene = SceneCounter(config.lines, config.zones, rules)
+    scene, aggregator = build_counting(config, rules)
     return Pipeline(source, tracker, scene, aggregator, sink, build_gate(config, gating=gating), observer=observer)
 
 

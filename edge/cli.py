@@ -173,7 +173,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         from edge.device import run_device
 
-        code = run_device(config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
+        code = run_device(
+            config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s, config_path=args.config
+        )
         return code if isinstance(code, int) else 0
     if args.command == "setup":
         return _setup(args)

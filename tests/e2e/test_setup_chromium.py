@@ -5,7 +5,9 @@ saves, and sees the device count on the new geometry."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +30,9 @@ from edge.setup.live import LiveScene
 from edge.setup.server import SetupServer
 from tests.conftest import REPO_ROOT
 from tests.e2e.test_dashboard_chromium import ARTIFACTS, browser  # noqa: F401 - the browser fixture
-from tests.services import free_port
+from tests.footage import serve_mjpeg
+from tests.mqtt_support import Recorder
+from tests.services import MosquittoBroker, free_port
 
 PASSWORD = "pintu-utama-2026"
 CLI = [sys.executable, "-m", "edge.cli"]
@@ -211,3 +215,66 @@ def test_drag_a_line_end_and_a_zone_corner_then_save(
     browser.save_screenshot(str(ARTIFACTS / "setup-390.png"))
     # The picture reached the browser from memory only: nothing but the config beside it.
     assert sorted(p.name for p in setup.config.parent.iterdir()) == ["device.yaml", "device.yaml.bak"]
+
+
+def test_the_running_device_counts_on_the_saved_geometry_from_the_next_interval(
+    tmp_path: Path, mot15: Path, model_path: Path, mosquitto: MosquittoBroker,
+    browser: webdriver.Chrome,  # noqa: F811 - the imported fixture
+) -> None:
+    """``mpp-edge run`` on a live stream of the clip and the setup page on the same config:
+    a line moved and renamed on the page reaches the running device, which keeps running, its
+    outbox drains, and no interval is counted on both geometries."""
+    with serve_mjpeg(mot15 / "TUD-Campus" / "TUD-Campus.mp4") as stream:
+        config = tmp_path / "setup" / "device.yaml"
+        config.parent.mkdir()
+        config.write_text(yaml.safe_dump({
+            "site": "mpp-test", "device": "cam-1", "source": stream, "model": str(model_path),
+            "interval_s": 1, "health_interval_s": 2, "mqtt": {"url": mosquitto.url},
+            "outbox": {"path": str(tmp_path / "var" / "outbox.db")},
+            "lines": [{"name": "x40", "points": [[0.40, 0.55], [0.40, 1.00]]}],
+        }))
+        recorder = Recorder(mosquitto.port, None, None)
+        log = tmp_path / "edge.log"
+        edge = subprocess.Popen([*CLI, "-v", "run", "--config", str(config)], cwd=REPO_ROOT,
+                                stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        live = LiveScene(load_config(config))
+        server = SetupServer(config, "127.0.0.1", free_port(), PASSWORD, live)
+        live.start()
+        server.start()
+        try:
+            recorder.wait_for(lambda: any("/counts/x40/" in m for m in recorder.records()), 180, "x40 counts")
+            browser.get(f"http://127.0.0.1:{server.address[1]}/")
+            browser.find_element(By.ID, "password").send_keys(PASSWORD)
+            browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+            WebDriverWait(browser, 90).until(lambda d: d.execute_script("return $('frame').naturalWidth") == 640)
+            drag(browser, (0.40, 0.55), (0.50, 0.50))
+            name = browser.find_element(By.CSS_SELECTOR, '.item[data-kind="lines"] input.name')
+            name.clear()
+            name.send_keys("pintu-baru")
+            browser.find_element(By.ID, "save").click()
+            WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.saved"))
+            recorder.wait_for(lambda: any("/counts/pintu-baru/" in m for m in recorder.records()), 60,
+                              "counts on the saved geometry")
+            assert edge.poll() is None, "the device keeps running"
+            time.sleep(3)
+            edge.send_signal(signal.SIGTERM)
+            assert edge.wait(timeout=60) == 0, log.read_text()[-3000:]
+        finally:
+            if edge.poll() is None:
+                edge.kill()
+            server.stop()
+            live.stop()
+        time.sleep(1)
+        recorder.close()
+    stamps: dict[str, set[str]] = {"x40": set(), "pintu-baru": set()}
+    for message_id in recorder.records():
+        _, _, kind, line, stamp = message_id.split("/")
+        if kind == "counts":
+            stamps[line].add(stamp)
+    assert stamps["x40"] and stamps["pintu-baru"]
+    assert max(stamps["x40"]) < min(stamps["pintu-baru"]), "one switch, at an interval boundary"
+    text = log.read_text()
+    assert "apply from the next interval" in text and "counting on the new geometry" in text
+    assert "ERROR" not in text and "Traceback" not in text
+    with sqlite3.connect(tmp_path / "var" / "outbox.db") as db:
+        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 0  # every record delivered

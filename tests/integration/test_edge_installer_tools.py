@@ -3,12 +3,9 @@ kind of frame source, and the annotated video's labels and codec."""
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 import yaml
 
 from edge.annotate import COUNTER_BACKGROUND, ROLE_COLOURS, to_pixel
-from tests.footage import mot_sequence
+from tests.footage import mot_sequence, serve_mjpeg
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,39 +106,8 @@ def test_snapshot_of_an_image_folder(mot15: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def mjpeg_stream(mot15: Path) -> Iterator[str]:
-    """The clip as an MJPEG-over-HTTP stream, as many IP cameras serve it (a network camera
-    as far as OpenCV's stream reader goes)."""
-    capture = cv2.VideoCapture(str(campus(mot15)))
-    jpegs = []
-    while (read := capture.read())[0]:
-        jpegs.append(cv2.imencode(".jpg", read[1])[1].tobytes())
-    capture.release()
-    stop = threading.Event()
-
-    class Stream(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-            self.end_headers()
-            index = 0
-            with contextlib.suppress(OSError):
-                while not stop.is_set():
-                    jpeg = jpegs[index % len(jpegs)]
-                    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-                    self.wfile.write(head.encode() + jpeg + b"\r\n")
-                    index += 1
-                    stop.wait(0.04)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Stream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-    stop.set()
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_mjpeg(campus(mot15)) as url:
+        yield url
 
 
 def test_snapshot_of_a_network_stream(mjpeg_stream: str, tmp_path: Path) -> None:
