@@ -111,6 +111,7 @@ class SetupServer:
         self._password = password.encode()
         self._sessions: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._wrong_password = threading.Lock()
         handler = type("Handler", (_Handler,), {"app": self})
         server_class = _Server6 if ":" in host else ThreadingHTTPServer
         self.httpd = server_class((host, port), handler)
@@ -135,7 +136,9 @@ class SetupServer:
 
     def login(self, password: str) -> str | None:
         if not hmac.compare_digest(password.encode(), self._password):
-            time.sleep(_WRONG_PASSWORD_DELAY_S)
+            # One wrong password at a time, each slow: parallel guessing gains nothing.
+            with self._wrong_password:
+                time.sleep(_WRONG_PASSWORD_DELAY_S)
             return None
         token = secrets.token_urlsafe(32)
         with self._lock:
@@ -228,8 +231,11 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise ConfigError("bad Content-Length") from None
+        if not 0 <= length <= _MAX_BODY:
             raise ConfigError("request too large")
         if not self.headers.get("Content-Type", "").startswith("application/json"):
             # A form post from another site cannot set this type without CORS: no cross-site writes.
