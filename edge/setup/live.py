@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from edge.camera import SourceError
 from edge.config import EdgeConfig
@@ -55,11 +54,9 @@ class LiveScene:
         self,
         config: EdgeConfig,
         *,
-        build: Callable[..., Any] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
-        self._build = build
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -103,7 +100,6 @@ class LiveScene:
     def _loop(self) -> None:
         from edge.app import build_pipeline
 
-        build = self._build or build_pipeline
         while not self._stop.is_set():
             with self._lock:
                 config, generation = self._config, self.generation
@@ -111,17 +107,18 @@ class LiveScene:
                 self._pace = None
             observer = _RunObserver(self, generation)
             try:
-                pipeline = build(config, _Discard(), gating=True, clock=lambda: datetime.now(UTC), observer=observer)
+                pipeline = build_pipeline(
+                    config, _Discard(), gating=True, clock=lambda: datetime.now(UTC), observer=observer
+                )
+                with self._lock:
+                    self._error = None
+                pipeline.run(run_stop)
+                # A recording ended (it plays again) or the geometry changed (counts restart).
             except (SourceError, ModelError) as exc:
                 with self._lock:
                     self._error = str(exc)
                 log.warning("setup page: %s; retrying in %.0f s", exc, RETRY_S)
                 self._stop.wait(RETRY_S)
-                continue
-            with self._lock:
-                self._error = None
-            pipeline.run(run_stop)
-            # A recording ended (it plays again) or the geometry changed (counts restart).
 
     # --- what one pipeline run saw --------------------------------------------------------
 
