@@ -278,3 +278,52 @@ def test_the_running_device_counts_on_the_saved_geometry_from_the_next_interval(
     assert "ERROR" not in text and "Traceback" not in text
     with sqlite3.connect(tmp_path / "var" / "outbox.db") as db:
         assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 0  # every record delivered
+
+
+def test_mpp_edge_setup_writes_no_picture_to_disk(tmp_path: Path, mot15: Path, model_path: Path) -> None:
+    """The command as an installer runs it: every folder it may write to (working folder, home,
+    temp, the config's folder) holds no image or video afterwards, though frames were served."""
+    folders = {name: tmp_path / name for name in ("work", "home", "tmp", "etc")}
+    for folder in folders.values():
+        folder.mkdir()
+    config = folders["etc"] / "edge.yaml"
+    config.write_text(yaml.safe_dump({
+        "site": "mpp-test", "device": "cam-1", "source": str(mot15 / "TUD-Campus" / "TUD-Campus.mp4"),
+        "model": str(model_path), "lines": [{"name": "x40", "points": [[0.4, 0.55], [0.4, 1.0]]}],
+    }))
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(folders["home"]), "TMPDIR": str(folders["tmp"]),
+           "YOLO_CONFIG_DIR": str(folders["home"] / "ultralytics"), "MPP_SETUP_PASSWORD": PASSWORD}
+    process = subprocess.Popen([*CLI, "setup", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
+                               cwd=folders["work"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert process.stdout is not None
+        # ultralytics may print its own lines to stdout first, from the live view's thread.
+        printed = [process.stdout.readline().decode() for _ in range(1)]
+        while not printed[-1].startswith("setup page on") and printed[-1] and len(printed) < 20:
+            printed.append(process.stdout.readline().decode())
+        assert printed[-1].startswith(f"setup page on {url}/"), printed
+        status, _, headers = request(url + "/api/login", {"password": PASSWORD})
+        assert status == 200
+        cookie = headers["Set-Cookie"].split(";")[0]
+        pictures: set[bytes] = set()
+        deadline = time.monotonic() + 120
+        while len(pictures) < 5:
+            assert time.monotonic() < deadline, "the page served fewer than 5 different pictures in 120 s"
+            status, body, _ = request(url + "/api/frame.jpg", cookie=cookie)
+            if status == 200:
+                pictures.add(body)
+            time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    written = [
+        path for folder in folders.values() for path in folder.rglob("*") if path.is_file()
+        and (path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".mp4", ".avi", ".mjpg"}
+             or path.read_bytes()[:4].startswith((b"\xff\xd8\xff", b"\x89PNG")))
+    ]
+    assert written == []
+    assert [p.name for p in folders["etc"].iterdir()] == ["edge.yaml"]  # untouched without a save
