@@ -179,6 +179,7 @@ def test_drag_a_line_end_and_a_zone_corner_then_save(
 
     drag(browser, (0.40, 0.55), (0.30, 0.50))  # line x40, end A
     drag(browser, (0.65, 0.60), (0.75, 0.50))  # zone antri, corner 2
+    drag(browser, (0.70, 0.75), (0.85, 0.80))  # the middle of its right side: a fifth corner
     browser.find_element(By.ID, "save").click()
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.saved"))
     assert "Tersimpan" in browser.find_element(By.ID, "status").text
@@ -187,8 +188,10 @@ def test_drag_a_line_end_and_a_zone_corner_then_save(
     (ax, ay), b = saved["lines"][0]["points"]
     assert ax == pytest.approx(0.30, abs=0.01) and ay == pytest.approx(0.50, abs=0.01)
     assert b == [0.4, 1.0]
-    corner = saved["zones"][0]["points"][1]
-    assert corner == pytest.approx([0.75, 0.50], abs=0.01)
+    corners = saved["zones"][0]["points"]
+    assert len(corners) == 5
+    assert corners[1] == pytest.approx([0.75, 0.50], abs=0.01)
+    assert corners[2] == pytest.approx([0.85, 0.80], abs=0.01)
     assert saved["zones"][0]["gerai"] == "dukcapil" and saved["zones"][0]["role"] == "queue"
     config = load_config(setup.config)  # validates
     assert config.lines[0].points[0].x == pytest.approx(0.30, abs=0.01)

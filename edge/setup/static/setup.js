@@ -73,6 +73,10 @@ function draw() {
     label(ctx, `${zone.name} · ${ROLE_NAMES[zone.role] || zone.role}${zone.gerai ? " · " + zone.gerai : ""}` +
       (n === undefined ? "" : `: ${n}`), left, top - 2 * dpr, c, dpr);
     zone.points.forEach(([x, y]) => handle(ctx, x * w, y * h, c, dpr));
+    midpoints(zone).forEach(([x, y]) => {  // drag one to add a corner there
+      ctx.beginPath(); ctx.arc(x * w, y * h, 5 * dpr, 0, 2 * Math.PI);
+      ctx.fillStyle = "#fff"; ctx.fill(); ctx.lineWidth = 2 * dpr; ctx.strokeStyle = c; ctx.stroke();
+    });
   }
   for (const line of state.lines) {
     const c = colour(line.role);
@@ -112,20 +116,33 @@ function pointerAt(event) {
   return { x: (event.clientX - rect.left) / rect.width, y: (event.clientY - rect.top) / rect.height, rect };
 }
 
+function midpoints(zone) {
+  return zone.points.map(([x, y], j) => {
+    const [nx, ny] = zone.points[(j + 1) % zone.points.length];
+    return [(x + nx) / 2, (y + ny) / 2];
+  });
+}
+
 function nearest(p) {
   let best = null, bestD = HIT_CSS_PX;
-  const visit = (list, kind) => list.forEach((item, i) => item.points.forEach(([x, y], j) => {
+  const visit = (list, kind, points) => list.forEach((item, i) => points(item).forEach(([x, y], j) => {
     const d = Math.hypot((x - p.x) * p.rect.width, (y - p.y) * p.rect.height);
     if (d <= bestD) { best = { kind, i, j }; bestD = d; }
   }));
-  visit(state.zones, "zones");
-  visit(state.lines, "lines");  // lines win a tie: drawn on top
+  visit(state.zones, "middle", midpoints);  // corners and line ends win a tie
+  visit(state.zones, "zones", (zone) => zone.points);
+  visit(state.lines, "lines", (line) => line.points);  // drawn on top
   return best;
 }
 
 function onDown(event) {
   const target = nearest(pointerAt(event));
   if (!target) return;
+  if (target.kind === "middle") {  // a new corner between two, dragged from there
+    const zone = state.zones[target.i];
+    zone.points.splice(target.j + 1, 0, midpoints(zone)[target.j].map(round));
+    Object.assign(target, { kind: "zones", j: target.j + 1 });
+  }
   state.drag = target;
   $("overlay").setPointerCapture(event.pointerId);
   event.preventDefault();
@@ -206,6 +223,7 @@ function renderItems(rebuild) {
       roleSelect(zone),
       field("input", { className: "gerai", value: zone.gerai || "", placeholder: "gerai", title: "gerai (loket)" },
         (v) => { zone.gerai = v; }),
+      button("− sudut", "hapus sudut terakhir", () => { if (zone.points.length > 3) zone.points.pop(); }),
       button("✕", "hapus zona", () => { state.zones.splice(i, 1); }));
     box.append(row);
   });
