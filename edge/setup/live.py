@@ -98,17 +98,26 @@ class LiveScene:
         self._run_stop.set()
 
     def _loop(self) -> None:
-        from edge.app import build_pipeline
+        from edge.app import build_counting, build_gate
+        from edge.camera import open_source
+        from edge.pipeline import Pipeline
+        from edge.vision import UltralyticsTracker
 
+        # Loaded once: a recording starting over or a new geometry does not reload the model.
+        tracker: UltralyticsTracker | None = None
         while not self._stop.is_set():
             with self._lock:
                 config, generation = self._config, self.generation
                 run_stop = self._run_stop = threading.Event()
                 self._pace = None
-            observer = _RunObserver(self, generation)
             try:
-                pipeline = build_pipeline(
-                    config, _Discard(), gating=True, clock=lambda: datetime.now(UTC), observer=observer
+                if tracker is None:
+                    tracker = UltralyticsTracker(config.model, config.imgsz, config.confidence, config.tracker)
+                source = open_source(config, lambda: datetime.now(UTC))
+                scene, aggregator = build_counting(config)
+                pipeline = Pipeline(
+                    source, tracker, scene, aggregator, _Discard(), build_gate(config, gating=True),
+                    observer=_RunObserver(self, generation),
                 )
                 with self._lock:
                     self._error = None
