@@ -11,6 +11,7 @@ framework, and a Pi keeps its memory for the model.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -18,6 +19,7 @@ import os
 import secrets
 import shutil
 import socket
+import stat
 import threading
 import time
 from http import HTTPStatus
@@ -98,6 +100,12 @@ def save_geometry(path: Path, lines: list[Any], zones: list[Any]) -> EdgeConfig:
     temporary = path.with_name(f".{path.name}.saving")
     # Comments of the previous file stay in the .bak: a YAML round trip drops them.
     temporary.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True))
+    # The new file keeps the old one's mode and owner (e.g. root:mpp-edge 0640 when saved with
+    # sudo), so the device service can still read it and nobody else can.
+    previous = path.stat()
+    os.chmod(temporary, stat.S_IMODE(previous.st_mode))
+    with contextlib.suppress(PermissionError):  # not root: the file is the saver's, as after any editor
+        os.chown(temporary, previous.st_uid, previous.st_gid)
     os.replace(temporary, path)
     return config
 
