@@ -42,6 +42,19 @@ def build_gate(config: EdgeConfig, *, gating: bool) -> FrameGate:
     return AlwaysInfer()
 
 
+def build_counting(config: EdgeConfig, rules: SceneRules = TRACKER_RULES) -> tuple[SceneCounter, IntervalAggregator]:
+    """The counters of ``config``'s lines and zones (also for a new geometry while running)."""
+    aggregator = IntervalAggregator(
+        site=config.site,
+        device=config.device,
+        timezone=config.timezone,
+        interval_s=config.interval_s,
+        lines=config.lines,
+        zones=config.zones,
+    )
+    return SceneCounter(config.lines, config.zones, rules), aggregator
+
+
 def build_pipeline(
     config: EdgeConfig,
     sink: RecordSink,
@@ -58,15 +71,7 @@ def build_pipeline(
     except BaseException:
         source.close()
         raise
-    aggregator = IntervalAggregator(
-        site=config.site,
-        device=config.device,
-        timezone=config.timezone,
-        interval_s=config.interval_s,
-        lines=config.lines,
-        zones=config.zones,
-    )
-    scene = SceneCounter(config.lines, config.zones, rules)
+    scene, aggregator = build_counting(config, rules)
     return Pipeline(source, tracker, scene, aggregator, sink, build_gate(config, gating=gating), observer=observer)
 
 
@@ -117,6 +122,8 @@ class ReplayResult:
     # The tracker's output per inferred frame, to re-count offline (``keep_tracks``; empty
     # otherwise: hours of footage would hold every box in memory).
     tracks: dict[int, tuple[Track, ...]]
+    # The annotated video's codec, e.g. "H.264 (avc1)" (``annotate``; None otherwise).
+    annotated_codec: str | None = None
 
     @property
     def fps(self) -> float:
@@ -156,6 +163,7 @@ def replay(
         start=recorder.first_ts or clock(),
         records=tuple(sink.records),
         tracks=recorder.tracks,
+        annotated_codec=annotator.codec if annotator is not None else None,
     )
 
 

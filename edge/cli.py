@@ -7,7 +7,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +110,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path, help="device config YAML")
     run.add_argument("--gating", choices=("on", "off"), default="on")
     run.add_argument("--drain-timeout-s", type=float, default=10.0, help="time to deliver pending records on stop")
+    snap = commands.add_parser(
+        "snapshot", help="one frame of the camera to a PNG with a 0..1 grid and the lines and zones drawn"
+    )
+    snap.add_argument("--config", required=True, type=Path, help="device config YAML")
+    snap.add_argument("out", type=Path, metavar="OUT.png")
+    snap.add_argument("--timeout-s", type=float, default=30.0, help="how long to wait for a live camera's frame")
+    setup = commands.add_parser(
+        "setup", help="installer web page on the LAN: live picture, drag lines and zones, save the config"
+    )
+    setup.add_argument("--config", required=True, type=Path, help="device config YAML (saved here, old one as .bak)")
+    setup.add_argument(
+        "--listen", required=True, metavar="HOST:PORT", help="the device's LAN address, e.g. 192.168.1.20:8080"
+    )
+    setup.add_argument("--password-file", type=Path, help="file holding the page's password (else MPP_SETUP_PASSWORD)")
+    setup.add_argument(
+        "--allow-all-interfaces", action="store_true", help="allow --listen 0.0.0.0:PORT (every network of the device)"
+    )
     return parser
 
 
@@ -154,8 +173,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         from edge.device import run_device
 
-        code = run_device(config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s)
+        code = run_device(
+            config, gating=args.gating == "on", drain_timeout_s=args.drain_timeout_s, config_path=args.config
+        )
         return code if isinstance(code, int) else 0
+    if args.command == "setup":
+        return _setup(args)
+    if args.command == "snapshot":
+        from edge.snapshot import snapshot
+
+        config = load_config(args.config)
+        frame = snapshot(config, args.out, _now, args.timeout_s)
+        print(
+            f"wrote {args.out}: {frame.width}x{frame.height} px, {len(config.lines)} line(s), "
+            f"{len(config.zones)} zone(s); grid steps are 0.1 of the width and height"
+        )
+        return 0
 
     config = replay_config(args)
     if args.command == "evaluate" and not args.ground_truth.is_file():
@@ -166,6 +199,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         result = replay(config, gating=args.gating == "on", clock=_now, annotate=annotate)
     log.info("replayed %d frames at %.1f fps", result.frames, result.fps)
+    if annotate is not None:
+        # stderr: stdout holds only the result.
+        print(f"mpp-edge: annotated video {annotate}: {result.annotated_codec}", file=sys.stderr)
     if args.command == "replay":
         if args.json:
             print(json.dumps(result.to_json()))
@@ -177,6 +213,34 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps({"fps": round(result.fps, 3), **report.to_json()}))
     else:
         _print_report(report)
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from edge.setup.live import LiveScene
+    from edge.setup.server import SetupServer, parse_listen, resolve_password
+
+    host, port = parse_listen(args.listen, allow_all_interfaces=args.allow_all_interfaces)
+    password = resolve_password(args.password_file, os.environ)
+    config = load_config(args.config)
+    live = LiveScene(config)
+    try:
+        server = SetupServer(args.config, host, port, password, live)
+    except OSError as exc:
+        raise ConfigError(f"--listen {args.listen}: cannot listen there: {exc.strerror}") from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    live.start()
+    server.start()
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"setup page on http://{shown_host}:{server.address[1]}/ (Ctrl-C stops it)", flush=True)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        live.stop()
     return 0
 
 

@@ -23,8 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
-from wire.vocabulary import CountingRole, Identifier, Name, TimezoneName
+from wire.vocabulary import IDENTIFIER_PATTERN, NAME_PATTERN, CountingRole, Identifier, Name, TimezoneName
 
 
 class ConfigError(Exception):
@@ -197,16 +198,65 @@ class EdgeConfig(_Strict):
         return "file"
 
 
+# Each name rule in words: an installer should not have to read a regular expression.
+_PATTERN_RULES = {
+    IDENTIFIER_PATTERN: (
+        "1 to 64 characters: lowercase letters a-z, digits, '-' and '_', starting with a letter or digit"
+    ),
+    NAME_PATTERN: "1 to 64 characters: letters, digits, '.', '-' and '_', starting with a letter or digit",
+}
+PIXEL_HINT = (
+    "coordinates are normalised 0..1: divide by the image width and height, "
+    "e.g. x=320 on a 640-px-wide image is 0.5"
+)
+
+
+def _is_pixel_coordinate(error: ErrorDetails) -> bool:
+    loc = error["loc"]
+    return (
+        error["type"] == "less_than_equal"
+        and len(loc) >= 3
+        and loc[-1] in ("x", "y")
+        and loc[-3] == "points"
+    )
+
+
 def format_validation_error(exc: ValidationError, origin: str) -> str:
-    """One line per problem, each naming its key path (``lines.0.points``)."""
-    problems = []
+    """One line per problem, each naming its key path (``lines.0.points``) and saying what to do.
+
+    Pixel coordinates in a line or zone give one line per line or zone (not one per number);
+    a name that breaks a name rule gets the rule in words.
+    """
+    problems: list[tuple[str, str]] = []
+    # Pixel values per ``points`` key path; reported once, where the first one appeared.
+    pixels: dict[str, list[str]] = {}
     for error in exc.errors():
+        if _is_pixel_coordinate(error):
+            points_path = ".".join(str(p) for p in error["loc"][:-2])
+            if points_path not in pixels:
+                pixels[points_path] = []
+                problems.append((points_path, ""))
+            pixels[points_path].append(f"{error['loc'][-2]}.{error['loc'][-1]}={error['input']:g}")
+            continue
         path = ".".join(str(p) for p in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        problems.append(f"{origin}: {path}: {message}")
-    return "\n".join(problems)
+        elif error["type"] == "string_pattern_mismatch":
+            rule = _PATTERN_RULES.get(str(error.get("ctx", {}).get("pattern")))
+            if rule is not None:
+                message = f"{error['input']!r} is not a valid name: use {rule}"
+        problems.append((path, message))
+    lines = []
+    for path, message in problems:
+        if path not in pixels:
+            lines.append(f"{origin}: {path}: {message}")
+        elif message == "":
+            # Other errors on these points (too few left once the pixel ones failed) are noise.
+            values = pixels[path]
+            verb = "is" if len(values) == 1 else "are"
+            lines.append(f"{origin}: {path}: {', '.join(values)} {verb} above 1: {PIXEL_HINT}")
+    return "\n".join(lines)
 
 
 def parse_config(data: object, origin: str = "config") -> EdgeConfig:

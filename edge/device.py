@@ -14,10 +14,12 @@ import signal
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 
-from edge.app import build_pipeline
+from edge.app import build_counting, build_pipeline
 from edge.config import EdgeConfig
+from edge.config_reload import GeometryReloader
 from edge.outbox.forwarder import Forwarder
 from edge.outbox.health import HealthReporter
 from edge.outbox.mqtt_link import MqttLink
@@ -62,12 +64,15 @@ def _wait_drained(forwarder: Forwarder, outbox: SqliteOutbox, hurry: threading.E
     return False
 
 
-def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> int:
+def run_device(
+    config: EdgeConfig, *, gating: bool, drain_timeout_s: float, config_path: Path | None = None
+) -> int:
     """Run until stopped (live source) or until a file is processed and its records delivered.
 
     Returns 0 on a clean stop or a drained file run, EXIT_NOT_DRAINED when records
     are still in the outbox after ``drain_timeout_s`` (they are kept and sent by
     the next run). Raises ConfigError for bad settings (the message names them).
+    With ``config_path``, lines and zones saved there apply from the next interval.
     """
     outbox = SqliteOutbox(config.outbox)
     link = MqttLink(config.mqtt, config.site, config.device)
@@ -78,6 +83,7 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
     previous_handlers = _install_signal_handlers(stop, hurry)
     pipeline: Pipeline | None = None
     health: HealthReporter | None = None
+    reloader: GeometryReloader | None = None
 
     def stats() -> PipelineStats | None:
         return pipeline.stats() if pipeline is not None else None
@@ -95,6 +101,10 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
             interval_s=config.health_interval_s, stats=stats, outbox=outbox, link=link,
         )
         health.start()
+        if config_path is not None:
+            running = pipeline
+            reloader = GeometryReloader(config_path, config, lambda new: running.replace_counting(*build_counting(new)))
+            reloader.start()
         pipeline.run(stop)
         if stop.is_set():
             # Deliver what we can (e.g. the interval just flushed); the rest waits on disk for the next run.
@@ -116,6 +126,8 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
         )
         return EXIT_NOT_DRAINED
     finally:
+        if reloader is not None:
+            reloader.stop()
         if health is not None:
             health.stop()
         watchdog.stop()

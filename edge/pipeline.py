@@ -112,6 +112,31 @@ class Pipeline:
         self._frames_read = 0
         self._frames_inferred = 0
         self._last_frame_at: datetime | None = None
+        # A new geometry's counters, waiting for the next interval (replace_counting).
+        self._next_counting: tuple[SceneCounter, IntervalAggregator] | None = None
+
+    def replace_counting(self, scene: SceneCounter, aggregator: IntervalAggregator) -> None:
+        """Count with ``scene`` and ``aggregator`` (a new geometry) from the next interval on.
+
+        The current interval is finished on the old counters and handed to the sink first,
+        as at the end of a run: no interval is cut in two, no record is lost. Visits still
+        open in a zone end at the switch.
+        """
+        with self._lock:
+            self._next_counting = (scene, aggregator)
+
+    def _switch_counting(self, end: datetime, durations_s: dict[int, float]) -> None:
+        with self._lock:
+            pending, self._next_counting = self._next_counting, None
+        if pending is None:
+            return
+        self._aggregate(self.scene.flush(), durations_s)
+        self.aggregator.add_dwells(self.scene.close(end))
+        records = self.aggregator.flush(end)
+        if records:
+            self.sink.put(records)
+        self.scene, self.aggregator = pending
+        log.info("counting on the new geometry from %s", end.isoformat())
 
     def run(self, stop: threading.Event) -> None:
         """Process frames until the source ends or ``stop`` is set, then flush the last interval."""
@@ -128,6 +153,13 @@ class Pipeline:
             for frame in self.source.frames():
                 if stop.is_set():
                     break
+                if (
+                    self._next_counting is not None
+                    and end is not None
+                    and previous_ts is not None
+                    and self.aggregator.interval_start(frame.ts) != self.aggregator.interval_start(previous_ts)
+                ):
+                    self._switch_counting(end, durations_s)
                 inferred = self.gate.should_infer(frame, len(tracks))
                 if inferred:
                     tracks = tuple(self.tracker.update(frame))

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+
+from tests.services import free_port
 
 
 def mot_sequence(mot15: Path, folder: Path, frames: int, frame_rate: str | None) -> Path:
@@ -24,3 +30,43 @@ def mot_sequence(mot15: Path, folder: Path, frames: int, frame_rate: str | None)
     if frame_rate is not None:
         (folder / "seqinfo.ini").write_text(f"[Sequence]\nname=cut\nimDir=img1\nframeRate={frame_rate}\n")
     return folder
+
+
+@contextlib.contextmanager
+def serve_mjpeg(video: Path, fps: float = 25.0) -> Iterator[str]:
+    """``video`` as an endless MJPEG-over-HTTP stream, as many IP cameras serve it: a network
+    camera as far as OpenCV's stream reader goes. Yields its URL."""
+    capture = cv2.VideoCapture(str(video))
+    jpegs = []
+    while (read := capture.read())[0]:
+        jpegs.append(cv2.imencode(".jpg", read[1])[1].tobytes())
+    capture.release()
+    stop = threading.Event()
+
+    class Stream(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            index = 0
+            with contextlib.suppress(OSError):
+                while not stop.is_set():
+                    jpeg = jpegs[index % len(jpegs)]
+                    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+                    self.wfile.write(head.encode() + jpeg + b"\r\n")
+                    index += 1
+                    stop.wait(1 / fps)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Stream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

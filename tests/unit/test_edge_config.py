@@ -30,14 +30,15 @@ def test_source_kinds(source: str, kind: str) -> None:
     ("change", "message"),
     [
         ({"camera": "x"}, "camera: unknown key"),
-        ({"lines": [{"name": "a", "points": [[0, 0], [1.5, 1]]}]}, "lines.0.points.1.x"),
+        ({"lines": [{"name": "a", "points": [[0, 0], [1.5, 1]]}]},
+         "lines.0.points: 1.x=1.5 is above 1: coordinates are normalised"),
         ({"lines": [{"name": "a", "points": [[0.5, 0.5], [0.5, 0.5]]}]}, "lines.0.points: line end points must differ"),
         ({"zones": [{"name": "z", "points": [[0, 0], [1, 1]]}]}, "zones.0.points"),
         ({"zones": [{"name": "a", "points": [[0, 0], [1, 0], [1, 1]]}],
           "lines": [{"name": "a", "points": [[0, 0], [1, 1]]}]}, "repeated: a"),
         ({"timezone": "WIB"}, "timezone: unknown IANA timezone 'WIB'"),
         ({"interval_s": 7}, "interval_s must divide a day"),
-        ({"site": "Kobar Barat"}, "site: String should match pattern"),
+        ({"site": "Kobar Barat"}, "site: 'Kobar Barat' is not a valid name: use 1 to 64 characters: lowercase letters"),
         ({"mqtt": {"url": "kafka://x"}}, "mqtt.url: must be mqtt://"),
         ({"mqtt": {"url": "mqtt://"}}, "mqtt.url: has no host"),
         ({"mqtt": {"url": "mqtt://host:99999"}}, "mqtt.url: has an invalid port"),
@@ -79,3 +80,40 @@ def test_load_config_reports_file_problems(tmp_path: Path) -> None:
     scalar.write_text("just text\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(scalar)
+
+
+def test_pixel_coordinates_give_one_error_per_line_or_zone_that_says_what_to_do(tmp_path: Path) -> None:
+    config = tmp_path / "device.yaml"
+    config.write_text(
+        "site: kobar\ndevice: pintu-1\nsource: clip.mp4\n"
+        "lines:\n  - {name: door, points: [[320, 100], [320, 400]]}\n"
+        "zones:\n  - {name: queue, points: [[0.1, 0.1], [500, 0.1], [0.5, 0.9]]}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    problems = str(info.value).splitlines()
+    assert problems == [
+        f"{config}: lines.0.points: 0.x=320, 0.y=100, 1.x=320, 1.y=400 are above 1: coordinates are normalised 0..1: "
+        "divide by the image width and height, e.g. x=320 on a 640-px-wide image is 0.5",
+        f"{config}: zones.0.points: 1.x=500 is above 1: coordinates are normalised 0..1: "
+        "divide by the image width and height, e.g. x=320 on a 640-px-wide image is 0.5",
+    ]
+    assert "less than or equal" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"device": "Pintu 1"}, "device: 'Pintu 1' is not a valid name: use 1 to 64 characters: lowercase letters "
+         "a-z, digits, '-' and '_', starting with a letter or digit"),
+        ({"lines": [{"name": "pintu utama", "points": [[0, 0], [1, 1]]}]}, "lines.0.name: 'pintu utama' is not a "
+         "valid name: use 1 to 64 characters: letters, digits, '.', '-' and '_', starting with a letter or digit"),
+        ({"zones": [{"name": "q", "gerai": "Dukcapil", "points": [[0, 0], [1, 0], [1, 1]]}]},
+         "zones.0.gerai: 'Dukcapil' is not a valid name: use 1 to 64 characters: lowercase letters"),
+    ],
+)
+def test_a_broken_name_rule_is_said_in_words(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({**MINIMAL, **change}, "device.yaml")
+    assert message in str(info.value)
+    assert "^[" not in str(info.value)  # no raw regular expression
