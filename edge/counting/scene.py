@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from edge.config import LineConfig, ZoneConfig
 from edge.counting.geometry import Point, Polygon, Segment
 from edge.counting.lines import LineCounter, LineCrossing, LineRules
 from edge.counting.smoothing import ZoneCountSmoother
-from edge.counting.tracks import Track
+from edge.counting.tracks import Observation, Track
 from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
 
 
@@ -69,17 +69,25 @@ class SceneCounter:
         self._smoother = ZoneCountSmoother(rules.count_smoothing_s)
 
     def update(
-        self, tracks: Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
+        self, seen: Observation | Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
     ) -> list[SceneFrame]:
         """One frame in; the frames whose smoothing window is complete out, in order.
-        On a frame that was not inferred, ``tracks`` are the previous frame's: zones keep
-        them, lines learn no new positions."""
-        tracks = [track for track in tracks if track.confidence >= self.min_confidence]
+        On a frame that was not inferred, ``seen`` is the previous frame's: zones keep
+        it, lines learn no new positions."""
+        observed = Observation.of(seen)
+        tracks = [track for track in observed.tracks if track.confidence >= self.min_confidence]
         crossings: list[LineCrossing] = []
         if inferred:
             for line in self.lines:
                 crossings.extend(line.update(tracks, ts, frame_index))
         zones = tuple(zone.update(tracks, ts) for zone in self.zones)
+        if observed.detections is not None:
+            # Occupancy needs no identity: every confident box counts from the first frame it
+            # is seen and while its track is lost; visits and dwell stay with the tracks.
+            people = [d for d in observed.detections if d.confidence >= self.min_confidence]
+            zones = tuple(
+                replace(frame, count=zone.occupancy(people)) for zone, frame in zip(self.zones, zones, strict=True)
+            )
         return self._smoother.push(SceneFrame(frame_index, ts, tuple(crossings), zones))
 
     def flush(self) -> list[SceneFrame]:
