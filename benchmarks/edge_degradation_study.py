@@ -19,7 +19,15 @@ Picture conditions (lines, zones and ground truth in the same normalised coordin
 - ``border``: the frame cropped to x 0.15-0.85, so people walk in through the image border;
   annotated boxes are clipped to the crop, and a person less than half inside is removed.
 
+Rule sets (``RULE_SETS``): "before" is what shipped until zones counted detections (zones
+from tracks scored >= 0.25, median 0.15 s); "plain" a foot-point counter on the tracks with no
+band, score filter or smoothing; "shipped" ``TRACKER_RULES`` on the whole observation (zones
+from the frame's detections); then the shipped rules without each fitted constant, and two
+variants tried and not shipped. A third "clip", "TUD-Campus, pavement", ignores the building
+behind Campus's pavement, whose people the annotation leaves out (``PAVEMENT_Y``).
+
     .venv/bin/python benchmarks/edge_degradation_study.py [--cache DIR] [--json]
+    .venv/bin/python benchmarks/edge_degradation_study.py --tables RESULT.json   # tables of a --json run
 """
 
 from __future__ import annotations
@@ -334,26 +342,60 @@ def measure(model: str, cache: Path, pictures: Sequence[str], rates: Sequence[fl
     return results
 
 
+LINE_COLUMNS = ["before", "plain", "shipped, no score filter", "shipped + tentative tracks on lines"]
+ZONE_COLUMNS = [
+    "before",
+    "plain",
+    "shipped",
+    "shipped, no score filter",
+    "shipped, no smoothing",
+    "shipped, short-lived detections dropped",
+]
+
+
+def tables(results: dict[str, Any], where: str) -> str:
+    """Markdown: per clip, condition x rule set; line accuracy (shipped lines = before's) and
+    zone MAE, with how often each differs from before."""
+    out = []
+    for clip, conditions in results.items():
+        out.append(f"\n{clip}, {where}: line accuracy | zone MAE\n")
+        out.append("| condition | " + " | ".join(LINE_COLUMNS) + " | " + " | ".join(ZONE_COLUMNS) + " |")
+        out.append("|---" * (1 + len(LINE_COLUMNS) + len(ZONE_COLUMNS)) + "|")
+        for condition, rules in conditions.items():
+            lines = [str(rules[c][where]["line_accuracy"]) for c in LINE_COLUMNS]
+            zones = [str(rules[c][where]["zone_mae"]) for c in ZONE_COLUMNS]
+            out.append(f"| {condition} | " + " | ".join(lines) + " | " + " | ".join(zones) + " |")
+        summary = []
+        for c in LINE_COLUMNS[1:]:
+            diffs = [r[c][where]["line_accuracy"] - r["before"][where]["line_accuracy"] for r in conditions.values()]
+            summary.append(f"{sum(d > 1e-9 for d in diffs)}+/{sum(d < -1e-9 for d in diffs)}-")
+        zsummary = []
+        for c in ZONE_COLUMNS[1:]:
+            diffs = [r[c][where]["zone_mae"] - r["before"][where]["zone_mae"] for r in conditions.values()]
+            zsummary.append(f"{sum(d < -1e-9 for d in diffs)}+/{sum(d > 1e-9 for d in diffs)}-")
+        out.append("| better / worse than before | | " + " | ".join(summary) + " | | " + " | ".join(zsummary) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n_int8_openvino_model"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/mpp-degradation-study"))
     parser.add_argument("--pictures", default=",".join(PICTURES), help="comma-separated: " + ", ".join(PICTURES))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--tables", type=Path, help="print the tables of an earlier --json output, measure nothing")
     args = parser.parse_args()
-    ultralytics_logs_to_stderr()
-    results = measure(args.model, args.cache, args.pictures.split(","), RATES)
+    if args.tables:
+        results = json.loads(args.tables.read_text())
+    else:
+        ultralytics_logs_to_stderr()
+        results = measure(args.model, args.cache, args.pictures.split(","), RATES)
     if args.json:
         json.dump(results, sys.stdout)
         print()
         return
-    for where in ("grid", "scene"):
-        for clip, conditions in results.items():
-            print(f"\n{clip}, {where}: line accuracy / zone MAE")
-            print("| condition | " + " | ".join(RULE_SETS) + " |")
-            for condition, rules in conditions.items():
-                cells = [f"{v[where]['line_accuracy']} / {v[where]['zone_mae']}" for v in rules.values()]
-                print(f"| {condition} | " + " | ".join(cells) + " |")
+    print(tables(results, "grid"))
+    print(tables(results, "scene"))
 
 
 if __name__ == "__main__":
