@@ -41,7 +41,7 @@ class AlwaysInfer:
 class FrameResult:
     frame: Frame
     inferred: bool
-    # On a skipped frame: the previous frame's (what the zones counted).
+    # On a skipped frame: the previous frame's observation (what the zones counted).
     observation: Observation
 
     @property
