@@ -91,14 +91,8 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
         pipeline = build_pipeline(config, outbox, gating=gating, clock=lambda: datetime.now(UTC))
 
         health = HealthReporter(
-            site=config.site,
-            device=config.device,
-            timezone=config.timezone,
-            model=config.model,
-            interval_s=config.health_interval_s,
-            stats=stats,
-            outbox=outbox,
-            link=link,
+            site=config.site, device=config.device, timezone=config.timezone, model=config.model,
+            interval_s=config.health_interval_s, stats=stats, outbox=outbox, link=link,
         )
         health.start()
         pipeline.run(stop)
@@ -117,10 +111,7 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float) -> i
         log.error(
             "outbox not drained after %.0f s: %d record(s) remain in %s (broker %s %s); "
             "they are kept and sent by the next run",
-            time.monotonic() - drain_started_s,
-            outbox.depth(),
-            config.outbox.path,
-            config.mqtt.url,
+            time.monotonic() - drain_started_s, outbox.depth(), config.outbox.path, config.mqtt.url,
             "connected" if link.connected else "unreachable",
         )
         return EXIT_NOT_DRAINED
