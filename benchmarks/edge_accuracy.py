@@ -6,7 +6,9 @@ its scene from ``edge_scenes.yaml``, then re-counts the recorded tracks offline:
 - on a generated grid of 108 lines (vertical, horizontal, diagonal; several positions and
   lengths) and 95 rectangular zones (three sizes), so figures rest on hundreds of true
   crossings rather than a handful;
-- under rule variants (plain foot point, fixed bands, score filter, tracker compensations);
+- under rule variants (plain foot point, fixed bands, score filter, tracker compensations),
+  each on the whole observation (zone counts from the frame's detections, as shipped) or on
+  the tracks alone (zone counts from tracks, as before);
 - against two truths: the shipped rule applied to the annotated foot points (what
   ``mpp-edge evaluate`` reports), and the plain rule (sign change within the segment,
   no band; foot point inside the polygon). Annotated boxes carry no score, so the score
@@ -41,25 +43,34 @@ PLAIN = SceneRules(
     LineRules(band=0.0, band_per_height=0.0), ZoneRules(leave_margin=0.0), min_confidence=0.0, count_smoothing_s=0.0
 )
 TRUTHS = {"shipped rule": TRUTH_RULES, "plain rule": PLAIN}
-VARIANTS = {
-    "shipped": TRACKER_RULES,
-    "plain (no band, no score filter)": PLAIN,
-    "A's (band 0.01, zone margin 0.01)": SceneRules(
-        LineRules(band=0.01, band_per_height=0.0),
-        ZoneRules(leave_margin=0.01),
-        min_confidence=0.0,
-        count_smoothing_s=0.0,
+# Rule variants, each counted on the whole observation (tracks and the frame's detections: zone
+# counts from detections, as shipped) or on the tracks alone (zone counts from tracks, as
+# before). ``BEFORE``: the rules shipped until zone counts came from detections.
+BEFORE = SceneRules(min_confidence=0.25, count_smoothing_s=0.15)
+VARIANTS: dict[str, tuple[SceneRules, bool]] = {
+    "shipped": (TRACKER_RULES, True),
+    "before (zones from tracks)": (BEFORE, False),
+    "plain (no band, no score filter)": (PLAIN, False),
+    "A's (band 0.01, zone margin 0.01)": (
+        SceneRules(
+            LineRules(band=0.01, band_per_height=0.0),
+            ZoneRules(leave_margin=0.01),
+            min_confidence=0.0,
+            count_smoothing_s=0.0,
+        ),
+        False,
     ),
-    "no zone count smoothing": replace(TRACKER_RULES, count_smoothing_s=0.0),
-    "zone count smoothing 0.25 s": replace(TRACKER_RULES, count_smoothing_s=0.25),
-    "no score filter": replace(TRACKER_RULES, min_confidence=0.0),
-    "score filter 0.5": replace(TRACKER_RULES, min_confidence=0.5),
-    "fixed band 0.005": replace(TRACKER_RULES, line=LineRules(band=0.005, band_per_height=0.0)),
-    "band 3% of height": replace(TRACKER_RULES, line=LineRules(band_per_height=0.03)),
-    "handover 0.05 / 0.4 s": replace(
-        TRACKER_RULES, line=replace(TRACKER_RULES.line, handover_radius=0.05, handover_s=0.4)
+    "no zone count smoothing": (replace(TRACKER_RULES, count_smoothing_s=0.0), True),
+    "zone count smoothing 0.25 s": (replace(TRACKER_RULES, count_smoothing_s=0.25), True),
+    "no score filter": (replace(TRACKER_RULES, min_confidence=0.0), True),
+    "score filter 0.5": (replace(TRACKER_RULES, min_confidence=0.5), True),
+    "fixed band 0.005": (replace(TRACKER_RULES, line=LineRules(band=0.005, band_per_height=0.0)), True),
+    "band 3% of height": (replace(TRACKER_RULES, line=LineRules(band_per_height=0.03)), True),
+    "handover 0.05 / 0.4 s": (
+        replace(TRACKER_RULES, line=replace(TRACKER_RULES.line, handover_radius=0.05, handover_s=0.4)),
+        True,
     ),
-    "zone hold 0.4 s": replace(TRACKER_RULES, zone=replace(TRACKER_RULES.zone, hold_s=0.4)),
+    "zone hold 0.4 s (zones from tracks)": (replace(BEFORE, zone=replace(BEFORE.zone, hold_s=0.4)), False),
 }
 
 
@@ -102,8 +113,9 @@ def recount(
         truth = count_tracks(truth_tracks, result.frames, lines, zones, truth_rules, **timing)  # type: ignore[arg-type]
         crossings = sum(t.in_count + t.out_count for t in truth.lines.values())
         out[truth_name] = {}
-        for name, rules in VARIANTS.items():
-            counts = count_tracks(result.tracks, result.frames, lines, zones, rules, **timing)  # type: ignore[arg-type]
+        for name, (rules, whole) in VARIANTS.items():
+            seen = result.observations if whole else result.tracks
+            counts = count_tracks(seen, result.frames, lines, zones, rules, **timing)  # type: ignore[arg-type]
             report = compare(counts, truth)
             out[truth_name][name] = {
                 "true_crossings": crossings,

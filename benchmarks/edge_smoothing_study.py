@@ -10,6 +10,9 @@ smoothing windows and the score filter on or off, against the ground truth of th
   such, its timestamps 2 / 3 frame periods apart.
 
     .venv/bin/python benchmarks/edge_smoothing_study.py [--cache DIR] [--json]
+
+It hands the counting core tracks alone, so zones count tracks: the rules before zone counts
+came from each frame's detections (``edge_degradation_study.py`` measures those).
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ that the offline replay of the same tracker setting reproduces it (full size onl
 still helps when people are smaller and scored lower.
 
     .venv/bin/python benchmarks/edge_tracker_study.py [--scale 1.0] [--cache DIR] [--no-live] [--json]
+
+It hands the counting core tracks alone, so zones count tracks: the rules before zone counts
+came from each frame's detections (``edge_degradation_study.py`` measures those).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from edge.counting import (
     TRACKER_RULES,
     TRUTH_RULES,
     IntervalAggregator,
+    Observation,
     Record,
     SceneCounter,
     SceneFrame,
@@ -89,7 +90,7 @@ class _ReplayRecorder:
     def __init__(self, config: EdgeConfig, also: FrameObserver | None, keep_tracks: bool) -> None:
         self.counts = SceneCounts.empty([line.name for line in config.lines], [zone.name for zone in config.zones])
         self.keep_tracks = keep_tracks
-        self.tracks: dict[int, tuple[Track, ...]] = {}
+        self.observations: dict[int, Observation] = {}
         self.size: tuple[int, int] | None = None
         self.first_ts: datetime | None = None
         self.also = also
@@ -99,7 +100,7 @@ class _ReplayRecorder:
             self.size = (result.frame.width, result.frame.height)
             self.first_ts = result.frame.ts
         if result.inferred and self.keep_tracks:
-            self.tracks[result.frame.index] = result.tracks
+            self.observations[result.frame.index] = result.observation
         if self.also is not None:
             self.also.on_frame(result)
 
@@ -121,9 +122,13 @@ class ReplayResult:
     records: tuple[Record, ...]
     # The tracker's output per inferred frame, to re-count offline (``keep_tracks``; empty
     # otherwise: hours of footage would hold every box in memory).
-    tracks: dict[int, tuple[Track, ...]]
+    observations: dict[int, Observation]
     # The annotated video's codec, e.g. "H.264 (avc1)" (``annotate``; None otherwise).
     annotated_codec: str | None = None
+
+    @property
+    def tracks(self) -> dict[int, tuple[Track, ...]]:
+        return {index: seen.tracks for index, seen in self.observations.items()}
 
     @property
     def fps(self) -> float:
@@ -162,7 +167,7 @@ def replay(
         video_fps=pipeline.source.fps_hint,
         start=recorder.first_ts or clock(),
         records=tuple(sink.records),
-        tracks=recorder.tracks,
+        observations=recorder.observations,
         annotated_codec=annotator.codec if annotator is not None else None,
     )
 

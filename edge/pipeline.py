@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from edge.camera import Frame, FrameSource
-from edge.counting import IntervalAggregator, SceneCounter, SceneFrame, Track
+from edge.counting import IntervalAggregator, Observation, SceneCounter, SceneFrame, Track
 from edge.vision import PersonTracker
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
@@ -41,8 +41,12 @@ class AlwaysInfer:
 class FrameResult:
     frame: Frame
     inferred: bool
-    # On a skipped frame: the previous frame's tracks (what the zones counted).
-    tracks: tuple[Track, ...]
+    # On a skipped frame: the previous frame's observation (what the zones counted).
+    observation: Observation
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return self.observation.tracks
 
 
 class FrameObserver(Protocol):
@@ -143,7 +147,7 @@ class Pipeline:
         done = threading.Event()
         watcher = threading.Thread(target=self._close_on_stop, args=(stop, done), name="pipeline-stop", daemon=True)
         watcher.start()
-        tracks: tuple[Track, ...] = ()
+        seen = Observation(())
         previous_ts: datetime | None = None
         end: datetime | None = None
         default_s = 1.0 / self.source.fps_hint
@@ -160,16 +164,16 @@ class Pipeline:
                     and self.aggregator.interval_start(frame.ts) != self.aggregator.interval_start(previous_ts)
                 ):
                     self._switch_counting(end, durations_s)
-                inferred = self.gate.should_infer(frame, len(tracks))
+                inferred = self.gate.should_infer(frame, len(seen.tracks))
                 if inferred:
-                    tracks = tuple(self.tracker.update(frame))
+                    seen = self.tracker.update(frame)
                 gap_s = (frame.ts - previous_ts).total_seconds() if previous_ts else default_s
                 durations_s[frame.index] = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
                 previous_ts = frame.ts
                 end = frame.ts + timedelta(seconds=durations_s[frame.index])
                 if self.observer is not None:
-                    self.observer.on_frame(FrameResult(frame, inferred, tracks))
-                self._aggregate(self.scene.update(tracks, frame.ts, frame.index, inferred=inferred), durations_s)
+                    self.observer.on_frame(FrameResult(frame, inferred, seen))
+                self._aggregate(self.scene.update(seen, frame.ts, frame.index, inferred=inferred), durations_s)
                 self._count(frame, inferred)
         finally:
             done.set()

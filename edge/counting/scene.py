@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from edge.config import LineConfig, ZoneConfig
 from edge.counting.geometry import Point, Polygon, Segment
 from edge.counting.lines import LineCounter, LineCrossing, LineRules
 from edge.counting.smoothing import ZoneCountSmoother
-from edge.counting.tracks import Track
+from edge.counting.tracks import Observation, Track
 from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
 
 
@@ -18,24 +18,26 @@ from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
 class SceneRules:
     line: LineRules = field(default_factory=LineRules)
     zone: ZoneRules = field(default_factory=ZoneRules)
-    # Observations scored below this are not counted (the track keeps its state and
-    # identity). The tracker takes detections down to the configured threshold to keep
-    # identities through occlusion, but a low score means a partly hidden person, whose box
-    # bottom is not their feet, or a false detection. 0.25 is ultralytics' default detection
-    # threshold and ByteTrack's new-track threshold, not fitted to a clip; it improved lines
-    # and zones on both shared clips (BENCHMARKS.md, edge accuracy).
+    # Observations scored below this are not counted: a detection does not count in a zone, a
+    # track's position does not move its line state (the tracker still uses low-scored boxes
+    # to keep identities). A low score means a partly hidden person, whose box bottom is not
+    # their feet, or a false detection. 0.25 is not fitted to a clip: it is ultralytics'
+    # default detection threshold and ByteTrack's own bar for a box that may start a track.
+    # Without it (every detection down to 0.1) zone MAE rose on both clips in 44 of 48 grid
+    # conditions (distance, resolution, frame rate, occlusion, border entry) and line
+    # accuracy fell in 25 of 48 (rose in 3) (benchmarks/edge_degradation_study.py).
     min_confidence: float = 0.25
     # Each frame's zone counts are the median over this many seconds before and after it
-    # (ZoneCountSmoother), so scene frames come out this much late. 0.15 s (7 frames at 25 fps,
-    # 3 at 12.5 or 8 fps) lowered zone MAE on both shared clips at every camera distance and
-    # frame rate tried (on the grid of zones); wider or narrower windows did not everywhere
-    # (benchmarks/edge_smoothing_study.py, BENCHMARKS.md).
+    # (ZoneCountSmoother), so scene frames come out this much late. Counting detections, 0.15 s
+    # (7 frames at 25 fps, 3 at 7-12.5 fps) lowered grid zone MAE in every one of 48
+    # conditions on both clips (BENCHMARKS.md, degradation study).
     count_smoothing_s: float = 0.15
 
 
-# The rules applied to tracker output; ground truth gets the same rules unsmoothed. The compensations for
-# tracker gaps (ZoneRules.hold_s), ID switches (LineRules.handover_radius) and zone edge
-# margins stay off: over a grid of lines and zones on both shared clips they did not help
+# The rules applied to tracker output (zone counts from its detections, when it hands them
+# over); ground truth gets the same rules unsmoothed, its zones counting annotated boxes. The
+# compensations for tracker gaps (ZoneRules.hold_s), ID switches (LineRules.handover_radius)
+# and zone edge margins stay off: over a grid of lines and zones on both shared clips they did not help
 # both clips (benchmarks/edge_accuracy.py, BENCHMARKS.md), so they do not generalise.
 TRACKER_RULES = SceneRules()
 # Ground truth: annotated boxes carry no score, and per-frame truth is not smoothed.
@@ -69,17 +71,25 @@ class SceneCounter:
         self._smoother = ZoneCountSmoother(rules.count_smoothing_s)
 
     def update(
-        self, tracks: Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
+        self, seen: Observation | Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
     ) -> list[SceneFrame]:
         """One frame in; the frames whose smoothing window is complete out, in order.
-        On a frame that was not inferred, ``tracks`` are the previous frame's: zones keep
-        them, lines learn no new positions."""
-        tracks = [track for track in tracks if track.confidence >= self.min_confidence]
+        On a frame that was not inferred, ``seen`` is the previous frame's: zones keep
+        it, lines learn no new positions."""
+        observed = Observation.of(seen)
+        tracks = [track for track in observed.tracks if track.confidence >= self.min_confidence]
         crossings: list[LineCrossing] = []
         if inferred:
             for line in self.lines:
                 crossings.extend(line.update(tracks, ts, frame_index))
         zones = tuple(zone.update(tracks, ts) for zone in self.zones)
+        if observed.detections is not None:
+            # Occupancy needs no identity: every confident box counts from the first frame it
+            # is seen and while its track is lost; visits and dwell stay with the tracks.
+            people = [d for d in observed.detections if d.confidence >= self.min_confidence]
+            zones = tuple(
+                replace(frame, count=zone.occupancy(people)) for zone, frame in zip(self.zones, zones, strict=True)
+            )
         return self._smoother.push(SceneFrame(frame_index, ts, tuple(crossings), zones))
 
     def flush(self) -> list[SceneFrame]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from edge.counting.geometry import Point, Polygon
-from edge.counting.tracks import Track
+from edge.counting.tracks import Detection, Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,10 @@ class ZoneCounter:
         if self.polygon.contains(p):
             return True
         return member.inside and self.polygon.distance_to_edge(p) <= self.rules.leave_margin
+
+    def occupancy(self, people: Sequence[Track | Detection]) -> int:
+        """How many of ``people`` stand inside: foot point in the polygon."""
+        return sum(self.polygon.contains(person.foot) for person in people)
 
     def update(self, tracks: Sequence[Track], ts: datetime) -> ZoneFrame:
         rules = self.rules

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edge.config import LineConfig, ZoneConfig
-from edge.counting import Direction, SceneCounter, SceneFrame, SceneRules, Track
+from edge.counting import Direction, Observation, SceneCounter, SceneFrame, SceneRules, Track
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class SceneCounts:
 
 
 def count_tracks(
-    tracks_by_frame: Mapping[int, Sequence[Track]],
+    tracks_by_frame: Mapping[int, Sequence[Track] | Observation],
     frames: int,
     lines: Sequence[LineConfig],
     zones: Sequence[ZoneConfig],
@@ -84,7 +84,7 @@ def count_tracks(
     start: datetime,
     fps: float,
 ) -> SceneCounts:
-    """Count frames 1..``frames`` of given tracks (ground truth, or recorded tracker output)."""
+    """Count frames 1..``frames`` of given tracks (ground truth) or recorded tracker output."""
     scene = SceneCounter(lines, zones, rules)
     counts = SceneCounts.empty([line.name for line in lines], [zone.name for zone in zones])
     for index in range(1, frames + 1):

@@ -1,4 +1,4 @@
-"""ultralytics adapter: a frame in, person tracks (foot point, normalised) out."""
+"""ultralytics adapter: a frame in, person tracks and detections (foot point, normalised) out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edge.camera import Frame
-from edge.counting import Box, Track
+from edge.counting import Box, Detection, Observation, Track
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ class ModelError(Exception):
 
 
 class PersonTracker(Protocol):
-    def update(self, frame: Frame) -> list[Track]: ...
+    def update(self, frame: Frame) -> Observation: ...
 
 
 def _quiet_ultralytics() -> Any:
@@ -38,7 +38,8 @@ class UltralyticsTracker:
 
     ``confidence`` is the detection threshold handed to the tracker; ByteTrack uses
     detections down to its low threshold (0.1) to keep tracks alive through occlusion,
-    and starts new tracks only from confident ones.
+    and starts new tracks only from confident ones. Each frame's observation holds the
+    tracks and every detection (zone occupancy counts these: no identity needed).
     """
 
     def __init__(self, model: str, imgsz: int = 640, confidence: float = 0.1, tracker: str = "bytetrack.yaml") -> None:
@@ -58,7 +59,16 @@ class UltralyticsTracker:
         names = getattr(self._model, "names", None) or {}
         if names and names.get(PERSON_CLASS) != "person":
             log.warning("model %s class 0 is %r, not 'person'", model, names.get(PERSON_CLASS))
+        # The frame's detections as the detector returned them, kept before the tracker's
+        # callback (registered on the first track() call, so after this one) replaces them by
+        # its tracks.
+        self._detections: Any = None
+        self._model.add_callback("on_predict_postprocess_end", self._keep_detections)
         self._warm_up()
+
+    def _keep_detections(self, predictor: Any) -> None:
+        boxes = predictor.results[0].boxes
+        self._detections = None if boxes is None else (boxes.xyxyn.tolist(), boxes.conf.tolist())
 
     def _warm_up(self) -> None:
         """Compile the model and set up the tracker now (seconds on a small CPU), not on the
@@ -85,15 +95,24 @@ class UltralyticsTracker:
             verbose=False,
         )
 
-    def update(self, frame: Frame) -> list[Track]:
+    def update(self, frame: Frame) -> Observation:
+        self._detections = None
         results = self._track(frame.image)
+        corners, scores = self._detections or ([], [])
+        detections = tuple(
+            Detection.from_box(_box(xyxy), float(score)) for xyxy, score in zip(corners, scores, strict=True)
+        )
         boxes = results[0].boxes
-        if boxes is None or boxes.id is None or len(boxes) == 0:
-            return []
-        ids = boxes.id.int().tolist()
-        corners = boxes.xyxyn.tolist()
-        scores = boxes.conf.tolist()
-        return [
-            Track.from_box(int(track_id), Box(*(min(1.0, max(0.0, v)) for v in xyxy)), float(score))
-            for track_id, xyxy, score in zip(ids, corners, scores, strict=True)
-        ]
+        tracks: tuple[Track, ...] = ()
+        if boxes is not None and boxes.id is not None and len(boxes) > 0:
+            tracks = tuple(
+                Track.from_box(int(track_id), _box(xyxy), float(score))
+                for track_id, xyxy, score in zip(
+                    boxes.id.int().tolist(), boxes.xyxyn.tolist(), boxes.conf.tolist(), strict=True
+                )
+            )
+        return Observation(tracks, detections)
+
+
+def _box(xyxy: list[float]) -> Box:
+    return Box(*(min(1.0, max(0.0, float(v))) for v in xyxy))

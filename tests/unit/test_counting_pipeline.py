@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 from edge.camera import Frame
 from edge.config import LineConfig, ZoneConfig
-from edge.counting import TRACKER_RULES, Box, IntervalAggregator, Point, SceneCounter, SceneFrame, Track
+from edge.counting import (
+    TRACKER_RULES,
+    Box,
+    Detection,
+    IntervalAggregator,
+    Observation,
+    Point,
+    SceneCounter,
+    SceneFrame,
+    Track,
+)
 from edge.pipeline import FrameGate, FrameResult, Pipeline
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
@@ -44,10 +54,11 @@ class WalkingPerson:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    def update(self, frame: Frame) -> list[Track]:
+    def update(self, frame: Frame) -> Observation:
         self.calls.append(frame.index)
         x = 0.9 - 0.8 * (frame.index - 1) / 99
-        return [Track(1, Point(x, 0.8), Box(x - 0.05, 0.4, x + 0.05, 0.8), 0.9)]
+        box = Box(x - 0.05, 0.4, x + 0.05, 0.8)
+        return Observation((Track(1, Point(x, 0.8), box, 0.9),), (Detection.from_box(box, 0.9),))
 
 
 class EveryThird:
