@@ -27,7 +27,10 @@ test: setup
 	$(MAKE) lint
 	$(BIN)/pytest
 
+# The demo's system packages (the MQTT broker, the report's font), installed as `make test` installs
+# its own; not needed when MQTT_URL names a broker elsewhere.
 demo: $(SETUP)
+	$(if $(MQTT_URL),,bash tests/system-packages.sh --demo)
 	$(BIN)/python -m demo
 
 clean:

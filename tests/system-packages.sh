@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Installs the system services and tools the test suite runs for real:
-# mosquitto, InfluxDB 1.x, Chromium + chromedriver, docker-compose (config only).
+# Installs the system packages `make test` (default) or `make demo` (--demo) runs for real:
+# test: mosquitto, InfluxDB 1.x, Chromium + chromedriver, docker-compose (config only), openssl,
+#       poppler-utils (renders the PDF report) and fonts-dejavu-core (the report's font);
+# demo: mosquitto and fonts-dejavu-core.
+# As root it runs apt-get; otherwise through `sudo -n` when that needs no password; else it
+# prints the one command to run and fails.
 set -euo pipefail
 need=()
-command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
-command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
-command -v influxd >/dev/null || need+=(influxdb)
-command -v chromium >/dev/null || need+=(chromium)
-command -v chromedriver >/dev/null || need+=(chromium-driver)
-command -v docker-compose >/dev/null || need+=(docker-compose)
-command -v openssl >/dev/null || need+=(openssl)
+have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
+have mosquitto || need+=(mosquitto)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+if [ "${1:-}" != --demo ]; then
+  have mosquitto_pub || need+=(mosquitto-clients)
+  have influxd || need+=(influxdb)
+  have chromium || need+=(chromium)
+  have chromedriver || need+=(chromium-driver)
+  have docker-compose || need+=(docker-compose)
+  have openssl || need+=(openssl)
+  have pdftoppm || need+=(poppler-utils)
+fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
-if [ "$(id -u)" != 0 ]; then
+if [ "$(id -u)" = 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
   echo "missing system packages: ${need[*]}; run: sudo apt-get install ${need[*]}" >&2
   exit 1
 fi
 echo "installing: ${need[*]}" >&2
-apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
@@ -71,37 +74,6 @@ def longest(stretches: Sequence[Stretch], n: int = 3) -> tuple[Stretch, ...]:
     return tuple(sorted(stretches, key=lambda s: -s.duration_s)[:n])
 
 
-MONTHS = {
-    "id": [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
-
 LABELS: dict[str, dict[str, str]] = {
     "id": {
         "title": "Laporan bulanan",
@@ -124,6 +96,12 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Dibuat",
         "timezone": "Zona waktu",
         "minutes": "menit",
+        "heading": "Laporan bulanan pengunjung",
+        "period": "Periode",
+        "acknowledged": "Mengetahui,",
+        "position": "Jabatan",
+        "signer": "Nama",
+        "staff_id": "NIP.",
     },
     "en": {
         "title": "Monthly report",
@@ -146,67 +124,123 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Generated",
         "timezone": "Timezone",
         "minutes": "min",
+        "heading": "Monthly visitor report",
+        "period": "Period",
+        "acknowledged": "Acknowledged by,",
+        "position": "Position",
+        "signer": "Name",
+        "staff_id": "Staff no.",
     },
 }
 
 
+LOCALES: dict[str, str] = {"id": "id_ID", "en": "en_GB"}  # en_GB: "1 December 2026", day first as in id
+DOTS = "." * 40  # a blank the signer fills in by hand
+
+
+def number(value: int, lang: Language) -> str:
+    return format_decimal(value, locale=LOCALES[lang])
+
+
+def long_date(at: datetime, lang: Language) -> str:
+    return format_date(at, "long", locale=LOCALES[lang])
+
+
 def month_label(start: datetime, lang: Language) -> str:
-    return f"{MONTHS[lang][start.month - 1]} {start.year}"
+    return format_date(start, "LLLL y", locale=LOCALES[lang])
 
 
-def percent(share: float | None, none: str) -> str:
-    return none if share is None else f"{share * 100:.0f}%"
+def period_label(start: datetime, lang: Language) -> str:
+    last = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return f"{long_date(start, lang)} – {long_date(last, lang)}"
 
 
-def change(now: int, before: int) -> str:
-    return "-" if before == 0 else f"{(now - before) / before * 100:+.0f}%"
+def percent(share: float | None, none: str, lang: Language = "id") -> str:
+    return none if share is None else format_percent(share, locale=LOCALES[lang])
+
+
+def change(now: int, before: int, lang: Language = "id") -> str:
+    return "–" if before == 0 else format_percent((now - before) / before, "+#,##0%;-#,##0%", locale=LOCALES[lang])
 
 
 def stretch_text(s: Stretch, lang: Language) -> str:
-    return f"{s.start:%d/%m %H:%M}-{s.end:%H:%M} ({s.duration_s / 60:.0f} {LABELS[lang]['minutes']})"
+    return f"{s.start:%d/%m %H:%M}–{s.end:%H:%M} ({s.duration_s / 60:.0f} {LABELS[lang]['minutes']})"
+
+
+def generated_text(report: MonthlyReport, lang: Language) -> str:
+    t = LABELS[lang]
+    return (
+        f"{t['period']}: {period_label(report.month, lang)} · {t['timezone']}: {report.timezone} · "
+        f"{t['generated']}: {long_date(report.generated_at, lang)} {report.generated_at:%H:%M}"
+    )
+
+
+def signature_lines(report: MonthlyReport, lang: Language) -> list[str]:
+    """Tempat, tanggal / mengetahui / jabatan / (space to sign) / nama / NIP, left for the signer to fill."""
+    t = LABELS[lang]
+    return [
+        f"{'.' * 24}, {long_date(report.generated_at, lang)}",
+        t["acknowledged"],
+        f"{t['position']}: {DOTS}",
+        "",
+        f"{t['signer']}: {DOTS}",
+        f"{t['staff_id']} {DOTS}",
+    ]
 
 
 def render_html(report: MonthlyReport, lang: Language = "id") -> str:
     t = LABELS[lang]
     e = html.escape
+
+    def n(value: int) -> str:
+        return number(value, lang)
+
     peak = max((p.in_count for p in report.months), default=0) or 1
     trend = "".join(
-        f"<tr><td>{e(month_label(p.start, lang))}</td><td class=num>{p.in_count:,}</td>"
-        f"<td><div class=bar style='width:{p.in_count / peak * 100:.1f}%'></div></td></tr>"
+        f"<tr><td>{e(month_label(p.start, lang))}</td><td class=num>{n(p.in_count)}</td>"
+        f"<td class=barcell><div class=bar style='width:{p.in_count / peak * 100:.1f}%'></div></td></tr>"
         for p in report.months
     )
     sites = "".join(
-        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td><td class=num>{s.in_count:,}</td>"
-        f"<td class=num>{s.previous_in_count:,}</td><td class=num>{change(s.in_count, s.previous_in_count)}</td></tr>"
+        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td><td class=num>{n(s.in_count)}</td>"
+        f"<td class=num>{n(s.previous_in_count)}</td>"
+        f"<td class=num>{change(s.in_count, s.previous_in_count, lang)}</td></tr>"
         for s in report.sites
     )
     hour_peak = max((h.in_count for h in report.hours), default=0) or 1
     hours = "".join(
-        f"<tr><td>{h.hour:02d}:00</td><td class=num>{h.in_count:,}</td>"
-        f"<td><div class=bar style='width:{h.in_count / hour_peak * 100:.1f}%'></div></td></tr>"
+        f"<tr><td>{h.hour:02d}:00</td><td class=num>{n(h.in_count)}</td>"
+        f"<td class=barcell><div class=bar style='width:{h.in_count / hour_peak * 100:.1f}%'></div></td></tr>"
         for h in report.hours
         if h.in_count > 0
     )
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     gerai = "".join(
-        f"<tr><td>{e(g.name)}</td><td class=num>{percent(g.staffed_share, t['none'])}</td>"
-        f"<td class=num>{percent(g.observed_share, t['none'])}</td>"
-        f"<td>{'<br>'.join(e(stretch_text(s, lang)) for s in g.longest_unstaffed) or '-'}</td></tr>"
+        f"<tr><td>{e(g.name)}</td><td class=num>{percent(g.staffed_share, t['none'], lang)}</td>"
+        f"<td class=num>{percent(g.observed_share, t['none'], lang)}</td>"
+        f"<td>{'<br>'.join(e(stretch_text(s, lang)) for s in g.longest_unstaffed) or '–'}</td></tr>"
         for g in report.gerai
     )
-    title = f"{t['title']} {e(report.name)} - {e(month_label(report.month, lang))}"
+    signature = "<br>".join(e(line) or "<br><br>" for line in signature_lines(report, lang))
+    title = f"{t['title']} {e(report.name)} – {e(month_label(report.month, lang))}"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{{font-family:sans-serif;margin:2em;color:#222}} h1{{font-size:1.4em}} h2{{font-size:1.1em;margin-top:1.5em}}
+body{{font-family:sans-serif;margin:2em;color:#222}} h1{{font-size:1.4em;margin:0}}
+h2{{font-size:1.1em;margin-top:1.5em}}
+.agency{{border-bottom:2px solid #222;padding-bottom:.5em;margin-bottom:1em}} .agency p{{margin:.2em 0}}
 table{{border-collapse:collapse;width:100%;max-width:48em}} td,th{{border-bottom:1px solid #ddd;padding:.25em .5em;
-text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums}} .bar{{background:#1f77b4;height:.8em}}
+text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+td.barcell{{width:50%;min-width:8em}} .bar{{background:#1f77b4;height:.8em}}
 tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
-@media print{{body{{margin:0}} h2{{break-after:avoid}} table{{break-inside:avoid}}}}
+.signature{{margin:3em 0 0 auto;width:20em;line-height:1.6}}
+@media print{{body{{margin:0}} h2{{break-after:avoid}} table,.signature{{break-inside:avoid}}}}
 </style></head><body>
-<h1>{title}</h1>
-<p>{t["timezone"]}: {e(report.timezone)} &middot; {t["generated"]}: {report.generated_at:%Y-%m-%d %H:%M}</p>
-<p>{t["visitors"]}: <span class=big id=visitors>{report.visitors:,}</span></p>
+<header class=agency><h1>{e(report.name)}</h1>
+<p><strong>{t["heading"]} – {e(month_label(report.month, lang))}</strong></p>
+<p>{e(generated_text(report, lang))}</p></header>
+<p>{t["visitors"]}: <span class=big id=visitors>{n(report.visitors)}</span></p>
 <h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>
 <h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>
@@ -215,5 +249,6 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 {hours}</table>
 <h2>{t["staffing"]}</h2><table id=staffing><tr><th>{t["gerai"]}</th><th class=num>{t["staffed"]}</th>
 <th class=num>{t["observed"]}</th><th>{t["empty"]}</th></tr>{gerai}</table>
+<p class=signature id=signature>{signature}</p>
 </body></html>
 """

@@ -1,78 +1,184 @@
-"""The monthly report as PDF, through fpdf2 (the only fpdf import)."""
+"""The monthly report as PDF, through fpdf2 (the only fpdf import), in a Unicode TrueType font.
+
+The PDF core fonts cover Latin-1 only ("DPMPTSP – Perizinan" would print a "?"), so the report
+embeds DejaVu Sans from Debian's fonts-dejavu-core when the host has it, else Noto Sans from the
+fontpkg-noto-sans wheel the collector extra installs. That wheel ships a variable font; fpdf2 would
+instance it on every report (seconds of CPU), so it is instanced once per process here.
+"""
 
 from __future__ import annotations
 
+import logging
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
 from fpdf import FPDF
+from fpdf.enums import TableBordersLayout, TableCellFillMode
+from fpdf.fonts import FontFace
 
-from collector.report.monthly import LABELS, Language, MonthlyReport, change, month_label, percent, stretch_text
+from collector.report.monthly import (
+    LABELS,
+    Language,
+    MonthlyReport,
+    change,
+    generated_text,
+    month_label,
+    number,
+    percent,
+    signature_lines,
+    stretch_text,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)  # fonts-dejavu-core on Debian and Ubuntu
+FAMILY = "ReportSans"
+BAR_RGB = (31, 119, 180)
+RULE_GREY = 170
+ROW_MM = 5.0
+BAR_MAX_MM = 90.0  # under half the page, so a bar can never be mistaken for a filled table row
+
+_fonts_lock = threading.Lock()
+_fonts: tuple[Path, Path] | None = None
+_instances_dir: tempfile.TemporaryDirectory[str] | None = None
 
 
-def _latin1(text: str) -> str:
-    # The PDF core fonts cover Latin-1; anything else prints as "?" rather than failing.
-    return text.encode("latin-1", "replace").decode("latin-1")
+def _noto_instances() -> tuple[Path, Path]:
+    global _instances_dir
+    from fontpkg_noto_sans import ROOT
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib.instancer import instantiateVariableFont
+
+    log.info("no DejaVu Sans in %s: instancing Noto Sans for PDF reports (once per process)", SYSTEM_FONT_DIRS)
+    _instances_dir = tempfile.TemporaryDirectory(prefix="mpp-report-fonts-")
+    out = []
+    for weight in (400, 700):
+        path = Path(_instances_dir.name) / f"NotoSans-{weight}.ttf"
+        font = instantiateVariableFont(
+            TTFont(ROOT / "files" / "NotoSans[wdth,wght].ttf"), {"wght": weight, "wdth": 100}
+        )
+        font.save(path)
+        out.append(path)
+    return out[0], out[1]
+
+
+def font_files() -> tuple[Path, Path]:
+    """(regular, bold) TrueType files: the system's DejaVu Sans, else Noto Sans from the wheel."""
+    global _fonts
+    with _fonts_lock:
+        if _fonts is None:
+            for folder in SYSTEM_FONT_DIRS:
+                regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+                if regular.is_file() and bold.is_file():
+                    _fonts = regular, bold
+                    break
+            else:
+                _fonts = _noto_instances()
+        return _fonts
 
 
 def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     t = LABELS[lang]
+    regular, bold = font_files()
     pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_margins(15, 12, 15)
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_font(FAMILY, "", regular)
+    pdf.add_font(FAMILY, "B", bold)
+    pdf.set_title(f"{t['heading']} {report.name} {month_label(report.month, lang)}")
+    pdf.set_lang(lang)
+    pdf.set_creator("mpp-counter")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(
-        0, 10, _latin1(f"{t['title']} {report.name} - {month_label(report.month, lang)}"), new_x="LMARGIN", new_y="NEXT"
-    )
-    pdf.set_font("Helvetica", "", 10)
-    generated = f"{t['generated']}: {report.generated_at:%Y-%m-%d %H:%M}"
-    pdf.cell(0, 6, _latin1(f"{t['timezone']}: {report.timezone}   {generated}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 10, _latin1(f"{t['visitors']}: {report.visitors:,}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(RULE_GREY)
+    pdf.set_fill_color(255)
 
-    def heading(text: str) -> None:
-        pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(0, 8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+    # Title block: the agency (the MPP), what the report is, and when it was made.
+    pdf.set_font(FAMILY, "B", 15)
+    pdf.cell(0, 8, report.name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "B", 11)
+    pdf.cell(0, 6, f"{t['heading']} – {month_label(report.month, lang)}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 8.5)
+    pdf.cell(0, 5, generated_text(report, lang), new_x="LMARGIN", new_y="NEXT")
+    with pdf.local_context(draw_color=(0, 0, 0), line_width=0.5):
+        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
+    pdf.ln(3)
+    pdf.set_font(FAMILY, "B", 12)
+    pdf.cell(0, 8, f"{t['visitors']}: {number(report.visitors, lang)}", new_x="LMARGIN", new_y="NEXT")
+
+    def heading(text: str, rows_after: int = 2) -> None:
+        if pdf.will_page_break(10 + rows_after * ROW_MM):  # keep a heading with its first rows
+            pdf.add_page()
+        pdf.ln(2)
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 9)
 
     def bars(rows: list[tuple[str, int]]) -> None:
         peak = max((v for _, v in rows), default=0) or 1
         for label, value in rows:
-            pdf.cell(40, 6, _latin1(label))
-            pdf.cell(25, 6, f"{value:,}", align="R")
-            x, y = pdf.get_x() + 3, pdf.get_y() + 1.5
-            pdf.set_fill_color(31, 119, 180)
-            pdf.rect(x, y, 100 * value / peak, 3, style="F")
-            pdf.ln(6)
+            pdf.cell(35, ROW_MM, label)
+            pdf.cell(22, ROW_MM, number(value, lang), align="R")
+            x, y = pdf.get_x() + 3, pdf.get_y() + 1
+            with pdf.local_context(fill_color=BAR_RGB):  # the colour must not leak into the tables' cells
+                pdf.rect(x, y, BAR_MAX_MM * value / peak, ROW_MM - 2, style="F")
+            pdf.ln(ROW_MM)
+
+    def table(widths: tuple[int, ...], align: tuple[str, ...], header: list[str], rows: Sequence[list[str]]) -> None:
+        with pdf.table(
+            col_widths=widths,
+            width=sum(widths),
+            align="LEFT",
+            text_align=align,
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            cell_fill_mode=TableCellFillMode.NONE,
+            headings_style=FontFace(emphasis="BOLD", fill_color=None),
+            line_height=ROW_MM,
+            padding=(0.5, 1),
+        ) as tbl:
+            tbl.row(header)
+            for row in rows:
+                tbl.row(row)
 
     heading(t["trend"])
     bars([(month_label(p.start, lang), p.in_count) for p in report.months])
 
     heading(t["compare"])
-    with pdf.table(col_widths=(60, 35, 35, 25), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
-        table.row([t["site"], t["this_month"], t["prev_month"], t["change"]])
-        for s in report.sites:
-            table.row(
-                [
-                    _latin1(s.name),
-                    f"{s.in_count:,}",
-                    f"{s.previous_in_count:,}",
-                    change(s.in_count, s.previous_in_count),
-                ]
-            )
+    table(
+        (70, 32, 32, 22),
+        ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        [t["site"], t["this_month"], t["prev_month"], t["change"]],
+        [
+            [s.name, number(s.in_count, lang), number(s.previous_in_count, lang),
+             change(s.in_count, s.previous_in_count, lang)]
+            for s in report.sites
+        ],
+    )  # fmt: skip
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
     bars([(f"{h.hour:02d}:00", h.in_count) for h in report.hours if h.in_count > 0])
 
     heading(t["staffing"])
-    with pdf.table(col_widths=(40, 25, 25, 70), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT")) as table:
-        table.row([t["gerai"], t["staffed"], t["observed"], t["empty"]])
-        for g in report.gerai:
-            table.row(
-                [
-                    _latin1(g.name),
-                    percent(g.staffed_share, t["none"]),
-                    percent(g.observed_share, t["none"]),
-                    "\n".join(stretch_text(s, lang) for s in g.longest_unstaffed) or "-",
-                ]
-            )
+    table(
+        (58, 27, 27, 68),
+        ("LEFT", "RIGHT", "RIGHT", "LEFT"),
+        [t["gerai"], t["staffed"], t["observed"], t["empty"]],
+        [
+            [g.name, percent(g.staffed_share, t["none"], lang), percent(g.observed_share, t["none"], lang),
+             "\n".join(stretch_text(s, lang) for s in g.longest_unstaffed) or "–"]
+            for g in report.gerai
+        ],
+    )  # fmt: skip
+
+    # Signature block, kept whole on one page: tempat/tanggal, jabatan, space to sign, nama, NIP.
+    lines = signature_lines(report, lang)
+    if pdf.will_page_break(10 + 5 * len(lines) + 15):
+        pdf.add_page()
+    pdf.ln(8)
+    pdf.set_font(FAMILY, "", 9.5)
+    for line in lines:
+        pdf.set_x(pdf.w - pdf.r_margin - 80)
+        pdf.cell(80, 5 if line else 18, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from selenium import webdriver
@@ -106,12 +107,15 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     browser.get(served.url + "/")
     login = browser.find_element(By.ID, "login")
     assert login.is_displayed()
+    assert not browser.find_element(By.ID, "site").is_displayed()  # nothing to pick or leave before logging in
+    assert not browser.find_element(By.ID, "logout").is_displayed()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Pengunjung MPP"  # Bahasa Indonesia by default
     browser.save_screenshot(str(ARTIFACTS / "dashboard-login.png"))
 
     browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
     browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
     wait_loaded(browser)
+    assert browser.find_element(By.ID, "site").is_displayed() and browser.find_element(By.ID, "logout").is_displayed()
     assert browser.execute_script("return localStorage.getItem('mpp.token')") == ADMIN_TOKEN
     assert browser.find_element(By.ID, "error").is_displayed() is False
     assert browser.find_element(By.ID, "login").is_displayed() is False
@@ -123,10 +127,9 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert compare["labels"] == ["2025-05", "2025-06"]
     assert [d["data"] for d in compare["datasets"]] == [[13, 12], [2, 4]]
     occupancy = chart_data(browser, "chart-occupancy")
-    [dukcapil] = occupancy["datasets"]
-    assert dukcapil["label"] == "dukcapil"
+    lines = {d["label"]: max(v for v in d["data"] if v is not None) for d in occupancy["datasets"]}
+    assert lines == {"dukcapil – petugas": 1, "dukcapil – antrean": 2}  # staff and queue apart, never summed
     assert occupancy["labels"][0] == "08:00" and len(occupancy["labels"]) == 7 * 12
-    assert max(v for v in dukcapil["data"] if v is not None) == 3  # queue 2 + staff 1
 
     shares = browser.execute_script(
         "return [...document.querySelectorAll('#heatmap td[data-share]')].map(td => td.dataset.share)"
@@ -138,6 +141,7 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert "cam-gerai/dukcapil-staf" in live and "14:59" in live
     devices = browser.find_element(By.ID, "devices").text
     assert "cam-gerai" in devices and "daring" in devices
+    assert "2025-06-02 15:59 WIB" in devices  # health seeded at 08:59:30 UTC, shown in the site's time
     browser.save_screenshot(str(ARTIFACTS / "dashboard-id.png"))
 
     loaded = browser.execute_script("return document.body.dataset.loaded")
@@ -158,6 +162,47 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
 
     origins = browser.execute_script("return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
     assert set(origins) <= {served.url}, f"fetched from elsewhere: {set(origins)}"
+    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_phone_layout_fits_the_screen_and_names_gerai(served: Served, browser: webdriver.Chrome, width: int) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    named = httpx.put(
+        f"{served.url}/api/v1/sites/mpp-jakarta/gerai/dukcapil",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={"name": "Dukcapil Kota", "zones": [
+            {"device": "cam-gerai", "zone": "dukcapil-staf", "role": "staff"},
+            {"device": "cam-gerai", "zone": "dukcapil-antri", "role": "queue"},
+        ]},
+    )  # fmt: skip
+    assert named.status_code == 200, named.text
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True}
+    )
+    browser.get(served.url + "/")
+    browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    wait_loaded(browser)
+    sizes = browser.execute_script(
+        "const box = (id) => document.getElementById(id).getBoundingClientRect();"
+        "return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
+        " lang: box('lang').right, logout: box('logout').right,"
+        " charts: [...document.querySelectorAll('canvas')].map((c) => c.getBoundingClientRect().height)};"
+    )
+    # A phone browser widens the layout viewport to fit overflowing content (465 px on a 390 px screen
+    # before the fix), so both the viewport and the document must stay at the screen's width.
+    assert sizes["inner"] == width, f"laid out {sizes['inner']} px wide on a {width} px screen"
+    assert sizes["scroll"] <= sizes["inner"], f"page is {sizes['scroll']} px wide on a {width} px screen"
+    assert sizes["lang"] <= width and sizes["logout"] <= width  # EN and Keluar on screen
+    assert browser.find_element(By.ID, "lang").is_displayed() and browser.find_element(By.ID, "logout").is_displayed()
+    assert min(sizes["charts"]) >= 200, f"charts too flat: {sizes['charts']}"
+    # Names, not codes, on the occupancy cards once the admin has named the gerai.
+    assert "Dukcapil Kota" in browser.find_element(By.ID, "live").text
+    labels = {d["label"] for d in chart_data(browser, "chart-occupancy")["datasets"]}
+    assert labels == {"Dukcapil Kota – petugas", "Dukcapil Kota – antrean"}
+    browser.save_screenshot(str(ARTIFACTS / f"dashboard-{width}px.png"))
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []
 

@@ -18,7 +18,7 @@ const I18N = {
     device: "Perangkat", state: "Status", last_seen: "Terakhir terlihat", fps: "FPS", silent: "senyap",
     online: "daring", offline: "luring", gerai: "Gerai", visits: "Kunjungan", p50: "Median tunggu",
     p90: "P90 tunggu", queue: "Antrean rata-rata", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
-    none: "Belum ada data.", min: "menit", error: "Gagal memuat",
+    none: "Belum ada data.", min: "menit", error: "Gagal memuat", role_staff: "petugas", role_queue: "antrean",
   },
   en: {
     title: "MPP Visitors", site: "Site", logout: "Log out", login_title: "Enter your API token",
@@ -32,7 +32,7 @@ const I18N = {
     device: "Device", state: "State", last_seen: "Last seen", fps: "FPS", silent: "silent",
     online: "online", offline: "offline", gerai: "Gerai", visits: "Visits", p50: "Median wait",
     p90: "P90 wait", queue: "Mean queue", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
-    none: "No data yet.", min: "min", error: "Could not load",
+    none: "No data yet.", min: "min", error: "Could not load", role_staff: "staff", role_queue: "queue",
   },
 };
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
@@ -46,6 +46,8 @@ const state = {
   range: "today",
   now: null,
   charts: {},
+  staffing: null, // the /staffing response promise of this refresh: its gerai names label the occupancy cards
+
 };
 
 const $ = (id) => document.getElementById(id);
@@ -124,15 +126,34 @@ function drawChart(id, type, labels, datasets, stacked = false) {
       })),
     },
     options: {
-      animation: false, responsive: true, interaction: { mode: "index", intersect: false },
+      animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
       scales: { x: { stacked }, y: { beginAtZero: true, stacked } },
     },
   });
 }
 
+const siteTz = () => (state.sites.find((s) => s.site === state.site) || {}).timezone || "Asia/Jakarta";
+
+// A UTC instant as the site's wall time, with its zone's short name (WIB, WITA, WIT).
+function siteTime(iso) {
+  const tz = siteTz();
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))
+    .map((p) => [p.type, p.value]));
+  const zone = new Intl.DateTimeFormat("id-ID", { timeZone: tz, timeZoneName: "short" }).formatToParts(new Date(iso))
+    .find((p) => p.type === "timeZoneName");
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${zone ? " " + zone.value : ""}`;
+}
+
+async function geraiNames() {
+  try {
+    return Object.fromEntries((await state.staffing).gerai.map((g) => [g.gerai, g.name]));
+  } catch (_) { return {}; } // the staffing card reports its own error
+}
+
 // Local dates of the site, from the server's clock (the browser's may be wrong or elsewhere).
 function siteDate(offsetDays = 0) {
-  const tz = (state.sites.find((s) => s.site === state.site) || {}).timezone || "Asia/Jakarta";
+  const tz = siteTz();
   const at = new Date(Date.parse(state.now) + offsetDays * 86400000);
   return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
     .format(at);
@@ -169,8 +190,9 @@ async function loadComparison() {
 
 async function loadLive() {
   const body = await json(`/sites/${state.site}/occupancy/live`);
+  const names = await geraiNames();
   fillTable($("live"), [[t("gerai")], [t("zone")], [t("people"), "num"], [t("max"), "num"], [t("at")]],
-    body.zones.map((z) => [z.gerai, `${z.device}/${z.zone}`, z.mean_count.toFixed(1), z.max_count,
+    body.zones.map((z) => [names[z.gerai] || z.gerai, `${z.device}/${z.zone}`, z.mean_count.toFixed(1), z.max_count,
       z.interval_start.slice(11, 16)]));
 }
 
@@ -180,17 +202,20 @@ async function loadDevices() {
     devices.map((d) => {
       const badge = cell("span", d.silent ? t("silent") : t(d.state || "unknown"),
         `badge ${d.silent || d.state === "offline" ? "bad" : d.state === "online" ? "ok" : "unknown"}`);
-      return [d.device, badge, d.last_seen ? d.last_seen.slice(0, 16).replace("T", " ") + " UTC" : null,
+      return [d.device, badge, d.last_seen ? siteTime(d.last_seen) : null,
         d.health ? d.health.effective_fps.toFixed(1) : null];
     }));
 }
 
 async function loadOccupancy() {
   const body = await json(`/sites/${state.site}/occupancy`, rangeParams());
+  const names = await geraiNames();
   const series = new Map();
   const starts = [...new Set(body.points.map((p) => p.start))].sort();
   for (const p of body.points) {
-    const key = p.gerai || p.zone;
+    // Staff and queue zones apart: "2" must not mean one officer plus one visitor.
+    const role = I18N[state.lang][`role_${p.role}`] || p.role;
+    const key = `${(p.gerai && names[p.gerai]) || p.gerai || p.zone} – ${role}`;
     if (!series.has(key)) series.set(key, new Map());
     const m = series.get(key);
     m.set(p.start, (m.get(p.start) || 0) + (p.mean_count ?? 0));
@@ -204,9 +229,14 @@ function heatColor(share) {
   return share === null ? "#e6e6e6" : `hsl(${Math.round(share * 120)}, 70%, 75%)`;
 }
 
-async function loadStaffing() {
+function fetchStaffing() {
   const { start, end } = rangeParams();
-  const body = await json(`/sites/${state.site}/staffing`, { start, end });
+  state.staffing = json(`/sites/${state.site}/staffing`, { start, end });
+  state.staffing.catch(() => {}); // handled by loadStaffing
+}
+
+async function loadStaffing() {
+  const body = await state.staffing;
   const hours = [...new Set(body.gerai.flatMap((g) => g.by_hour.map((h) => h.hour)))].sort((a, b) => a - b);
   const table = $("heatmap");
   table.replaceChildren();
@@ -285,6 +315,7 @@ async function openReport(format) {
 
 async function refresh() {
   $("error").hidden = true;
+  fetchStaffing();
   const loaders = { footfall: loadFootfall, compare: loadComparison, live: loadLive, devices: loadDevices,
     occupancy: loadOccupancy, staffing: loadStaffing, waiting: loadWaiting };
   await Promise.all(Object.entries(loaders).map(([name, load]) => load().catch((err) => {
@@ -310,6 +341,7 @@ async function start() {
   select.value = state.site || "";
   $("login").hidden = true;
   $("dashboard").hidden = false;
+  for (const el of document.querySelectorAll(".session")) el.hidden = false;
   if (state.site) await refresh();
 }
 
@@ -322,6 +354,7 @@ function logout(clearError = true) {
   localStorage.removeItem("mpp.token");
   state.token = null;
   $("dashboard").hidden = true;
+  for (const el of document.querySelectorAll(".session")) el.hidden = true;
   $("login").hidden = false;
   if (clearError) $("login-error").hidden = true;
 }
