@@ -19,7 +19,7 @@ class _Out(BaseModel):
 
 
 class Healthz(_Out):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "ingest stopped"] = "ok"
 
 
 class Me(_Out):
