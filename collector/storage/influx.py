@@ -33,7 +33,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,16 +117,17 @@ def record_key(record: LineCounts | ZoneOccupancy) -> RecordKey:
 
 def first_copies(
     batch: Batch, stored: Mapping[RecordKey, dict[str, object]]
-) -> tuple[Batch, set[int], list[Conflict]]:
-    """Split a batch against the stored copies of its keys (pure): the batch without
-    conflicting copies, the ids of the records already stored identically (no new
-    points, but they count as seen, as in SQLite), and the conflicts. Within the
-    batch the first copy of a key wins, as in SQLite's ordered inserts."""
+) -> tuple[Batch, list[LineCounts | ZoneOccupancy], list[Conflict]]:
+    """Split a batch against the stored copies of its keys (pure): the batch of new
+    records (plus its health, status and dead letters), the copies identical to a
+    stored or earlier one (no new points, but they count as seen, as in SQLite) and
+    the conflicts. Within the batch the first copy of a key wins, as in SQLite's
+    ordered inserts."""
     known = dict(stored)
-    again: set[int] = set()
+    repeats: list[LineCounts | ZoneOccupancy] = []
     conflicts: list[Conflict] = []
 
-    def keep(record: LineCounts | ZoneOccupancy) -> bool:
+    def new(record: LineCounts | ZoneOccupancy) -> bool:
         key = record_key(record)
         previous = known.get(key)
         if previous is None:
@@ -136,15 +136,15 @@ def first_copies(
             return True
         if differs := differing(previous, record):
             conflicts.append(Conflict(record, differs))
-            return False
-        again.add(id(record))
-        return True
+        else:
+            repeats.append(record)
+        return False
 
-    counts = [c for c in batch.counts if keep(c)]
-    occupancy = [z for z in batch.occupancy if keep(z)]
-    accepted = Batch(counts=counts, occupancy=occupancy, health=batch.health, status=batch.status,
-                     dead_letters=batch.dead_letters)  # fmt: skip
-    return accepted, again, conflicts
+    counts = [c for c in batch.counts if new(c)]
+    occupancy = [z for z in batch.occupancy if new(z)]
+    fresh = Batch(counts=counts, occupancy=occupancy, health=batch.health, status=batch.status,
+                  dead_letters=batch.dead_letters)  # fmt: skip
+    return fresh, repeats, conflicts
 
 
 def _clusters(times: Iterable[int]) -> list[tuple[int, int]]:
@@ -158,9 +158,9 @@ def _clusters(times: Iterable[int]) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in ranges]
 
 
-def batch_points(batch: Batch, again: AbstractSet[int] = frozenset()) -> list[Any]:
-    """The points of one batch (pure; exposed for the benchmark and tests); records
-    whose id is in ``again`` are stored already and only count as seen."""
+def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = ()) -> list[Any]:
+    """The points of one batch (pure; exposed for the benchmark and tests); ``repeats``
+    are stored already and only count as seen."""
     points: list[Any] = []
     seen: dict[tuple[str, str], tuple[int, str | None]] = {}
 
@@ -169,11 +169,11 @@ def batch_points(batch: Batch, again: AbstractSet[int] = frozenset()) -> list[An
         if previous is None or at_ns > previous[0]:
             seen[(site, device)] = (at_ns, timezone or (previous[1] if previous else None))
 
+    for r in repeats:
+        saw(r.site, r.device, _start_ns(r) + r.interval_s * _NS, r.timezone)
     for c in batch.counts:
         at = _start_ns(c)
         saw(c.site, c.device, at + c.interval_s * _NS, c.timezone)
-        if id(c) in again:
-            continue
         points.append(
             _point("line_counts").tag("site", c.site).tag("device", c.device).tag("line", c.line).tag("role", c.role)
             .field("in_count", int(c.in_count)).field("out_count", int(c.out_count))
@@ -183,8 +183,6 @@ def batch_points(batch: Batch, again: AbstractSet[int] = frozenset()) -> list[An
     for z in batch.occupancy:
         at = _start_ns(z)
         saw(z.site, z.device, at + z.interval_s * _NS, z.timezone)
-        if id(z) in again:
-            continue
         point = _point("zone_occupancy").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
         point.tag("role", z.role)
         if z.gerai:
@@ -305,12 +303,11 @@ class InfluxStore:
     # -- writes ---------------------------------------------------------------
 
     def write(self, batch: Batch) -> list[Conflict]:
-        accepted, again, conflicts = first_copies(batch, self._stored([*batch.counts, *batch.occupancy]))
-        points = batch_points(accepted, again)
+        fresh, repeats, conflicts = first_copies(batch, self._stored([*batch.counts, *batch.occupancy]))
+        points = batch_points(fresh, repeats)
         if points:
             self.write_lines("\n".join(p.to_line_protocol() for p in points))
-        touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in accepted.counts
-                   if c.role == ENTRANCE_ROLE and id(c) not in again}  # fmt: skip
+        touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in fresh.counts if c.role == ENTRANCE_ROLE}
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
         return conflicts
