@@ -75,7 +75,7 @@ class CollectorApp:
         logger.info("serving the API and dashboard on http://%s", listen)
         config = uvicorn.Config(api, host=listen.host, port=listen.port, log_config=None, access_log=False)
         self._server = uvicorn.Server(config)
-        if self._ingest_died.is_set():  # died while the API was being built
+        if self._stop.is_set():  # a signal, or ingest died, while the API was being built
             return
         self._server.run()
 
@@ -85,6 +85,8 @@ class CollectorApp:
         def stop(signum: int, _frame: FrameType | None) -> None:
             logger.info("received %s, stopping", signal.Signals(signum).name)
             self._stop.set()
+            if self._server is not None:  # arrived before uvicorn took the signals over
+                self._server.should_exit = True
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, stop)

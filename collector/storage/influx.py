@@ -307,7 +307,10 @@ class InfluxStore:
         points = batch_points(fresh, repeats)
         if points:
             self.write_lines("\n".join(p.to_line_protocol() for p in points))
-        touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in fresh.counts if c.role == ENTRANCE_ROLE}
+        # Repeats too: a collector killed between its raw write and its rollup leaves the
+        # slot stale until the redelivered copy recomputes it.
+        touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in [*fresh.counts, *repeats]
+                   if isinstance(c, LineCounts) and c.role == ENTRANCE_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
         return conflicts
