@@ -37,7 +37,7 @@ def valid_records(n: int) -> list[Record]:
     for i in range(n):
         site, device = DEVICES[i % len(DEVICES)]
         at = T0 + timedelta(minutes=i // 16)
-        common = {"site": site, "device": device, "timezone": "Asia/Jakarta", "interval_start": at,
+        common: dict[str, Any] = {"site": site, "device": device, "timezone": "Asia/Jakarta", "interval_start": at,
                   "interval_s": 60, "observed_s": 60.0}  # fmt: skip
         kind = (i // len(DEVICES)) % 4
         if kind == 0:
