@@ -336,8 +336,15 @@ class InfluxStore:
                 f'AND time >= {lo} AND time <= {hi} GROUP BY "site", "device", {group}'
                 for lo, hi in _clusters(times)
             ]
+        self._ensure_database()
+        try:
+            answer = self._query("; ".join(statements))
+        except StoreError as exc:
+            if "database not found" not in str(exc):
+                raise
+            answer = []  # dropped under us: nothing is stored, and write_lines creates it again
         found: dict[RecordKey, dict[str, object]] = {}
-        for series in self._query("; ".join(statements)):
+        for series in answer:
             tags = series["tags"]
             zone = series["name"] == "zone_occupancy"
             for row in series.get("values", []):

@@ -15,16 +15,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from collector.api import create_app
-from collector.app import INGEST_DIED, CollectorApp
 from collector.config import CollectorSettings
 from collector.ingest import IngestService
-from collector.storage import Batch, Conflict, Store, open_store
+from collector.storage import Batch, Store, open_store
 from tests.integration.test_api_stores import HEADERS, ApiSettings
 from tests.integration.test_ingest_pipeline import (
     Publisher,
@@ -39,6 +38,9 @@ from tests.integration.test_ingest_pipeline import (
 from tests.integration.test_ingest_recovery import collector_process
 from tests.services import MosquittoBroker, free_port
 from wire import DeviceState, LineCounts, Status, encode
+
+if TYPE_CHECKING:
+    from collector.storage import Conflict
 
 __all__ = ["publisher"]  # the fixture, re-used
 
@@ -205,6 +207,8 @@ def test_a_dead_writer_turns_healthz_to_503(mosquitto: MosquittoBroker, publishe
 def test_the_collector_exits_when_its_writer_dies(
     mosquitto: MosquittoBroker, publisher: Publisher, tmp_path: Path
 ) -> None:
+    from collector.app import INGEST_DIED, CollectorApp
+
     settings: CollectorSettings = settings_for(mosquitto, store_url("sqlite", tmp_path, None), tmp_path)
     settings = settings.model_copy(update={"listen": settings.listen.model_copy(update={"port": free_port()})})
     app = CollectorApp(settings, open_store=lambda s: RefusingStore(open_store(s), [Fatal("the end")]))

@@ -9,17 +9,20 @@ import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.config import InfluxStoreSettings
-from collector.storage import Batch, Conflict, open_store
+from collector.storage import Batch, open_store
 from collector.storage.influx import InfluxStore
 from tests.services import InfluxServer
 from tests.store_answers import answers, differences
 from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+
+if TYPE_CHECKING:
+    from collector.storage import Conflict
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Jakarta
 SITES = ("mpp-a", "mpp-b")
@@ -116,8 +119,8 @@ def batch_of(messages: list[Message]) -> Batch:
     )
 
 
-def refused(conflicts: list[Conflict]) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [(c.record.kind, c.record.message_id, c.differs) for c in conflicts]
+def refused(conflicts: list[Conflict] | None) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.record.kind, c.record.message_id, c.differs) for c in conflicts or ()]
 
 
 def test_both_stores_answer_identically_on_any_stream(influxdb: InfluxServer, tmp_path: Path) -> None:
