@@ -211,14 +211,23 @@ def test_hostile_stream_from_several_devices_with_a_sigkill(
             publishers[DEVICES[0]].messages([probe])
             time.sleep(0.3)
 
-        senders = [threading.Thread(target=publishers[d].raw, args=(items,)) for d, items in per_device.items()]
-        for sender in senders:
-            sender.start()
-        wait_until(lambda: zone_rows(reader) > 100, 30, "ingest under way")
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
-        for sender in senders:
-            sender.join()
+        # The first halves go out while the collector runs and is killed; the second halves
+        # wait in its persistent session until it is back.
+        def send(half: int) -> None:
+            senders = [threading.Thread(target=publishers[d].raw, args=(items[half * len(items) // 2:
+                                                                               (half + 1) * len(items) // 2],))
+                       for d, items in per_device.items()]  # fmt: skip
+            for sender in senders:
+                sender.start()
+            if half == 0:
+                wait_until(lambda: zone_rows(reader) > 20, 30, "ingest under way")
+                process.send_signal(signal.SIGKILL)
+                process.wait(10)
+            for sender in senders:
+                sender.join()
+
+        send(0)
+        send(1)
         assert zone_rows(reader) < zones, "collector finished before it was killed"
 
         process = collector_process(mosquitto, url, tmp_path, client_id)
