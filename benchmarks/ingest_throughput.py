@@ -37,7 +37,8 @@ from collector.storage.influx import batch_points
 from tests.services import InfluxServer, MosquittoBroker, free_port
 from wire import LineCounts, ZoneOccupancy, encode
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+# Recent days: the collector refuses interval records older than a year (wire.messages.MAX_RECORD_AGE_S).
+T0 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=30)
 
 
 def records(n: int) -> list[LineCounts | ZoneOccupancy]:

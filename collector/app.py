@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -15,22 +16,30 @@ from collector.storage import Store, open_store
 logger = logging.getLogger(__name__)
 
 
+# Exit status when ingest died: the supervisor (systemd Restart=always, compose
+# restart: unless-stopped) starts a fresh process and the broker redelivers.
+INGEST_DIED = 70  # EX_SOFTWARE
+
+
 class CollectorApp:
-    def __init__(self, settings: CollectorSettings) -> None:
+    def __init__(self, settings: CollectorSettings, *, open_store: Callable[..., Store] = open_store) -> None:
         self.settings = settings
+        self._open_store = open_store
         self._stop = threading.Event()
+        self._ingest_died = threading.Event()
+        self._server: Any = None
 
     def run(self) -> int:
-        """Run until SIGINT/SIGTERM; returns the exit status."""
+        """Run until SIGINT/SIGTERM, or until ingest dies; returns the exit status."""
         settings = self.settings
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = open_store(settings.store)
+        store = self._open_store(settings.store)
         logger.info("store %s", settings.store.describe())
-        ingest = IngestService(settings, store)
+        ingest = IngestService(settings, store, on_death=self._on_ingest_death)
         ingest.start()
         self._install_signal_handlers()
         try:
-            api = self._api(store)
+            api = self._api(store, ingest)
             if api is None:
                 self._stop.wait()
             else:
@@ -39,22 +48,35 @@ class CollectorApp:
             ingest.stop()
             store.close()
             logger.info("stopped: %s", ingest.stats())
+        if self._ingest_died.is_set():
+            logger.critical("exiting with status %d because ingest stopped; the supervisor restarts us", INGEST_DIED)
+            return INGEST_DIED
         return 0
 
-    def _api(self, store: Store) -> Any:
+    def _on_ingest_death(self, _exc: BaseException) -> None:
+        # /healthz already answers 503; stop serving so the process exits.
+        self._ingest_died.set()
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def _api(self, store: Store, ingest: IngestService) -> Any:
         try:
             from collector.api import create_app
         except ImportError as exc:
             logger.warning("HTTP API not available (%s); serving nothing on %s", exc, self.settings.listen)
             return None
-        return create_app(self.settings, store)
+        return create_app(self.settings, store, ingest_alive=ingest.alive)
 
     def _serve(self, api: Any) -> None:
-        from collector.api.server import serve  # uvicorn handles SIGINT/SIGTERM here
+        from collector.api.server import build_server  # uvicorn handles SIGINT/SIGTERM here
 
         listen = self.settings.listen
         logger.info("serving the API and dashboard on http://%s", listen)
-        serve(api, listen.host, listen.port)
+        self._server = build_server(api, listen.host, listen.port)
+        if self._stop.is_set():  # a signal, or ingest died, while the API was being built
+            return
+        self._server.run()
 
     def _install_signal_handlers(self) -> None:
         # uvicorn captures these while serving and re-raises them after its
@@ -62,6 +84,8 @@ class CollectorApp:
         def stop(signum: int, _frame: FrameType | None) -> None:
             logger.info("received %s, stopping", signal.Signals(signum).name)
             self._stop.set()
+            if self._server is not None:  # arrived before uvicorn took the signals over
+                self._server.should_exit = True
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, stop)

@@ -34,9 +34,15 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    settings: ApiSettings, store: Store, *, clock: Callable[[], datetime] = utc_now, admin: AdminDb | None = None
+    settings: ApiSettings,
+    store: Store,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    admin: AdminDb | None = None,
+    ingest_alive: Callable[[], bool] = lambda: True,
 ) -> FastAPI:
-    """Build the app; the caller owns ``store``, the app owns its admin db (closed at shutdown)."""
+    """Build the app; the caller owns ``store``, the app owns its admin db (closed at shutdown).
+    ``ingest_alive`` turns /healthz to 503 once the collector's ingest stopped."""
     admin_db = admin or AdminDb(settings.data_dir / ADMIN_DB_NAME, clock)
     if settings.api_token is not None:
         admin_db.ensure_env_token(settings.api_token.get_secret_value())
@@ -61,6 +67,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock)
+    app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
     for module in (footfall, occupancy, staffing, sites, devices, reports, tokens):

@@ -39,7 +39,7 @@ else:
 
 
 class Healthz(_Out):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "ingest stopped"] = "ok"
 
 
 class Me(_Out):

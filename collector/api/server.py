@@ -96,8 +96,9 @@ class _OverloadLogLimit(logging.Filter):
         return True
 
 
-def serve(app: Any, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn handles them and re-raises them after its shutdown)."""
+def build_server(app: Any, host: str, port: int) -> uvicorn.Server:
+    """The HTTP server with the project's limits; ``run()`` serves until SIGINT/SIGTERM (uvicorn
+    handles them and re-raises them after its shutdown) or until ``should_exit`` is set."""
     logging.getLogger("uvicorn.error").addFilter(_OverloadLogLimit())
     config = uvicorn.Config(
         app,
@@ -110,4 +111,4 @@ def serve(app: Any, host: str, port: int) -> None:
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT_S,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
-    uvicorn.Server(config).run()
+    return uvicorn.Server(config)

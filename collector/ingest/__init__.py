@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from collector.config import CollectorSettings
 from collector.ingest.delivery import AckToken, Delivery
 from collector.ingest.writer import BatchWriter, IngestStats
@@ -13,11 +16,20 @@ __all__ = ["AckToken", "BatchWriter", "Delivery", "IngestService", "IngestStats"
 class IngestService:
     """Owns the subscriber and the writer; start in order, stop in reverse."""
 
-    def __init__(self, settings: CollectorSettings, store: Store) -> None:
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_death: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """``clock`` stamps each message's reception (the window of times a record may
+        carry is measured against it); ``on_death`` hears of a writer that died."""
         from collector.ingest.mqtt import MqttSubscriber  # paho only when ingest runs
 
-        self.writer = BatchWriter(store, settings.batch, self._ack, settings.allowed_devices)
-        self.subscriber = MqttSubscriber(settings.mqtt, self.writer.submit)
+        self.writer = BatchWriter(store, settings.batch, self._ack, settings.allowed_devices, on_death=on_death)
+        self.subscriber = MqttSubscriber(settings.mqtt, self.writer.submit, clock)
 
     def _ack(self, token: AckToken) -> None:
         self.subscriber.ack(token)
@@ -33,3 +45,7 @@ class IngestService:
 
     def stats(self) -> IngestStats:
         return self.writer.stats()
+
+    def alive(self) -> bool:
+        """False once the writer thread died: nothing more is stored."""
+        return self.writer.alive

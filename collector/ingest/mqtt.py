@@ -32,9 +32,15 @@ DISCONNECT_LOG_INTERVAL_S = 30.0
 
 
 class MqttSubscriber:
-    def __init__(self, settings: MqttSettings, on_delivery: Callable[[Delivery], None]) -> None:
+    def __init__(
+        self,
+        settings: MqttSettings,
+        on_delivery: Callable[[Delivery], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self._on_delivery = on_delivery
+        self._clock = clock
         self._generation = 0
         self._last_disconnect_log = -DISCONNECT_LOG_INTERVAL_S
         self.connected = threading.Event()
@@ -121,7 +127,7 @@ class MqttSubscriber:
             Delivery(
                 topic=topic,
                 payload=bytes(message.payload),
-                received_at=datetime.now(UTC),
+                received_at=self._clock(),
                 token=AckToken(mid=message.mid, qos=message.qos, generation=self._generation),
             )
         )

@@ -1,14 +1,19 @@
 """Turn received messages into a store Batch: valid ones by kind, every bad
-one into a DeadLetter with its reason (pure; no I/O)."""
+one into a DeadLetter with its reason (pure; no I/O). The window of times a
+record may carry is measured against the message's reception time, the
+collector's (injected) clock."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from collector.ingest.delivery import Delivery
 from collector.storage.base import Batch, DeadLetter
 from wire import Health, LineCounts, Status, WireError, ZoneOccupancy, decode
+
+logger = logging.getLogger(__name__)
 
 EXCERPT_BYTES = 256
 MAX_REASON_CHARS = 500
@@ -33,17 +38,24 @@ class BatchBuilder:
     health: list[Health] = field(default_factory=list)
     status: list[Status] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # id() of each valid message -> the delivery it came from (for store conflicts)
+    origin: dict[int, Delivery] = field(default_factory=dict)
 
     def add(self, delivery: Delivery) -> bool:
         """Add one message; False when it became a dead letter."""
         try:
-            message = decode(delivery.topic, delivery.payload)
+            message = decode(delivery.topic, delivery.payload, now=delivery.received_at)
         except WireError as exc:
             self.dead_letters.append(dead_letter(delivery, exc.reason))
+            return False
+        except Exception as exc:  # a validator bug must cost one message, not the consumer
+            logger.exception("validating a message on %s failed unexpectedly", delivery.topic[:512])
+            self.dead_letters.append(dead_letter(delivery, f"could not validate: {type(exc).__name__}: {exc}"))
             return False
         if self.allowed_devices is not None and f"{message.site}/{message.device}" not in self.allowed_devices:
             self.dead_letters.append(dead_letter(delivery, f"device {message.site}/{message.device} is not allowed"))
             return False
+        self.origin[id(message)] = delivery
         if isinstance(message, LineCounts):
             self.counts.append(message)
         elif isinstance(message, ZoneOccupancy):
@@ -64,8 +76,8 @@ class BatchBuilder:
         )
 
 
-def build_batch(deliveries: Iterable[Delivery], allowed_devices: frozenset[str] | None = None) -> Batch:
+def build_batch(deliveries: Iterable[Delivery], allowed_devices: frozenset[str] | None = None) -> BatchBuilder:
     builder = BatchBuilder(allowed_devices)
     for delivery in deliveries:
         builder.add(delivery)
-    return builder.batch()
+    return builder

@@ -6,6 +6,7 @@ from collector.config import InfluxStoreSettings, SqliteStoreSettings, parse_sto
 from collector.storage.base import (
     Batch,
     Bucket,
+    Conflict,
     DeadLetter,
     DeviceRecord,
     DwellSample,
@@ -22,6 +23,7 @@ from collector.storage.base import (
 __all__ = [
     "Batch",
     "Bucket",
+    "Conflict",
     "DeadLetter",
     "DeviceRecord",
     "DwellSample",

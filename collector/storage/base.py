@@ -3,8 +3,11 @@
 Two implementations answer the same questions with the same semantics:
 ``SqliteStore`` (embedded default) and ``InfluxStore`` (InfluxDB over the v1
 HTTP API: line protocol on /write, InfluxQL on /query). All datetimes are
-timezone-aware. Writes are idempotent on each record's natural key (site,
-device, line or zone, interval start), so redelivery changes nothing.
+timezone-aware. Each record has one natural key in both stores (site,
+device, line or zone, interval start to the second); role and gerai are
+attributes, not identity. The first copy of a key wins: a redelivered copy
+changes nothing, and a copy with other content is refused and reported as a
+``Conflict`` (ingest dead-letters it).
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+
+# Compared between a stored record and a later copy of its natural key, in this order.
+COUNTS_CONTENT = ("role", "interval_s", "observed_s", "in_count", "out_count")
+OCCUPANCY_CONTENT = ("role", "gerai", "interval_s", "observed_s", "mean_count", "max_count", "occupied_s", "visits",
+                     "dwells_s")  # fmt: skip
 
 Bucket = Literal["hour", "day"]
 
@@ -116,6 +124,25 @@ class HealthSample:
 
 
 @dataclass(frozen=True, slots=True)
+class Conflict:
+    """A record whose natural key the store already holds with other content."""
+
+    record: LineCounts | ZoneOccupancy  # the refused copy (the object from the batch)
+    differs: tuple[str, ...]  # content fields that differ from the stored copy
+
+    @property
+    def reason(self) -> str:
+        return (f"conflicting copy of {self.record.message_id}: {', '.join(self.differs)} differ from the stored "
+                "copy; the first copy wins")  # fmt: skip
+
+
+def differing(stored: dict[str, object], record: LineCounts | ZoneOccupancy) -> tuple[str, ...]:
+    """Content fields of ``record`` that differ from ``stored`` (a row read back from a store)."""
+    names = COUNTS_CONTENT if isinstance(record, LineCounts) else OCCUPANCY_CONTENT
+    return tuple(name for name in names if stored[name] != getattr(record, name))
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """One write: validated messages plus the dead letters of the same poll."""
 
@@ -127,8 +154,10 @@ class Batch:
 
 
 class Store(Protocol):
-    def write(self, batch: Batch) -> None:
-        """Persist the batch durably and idempotently; raise StoreUnavailable on outage."""
+    def write(self, batch: Batch) -> list[Conflict]:
+        """Persist the batch durably and idempotently; raise StoreUnavailable on outage,
+        StoreError when the store refuses the batch itself. Returns the records refused
+        because their natural key is already stored with other content."""
 
     def footfall(
         self, sites: Sequence[str], start: datetime, end: datetime, bucket: Bucket, timezone: str

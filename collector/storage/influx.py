@@ -5,8 +5,12 @@ Line protocol is built with influxdb-client's ``Point`` and POSTed to
 ``/write``; reads are InfluxQL on ``/query`` with ``tz()`` for local calendar
 days. This module is the only one that imports httpx or influxdb_client.
 
-Measurements (tags; fields), each point's time is its natural key so a
-redelivered record overwrites itself with identical values:
+One natural key per record, as in SQLite: (site, device, line or zone,
+interval start to the second). Role and gerai are tags for the queries (and
+Grafana) but not identity: before a write the store reads back the keys of
+the batch that already exist (one query; dwells only for keys that exist) and
+writes only new keys, so the first copy wins; a copy with other content is
+returned as a Conflict. Measurements (tags; fields):
 - ``line_counts`` (site, device, line, role; in_count, out_count, interval_s, observed_s) at interval_start
 - ``zone_occupancy`` (site, device, zone, role[, gerai]; mean_count, max_count, occupied_s, visits,
   interval_s, observed_s) at interval_start
@@ -27,7 +31,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -38,8 +43,11 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from collector.config import InfluxStoreSettings
 from collector.storage.base import (
+    COUNTS_CONTENT,
+    OCCUPANCY_CONTENT,
     Batch,
     Bucket,
+    Conflict,
     DeadLetter,
     DeviceRecord,
     DwellSample,
@@ -50,8 +58,10 @@ from collector.storage.base import (
     StoreError,
     StoreUnavailable,
     ZoneInterval,
+    differing,
 )
-from wire import CameraState, DeviceState, Health
+from wire import CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
+from wire.messages import MAX_DWELLS_PER_RECORD
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +70,11 @@ _NS = 1_000_000_000
 ROLLUP = "footfall_15m"
 SLOT_NS = 900 * _NS
 ROLLUP_SETTLE_S = 5.0
+# Existence checks read whole time ranges; a gap longer than this starts another range.
+_CLUSTER_GAP_NS = 3600 * _NS
+
+# measurement, site, device, line or zone, interval start in ns (whole seconds)
+RecordKey = tuple[str, str, str, str, int]
 
 
 def _ns(value: datetime) -> int:
@@ -91,8 +106,63 @@ def _point(measurement: str) -> Any:
     return Point(measurement)  # type: ignore[no-untyped-call]
 
 
-def batch_points(batch: Batch) -> list[Any]:
-    """The points of one batch (pure; exposed for the benchmark and tests)."""
+def _start_ns(record: LineCounts | ZoneOccupancy) -> int:
+    # Whole seconds, as SQLite's integer column: one key per record in both stores.
+    return _ns(record.interval_start) // _NS * _NS
+
+
+def record_key(record: LineCounts | ZoneOccupancy) -> RecordKey:
+    if isinstance(record, LineCounts):
+        return ("line_counts", record.site, record.device, record.line, _start_ns(record))
+    return ("zone_occupancy", record.site, record.device, record.zone, _start_ns(record))
+
+
+def first_copies(
+    batch: Batch, stored: Mapping[RecordKey, dict[str, object]]
+) -> tuple[Batch, list[LineCounts | ZoneOccupancy], list[Conflict]]:
+    """Split a batch against the stored copies of its keys (pure): the batch of new
+    records (plus its health, status and dead letters), the copies identical to a
+    stored or earlier one (no new points, but they count as seen, as in SQLite) and
+    the conflicts. Within the batch the first copy of a key wins, as in SQLite's
+    ordered inserts."""
+    known = dict(stored)
+    repeats: list[LineCounts | ZoneOccupancy] = []
+    conflicts: list[Conflict] = []
+
+    def new(record: LineCounts | ZoneOccupancy) -> bool:
+        key = record_key(record)
+        previous = known.get(key)
+        if previous is None:
+            names = COUNTS_CONTENT if isinstance(record, LineCounts) else OCCUPANCY_CONTENT
+            known[key] = {name: getattr(record, name) for name in names}
+            return True
+        if differs := differing(previous, record):
+            conflicts.append(Conflict(record, differs))
+        else:
+            repeats.append(record)
+        return False
+
+    counts = [c for c in batch.counts if new(c)]
+    occupancy = [z for z in batch.occupancy if new(z)]
+    fresh = Batch(counts=counts, occupancy=occupancy, health=batch.health, status=batch.status,
+                  dead_letters=batch.dead_letters)  # fmt: skip
+    return fresh, repeats, conflicts
+
+
+def _clusters(times: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted times as [first, last] ranges split at gaps longer than _CLUSTER_GAP_NS."""
+    ranges: list[list[int]] = []
+    for at in sorted(set(times)):
+        if ranges and at - ranges[-1][1] <= _CLUSTER_GAP_NS:
+            ranges[-1][1] = at
+        else:
+            ranges.append([at, at])
+    return [(lo, hi) for lo, hi in ranges]
+
+
+def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = ()) -> list[Any]:
+    """The points of one batch (pure; exposed for the benchmark and tests); ``repeats``
+    are stored already and only count as seen."""
     points: list[Any] = []
     seen: dict[tuple[str, str], tuple[int, str | None]] = {}
 
@@ -101,17 +171,20 @@ def batch_points(batch: Batch) -> list[Any]:
         if previous is None or at_ns > previous[0]:
             seen[(site, device)] = (at_ns, timezone or (previous[1] if previous else None))
 
+    for r in repeats:
+        saw(r.site, r.device, _start_ns(r) + r.interval_s * _NS, r.timezone)
     for c in batch.counts:
-        at = _ns(c.interval_start)
+        at = _start_ns(c)
+        saw(c.site, c.device, at + c.interval_s * _NS, c.timezone)
         points.append(
             _point("line_counts").tag("site", c.site).tag("device", c.device).tag("line", c.line).tag("role", c.role)
             .field("in_count", int(c.in_count)).field("out_count", int(c.out_count))
             .field("interval_s", int(c.interval_s)).field("observed_s", float(c.observed_s))
             .time(at, WritePrecision.NS)
         )  # fmt: skip
-        saw(c.site, c.device, at + c.interval_s * _NS, c.timezone)
     for z in batch.occupancy:
-        at = _ns(z.interval_start)
+        at = _start_ns(z)
+        saw(z.site, z.device, at + z.interval_s * _NS, z.timezone)
         point = _point("zone_occupancy").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
         point.tag("role", z.role)
         if z.gerai:
@@ -128,7 +201,6 @@ def batch_points(batch: Batch) -> list[Any]:
             if z.gerai:
                 dwell.tag("gerai", z.gerai)
             points.append(dwell.field("dwell_s", float(dwell_s)).time(at + index, WritePrecision.NS))
-        saw(z.site, z.device, at + z.interval_s * _NS, z.timezone)
     for h in batch.health:
         at = _ns(h.ts)
         point = _point("health").tag("site", h.site).tag("device", h.device)
@@ -232,14 +304,83 @@ class InfluxStore:
 
     # -- writes ---------------------------------------------------------------
 
-    def write(self, batch: Batch) -> None:
-        points = batch_points(batch)
+    def write(self, batch: Batch) -> list[Conflict]:
+        fresh, repeats, conflicts = first_copies(batch, self._stored([*batch.counts, *batch.occupancy]))
+        points = batch_points(fresh, repeats)
         if points:
             self.write_lines("\n".join(p.to_line_protocol() for p in points))
-        touched = {(c.site, _ns(c.interval_start) // SLOT_NS * SLOT_NS) for c in batch.counts
-                   if c.role == ENTRANCE_ROLE}  # fmt: skip
+        # Repeats too: a collector killed between its raw write and its rollup leaves the
+        # slot stale until the redelivered copy recomputes it.
+        touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in [*fresh.counts, *repeats]
+                   if isinstance(c, LineCounts) and c.role == ENTRANCE_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
+        return conflicts
+
+    def _stored(self, records: Sequence[LineCounts | ZoneOccupancy]) -> dict[RecordKey, dict[str, object]]:
+        """Content of the keys of ``records`` that are stored already (one query, plus
+        one for the dwells of stored zone records)."""
+        wanted = {record_key(r) for r in records}
+        if not wanted:
+            return {}
+        statements = []
+        ranges: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for measurement, site, _, _, at in wanted:
+            ranges[(measurement, site)].append(at)
+        for (measurement, site), times in sorted(ranges.items()):
+            if measurement == "line_counts":
+                fields, group = '"interval_s", "observed_s", "in_count", "out_count"', '"line", "role"'
+            else:
+                fields = '"interval_s", "observed_s", "mean_count", "max_count", "occupied_s", "visits"'
+                group = '"zone", "role", "gerai"'
+            statements += [
+                f'SELECT {fields} FROM "{measurement}" WHERE "site" = {_literal(site)} '  # noqa: S608
+                f'AND time >= {lo} AND time <= {hi} GROUP BY "site", "device", {group}'
+                for lo, hi in _clusters(times)
+            ]
+        self._ensure_database()
+        try:
+            answer = self._query("; ".join(statements))
+        except StoreError as exc:
+            if "database not found" not in str(exc):
+                raise
+            answer = []  # dropped under us: nothing is stored, and write_lines creates it again
+        found: dict[RecordKey, dict[str, object]] = {}
+        for series in answer:
+            tags = series["tags"]
+            zone = series["name"] == "zone_occupancy"
+            for row in series.get("values", []):
+                key = (series["name"], tags["site"], tags["device"], tags["zone" if zone else "line"], int(row[0]))
+                if key not in wanted or key in found:
+                    continue
+                content: dict[str, object] = {"role": tags["role"]}
+                if zone:
+                    content["gerai"] = tags.get("gerai") or None
+                content.update(zip(series["columns"][1:], row[1:], strict=True))
+                found[key] = content
+        zones = [key for key in found if key[0] == "zone_occupancy"]
+        if zones:
+            self._add_dwells(zones, found)
+        return found
+
+    def _add_dwells(self, keys: Sequence[RecordKey], found: dict[RecordKey, dict[str, object]]) -> None:
+        ranges: dict[str, list[int]] = defaultdict(list)
+        for _, site, _, _, at in keys:
+            ranges[site].append(at)
+        statements = [
+            f'SELECT "dwell_s" FROM "dwell" WHERE "site" = {_literal(site)} AND time >= {lo} '  # noqa: S608
+            f'AND time < {hi + MAX_DWELLS_PER_RECORD} GROUP BY "site", "device", "zone"'
+            for site, times in sorted(ranges.items())
+            for lo, hi in _clusters(times)
+        ]
+        dwells: dict[RecordKey, list[tuple[int, float]]] = defaultdict(list)
+        for series in self._query("; ".join(statements)):
+            tags = series["tags"]
+            for at, dwell_s in series.get("values", []):
+                start = int(at) // _NS * _NS
+                dwells[("zone_occupancy", tags["site"], tags["device"], tags["zone"], start)].append((int(at), dwell_s))
+        for key in keys:
+            found[key]["dwells_s"] = tuple(d for _, d in sorted(dwells.get(key, [])))
 
     def maintain(self) -> None:
         """Recompute the rollup slots whose settle time has come (ingest calls this when idle)."""

@@ -1,7 +1,8 @@
 """SqliteStore: the embedded default.
 
 WAL journal, forward-only migrations (PRAGMA user_version), idempotent inserts
-on each record's natural key. ``footfall_rollup`` holds entrance in/out per
+on each record's natural key (the first copy wins; a later copy with other
+content is returned as a Conflict). ``footfall_rollup`` holds entrance in/out per
 site and UTC quarter hour (every real timezone offset is a multiple of 15
 minutes); it is updated in the same transaction as the raw row and only when
 that row is new, so a redelivered record changes nothing. Footfall reads whole
@@ -25,8 +26,11 @@ from zoneinfo import ZoneInfo
 
 from collector.state_files import create_private
 from collector.storage.base import (
+    COUNTS_CONTENT,
+    OCCUPANCY_CONTENT,
     Batch,
     Bucket,
+    Conflict,
     DeadLetter,
     DeviceRecord,
     DwellSample,
@@ -37,6 +41,7 @@ from collector.storage.base import (
     StoreError,
     StoreUnavailable,
     ZoneInterval,
+    differing,
 )
 from wire import CameraState, DeviceState, Health
 
@@ -144,18 +149,20 @@ class SqliteStore:
 
     # -- writes ---------------------------------------------------------------
 
-    def write(self, batch: Batch) -> None:
+    def write(self, batch: Batch) -> list[Conflict]:
         try:
             with self._transaction() as conn:
-                self._write(conn, batch)
+                return self._write(conn, batch)
         except sqlite3.OperationalError as exc:
             # Locked, disk full, I/O error: transient from ingest's point of view.
             raise StoreUnavailable(f"SQLite write failed: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite write failed: {exc}") from exc
+        except (sqlite3.Error, OverflowError, ValueError, TypeError) as exc:
+            # A value SQLite cannot bind (an integer beyond 64 bits) refuses this batch, not the store.
+            raise StoreError(f"SQLite write failed: {type(exc).__name__}: {exc}") from exc
 
-    def _write(self, conn: sqlite3.Connection, batch: Batch) -> None:
+    def _write(self, conn: sqlite3.Connection, batch: Batch) -> list[Conflict]:
         seen: dict[tuple[str, str], tuple[float, str | None]] = {}
+        conflicts: list[Conflict] = []
 
         def saw(site: str, device: str, at: float, timezone: str | None) -> None:
             previous = seen.get((site, device))
@@ -174,6 +181,15 @@ class SqliteStore:
                     "in_count = in_count + excluded.in_count, out_count = out_count + excluded.out_count",
                     (c.site, start - start % SLOT_S, c.in_count, c.out_count),
                 )
+            elif cur.rowcount == 0:
+                row = conn.execute(
+                    f"SELECT {', '.join(COUNTS_CONTENT)} FROM line_counts "  # noqa: S608
+                    "WHERE site = ? AND interval_start = ? AND device = ? AND line = ?",
+                    (c.site, start, c.device, c.line),
+                ).fetchone()
+                if differs := differing(dict(zip(COUNTS_CONTENT, row, strict=True)), c):
+                    conflicts.append(Conflict(c, differs))
+                    continue
             saw(c.site, c.device, start + c.interval_s, c.timezone)
         for z in batch.occupancy:
             start = int(_epoch(z.interval_start))
@@ -187,6 +203,22 @@ class SqliteStore:
                     "INSERT OR IGNORE INTO dwell_samples VALUES (?,?,?,?,?,?,?,?)",
                     [(z.site, start, z.device, z.zone, i, z.role, z.gerai, d) for i, d in enumerate(z.dwells_s)],
                 )
+            elif cur.rowcount == 0:
+                key = (z.site, start, z.device, z.zone)
+                row = conn.execute(
+                    f"SELECT {', '.join(OCCUPANCY_CONTENT[:-1])} FROM zone_occupancy "  # noqa: S608
+                    "WHERE site = ? AND interval_start = ? AND device = ? AND zone = ?",
+                    key,
+                ).fetchone()
+                dwells = conn.execute(
+                    "SELECT dwell_s FROM dwell_samples WHERE site = ? AND interval_start = ? AND device = ? "
+                    "AND zone = ? ORDER BY idx",
+                    key,
+                ).fetchall()
+                stored = dict(zip(OCCUPANCY_CONTENT, (*row, tuple(d for (d,) in dwells)), strict=True))
+                if differs := differing(stored, z):
+                    conflicts.append(Conflict(z, differs))
+                    continue
             saw(z.site, z.device, start + z.interval_s, z.timezone)
         for h in batch.health:
             ts = _epoch(h.ts)
@@ -224,6 +256,7 @@ class SqliteStore:
             "INSERT INTO dead_letters (received_at, topic, reason, payload_excerpt) VALUES (?,?,?,?)",
             [(_epoch(d.received_at), d.topic, d.reason, d.payload_excerpt) for d in batch.dead_letters],
         )
+        return conflicts
 
     # -- reads ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,12 @@ import yaml
 from collector.config import from_args
 from collector.ingest import IngestService
 from collector.storage import open_store
-from tests.integration.test_ingest_pipeline import wait_until
+from tests.integration.test_ingest_pipeline import recent_monday, wait_until
 from tests.mqtt_support import Recorder
 from tests.services import InfluxServer, MosquittoBroker
 
 SITE, DEVICE = "mpp-e2e", "pintu-1"
-START = datetime(2026, 2, 2, 2, 0, tzinfo=UTC)  # 09:00 in Jakarta
+START = recent_monday(3, 2)  # 09:00 in Jakarta
 LINES = [
     {"name": "tengah", "points": [[0.0, 0.6], [1.0, 0.6]]},
     {"name": "kiri", "points": [[0.3, 0.0], [0.3, 1.0]], "role": "internal"},

@@ -20,7 +20,15 @@ from collector.storage import Store, open_store
 from tests.services import InfluxServer, MosquittoBroker
 from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy, encode
 
-T0 = datetime(2026, 4, 6, 1, 0, tzinfo=UTC)
+
+def recent_monday(weeks_back: int, hour_utc: int) -> datetime:
+    """A Monday some weeks before today: the collector refuses records older than a year."""
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday() + 7 * weeks_back)
+    return datetime(monday.year, monday.month, monday.day, hour_utc, tzinfo=UTC)
+
+
+T0 = recent_monday(4, 1)
 WireOut = LineCounts | ZoneOccupancy | Health | Status
 
 

@@ -72,12 +72,14 @@ def test_influxdb_down_30s_during_ingest_loses_and_doubles_nothing(
         store.close()
 
 
-def collector_process(broker: MosquittoBroker, url: str, tmp_path: Path, client_id: str) -> subprocess.Popen[bytes]:
+def collector_process(
+    broker: MosquittoBroker, url: str, tmp_path: Path, client_id: str, port: int | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "MPP_MQTT_URL": broker.url,
         "MPP_STORE_URL": url,
-        "MPP_LISTEN": f"127.0.0.1:{free_port()}",
+        "MPP_LISTEN": f"127.0.0.1:{port or free_port()}",
         "MPP_DATA_DIR": str(tmp_path / "var"),
         "MPP_CLIENT_ID": client_id,
         "MPP_BATCH_SIZE": "100",

@@ -18,6 +18,7 @@ from collector.storage import Batch, DeadLetter, Store, open_store
 from collector.storage.influx import InfluxStore
 from tests.services import InfluxServer
 from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+from wire.messages import MAX_CROSSINGS_PER_S
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -207,3 +208,15 @@ def test_dead_letters_newest_first(store: Store) -> None:
     got = store.dead_letters(limit=4)
     assert [d.reason for d in got] == ["bad 4", "bad 3", "bad 2", "bad 1"]
     assert got[0] == letters[4]
+
+
+def test_a_year_of_the_largest_counts_the_wire_allows_sums_exactly(store: Store) -> None:
+    """With counts bounded by the wire (50 crossings/s), a year of the largest records sums far
+    inside int64 in both stores: no SQLite overflow, no InfluxDB wrap-around."""
+    most = MAX_CROSSINGS_PER_S * 86400
+    year = [counts(T0 + timedelta(days=d), most, most, device=f"cam-{k}", interval_s=86400)
+            for d in range(366) for k in range(3)]  # fmt: skip
+    store.write(Batch(counts=year))
+    days = store.footfall(["mpp-a"], T0, T0 + timedelta(days=366), "day", "UTC")
+    assert len(days) == 366 and {(d.in_count, d.out_count) for d in days} == {(3 * most, 3 * most)}
+    assert sum(d.in_count for d in days) == 366 * 3 * most > 2**31

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wire import Health, Kind, LineCounts, Status, Topic, WireError, ZoneOccupancy, decode, encode
-from wire.messages import MAX_PAYLOAD_BYTES
+from wire.messages import (
+    MAX_CLOCK_SKEW_S,
+    MAX_COUNTER,
+    MAX_CROSSINGS_PER_S,
+    MAX_PAYLOAD_BYTES,
+    MAX_PEOPLE_IN_VIEW,
+    MAX_RECORD_AGE_S,
+)
 
 START = datetime(2025, 5, 31, 16, 30, tzinfo=UTC)
 
@@ -44,8 +51,8 @@ def test_naive_datetimes_are_refused() -> None:
 
 
 @given(
-    in_count=st.integers(0, 10_000),
-    out_count=st.integers(0, 10_000),
+    in_count=st.integers(0, MAX_CROSSINGS_PER_S * 60),
+    out_count=st.integers(0, MAX_CROSSINGS_PER_S * 60),
     minute=st.integers(0, 60 * 24 * 365),
 )
 def test_counts_round_trip(in_count: int, out_count: int, minute: int) -> None:
@@ -114,3 +121,78 @@ def test_topic_filters() -> None:
     assert Topic.device_filter("kobar", "pintu-1") == "mpp/v1/kobar/pintu-1/#"
     assert Topic.all_filter("collectors") == "$share/collectors/mpp/v1/#"
     assert str(Topic.parse("mpp/v1/kobar/pintu-1/status")) == "mpp/v1/kobar/pintu-1/status"
+
+
+def occupancy_body(**fields: object) -> bytes:
+    record = ZoneOccupancy(
+        site="kobar", device="pintu-1", timezone="Asia/Jakarta", interval_start=START, interval_s=60,
+        observed_s=60.0, zone="antrian", role="queue", mean_count=0.5, max_count=1, occupied_s=30.0, visits=1,
+    )  # fmt: skip
+    return json.dumps({**json.loads(encode(record)), **fields}).encode()
+
+
+def health_body(**fields: object) -> bytes:
+    health = Health(
+        site="kobar", device="pintu-1", timezone="Asia/Jakarta", ts=START, fps=14.8, effective_fps=3.0,
+        gating_share=0.8, last_frame_age_s=0.1, camera_state="ok", outbox_depth=0, dropped_records=0,
+        reconnects=2, model="yolo11n.pt", software_version="0.1.0", uptime_s=10.0,
+    )  # fmt: skip
+    return json.dumps({**json.loads(encode(health)), **fields}).encode()
+
+
+@pytest.mark.parametrize(
+    ("topic_kind", "payload", "reason"),
+    [
+        # Counts an interval cannot hold, up to values no store integer can take.
+        ("counts", changed(in_count=10**20), "invalid in_count"),
+        ("counts", changed(out_count=2**63 - 1), "invalid out_count"),
+        ("counts", changed(in_count=MAX_CROSSINGS_PER_S * 60 + 1), "more than 3000 crossings in 60 s"),
+        ("counts", changed(in_count=3.0), "invalid in_count"),
+        ("counts", changed(in_count=True), "invalid in_count"),
+        ("counts", changed(interval_s=60.0), "invalid interval_s"),
+        ("counts", changed(observed_s="60"), "invalid observed_s"),
+        ("counts", changed(schema_version=True), "unsupported schema_version True"),
+        ("counts", changed(schema_version=1.0), "unsupported schema_version 1.0"),
+        ("counts", changed(schema_version="1"), "unsupported schema_version '1'"),
+        # Times no store or report can hold, and sub-second starts (a second copy of a record).
+        ("counts", changed(interval_start="9999-12-31T00:00:00Z", message_id=""), "outside 2000-2099"),
+        ("counts", changed(interval_start="1970-01-01T00:00:00Z", message_id=""), "outside 2000-2099"),
+        ("counts", changed(interval_start="2025-05-31T16:30:00.250Z"), "whole second"),
+        ("occupancy", occupancy_body(max_count=MAX_PEOPLE_IN_VIEW + 1), "invalid max_count"),
+        ("occupancy", occupancy_body(visits=3001), "more than 3000 visits"),
+        ("occupancy", occupancy_body(dwells_s=[1e300]), "invalid dwells_s"),
+        ("health", health_body(outbox_depth=MAX_COUNTER + 1), "invalid outbox_depth"),
+        ("health", health_body(reconnects=10**20), "invalid reconnects"),
+        ("health", health_body(ts="9999-12-31T23:59:59Z", message_id=""), "outside 2000-2099"),
+    ],
+)
+def test_numbers_and_times_outside_their_bounds_are_refused(topic_kind: str, payload: bytes, reason: str) -> None:
+    with pytest.raises(WireError, match=reason):
+        decode(f"mpp/v1/kobar/pintu-1/{topic_kind}", payload)
+
+
+def test_the_largest_counts_an_interval_can_hold_are_accepted() -> None:
+    record = counts(interval_s=86400, observed_s=86400.0, in_count=MAX_CROSSINGS_PER_S * 86400, out_count=0)
+    assert decode(str(record.topic), encode(record)) == record
+
+
+def test_the_collector_clock_window() -> None:
+    record = counts()
+    topic, payload = str(record.topic), encode(record)
+    observed_until = START + timedelta(seconds=60)
+    # Observed up to 5 min ahead of the collector's clock: device clock skew.
+    assert decode(topic, payload, now=observed_until - timedelta(seconds=MAX_CLOCK_SKEW_S)) == record
+    with pytest.raises(WireError, match="lies in the future"):
+        decode(topic, payload, now=observed_until - timedelta(seconds=MAX_CLOCK_SKEW_S + 1))
+    # A partial last interval (flushed when the edge stops) is not in the future.
+    partial = counts(interval_s=900, observed_s=30.0)
+    assert decode(topic, encode(partial), now=START + timedelta(seconds=30)) == partial
+    assert decode(topic, payload, now=START + timedelta(seconds=MAX_RECORD_AGE_S)) == record
+    with pytest.raises(WireError, match="more than 366 days before"):
+        decode(topic, payload, now=START + timedelta(seconds=MAX_RECORD_AGE_S + 1))
+    # Status and health may be old (a retained status), never ahead.
+    status = Status(site="kobar", device="pintu-1", state="offline", ts=START)
+    assert decode(str(status.topic), encode(status), now=START + timedelta(days=1000)) == status
+    with pytest.raises(WireError, match="ts 2099-01-01T00:00:00Z lies in the future"):
+        decode(str(status.topic), json.dumps({**json.loads(encode(status)), "ts": "2099-01-01T00:00:00Z"}).encode(),
+               now=START)  # fmt: skip
