@@ -26,8 +26,10 @@ class Segment:
 
 def side(segment: Segment, p: Point) -> float:
     """(Bx-Ax)(Py-Ay) - (By-Ay)(Px-Ax): negative -> positive is an ``in`` crossing."""
+    # From the midpoint, so that reversing the segment exactly negates it (rounding included).
     a, b = segment.a, segment.b
-    return (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x)
+    mx, my = (a.x + b.x) / 2, (a.y + b.y) / 2
+    return (b.x - a.x) * (p.y - my) - (b.y - a.y) * (p.x - mx)
 
 
 def signed_distance(segment: Segment, p: Point) -> float:
@@ -35,11 +37,13 @@ def signed_distance(segment: Segment, p: Point) -> float:
     return side(segment, p) / segment.length
 
 
-def crossing_parameter(segment: Segment, p: Point, q: Point) -> float | None:
-    """Where the step p->q crosses the segment's line, as a fraction along A->B.
+def crossing_offset(segment: Segment, p: Point, q: Point) -> float | None:
+    """Where the step p->q crosses the segment's line, as a signed fraction of the segment's
+    length from its midpoint along A->B: within [-0.5, 0.5] means within the segment.
 
-    None when the step does not change side (or runs along the line). A value in
-    [0, 1] means the crossing lies within the segment.
+    None when the step does not change side (or runs along the line). Measured from the
+    midpoint so that reversing the segment exactly negates the result: a step through an end
+    point is inside or outside for both directions alike, whatever the rounding.
     """
     sp, sq = side(segment, p), side(segment, q)
     if sp == sq or (sp > 0 and sq > 0) or (sp < 0 and sq < 0):
@@ -48,8 +52,9 @@ def crossing_parameter(segment: Segment, p: Point, q: Point) -> float | None:
     cx = p.x + (q.x - p.x) * frac
     cy = p.y + (q.y - p.y) * frac
     a, b = segment.a, segment.b
+    mx, my = (a.x + b.x) / 2, (a.y + b.y) / 2
     dx, dy = b.x - a.x, b.y - a.y
-    return ((cx - a.x) * dx + (cy - a.y) * dy) / (dx * dx + dy * dy)
+    return ((cx - mx) * dx + (cy - my) * dy) / (dx * dx + dy * dy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from edge.counting.geometry import Point, Segment, crossing_parameter, signed_distance
+from edge.counting.geometry import Point, Segment, crossing_offset, signed_distance
 from edge.counting.tracks import Track
 
 
@@ -115,10 +115,9 @@ class LineCounter:
         return crossings
 
     def _step(self, state: _TrackState, q: Point) -> None:
-        t = crossing_parameter(self.segment, state.last, q)
-        if t is not None:
-            tol = self.rules.end_tolerance
-            state.crossed_inside = -tol <= t <= 1 + tol
+        offset = crossing_offset(self.segment, state.last, q)
+        if offset is not None:
+            state.crossed_inside = abs(offset) <= 0.5 + self.rules.end_tolerance
 
     def _adopt(self, track: Track, ts: datetime) -> _TrackState:
         rules = self.rules
