@@ -8,6 +8,7 @@ the shared clip with the shared model; the signal goes out once all three childr
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def test_no_broker_collector_or_edge_outlives_the_demo(signum: signal.Signals, t
     env.update(
         MPP_SHARED_DIR=str(shared),
         MPP_LISTEN=f"127.0.0.1:{free_port()}",
-        MPP_API_TOKEN="demo-signal-token",
+        MPP_API_TOKEN=secrets.token_hex(32),  # the collector refuses a weak admin token
         MPP_DEMO_DIR=str(tmp_path / "demo"),
         PYTHONPATH=str(REPO_ROOT),
         PYTHONUNBUFFERED="1",
