@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from collector.report.monthly_completeness import Completeness, comparison_note_html, completeness_html, site_mark
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
 from collector.storage.base import FootfallBucket
@@ -22,6 +23,8 @@ class SiteMonth:
     name: str
     in_count: int
     previous_in_count: int
+    complete: bool | None = None  # the entrance cameras' coverage reached the site's threshold; None: not known
+    previous_complete: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class MonthlyReport:
     sites: tuple[SiteMonth, ...]  # all compared sites, this one included
     hours: tuple[HourTotal, ...]  # 24 entries
     gerai: tuple[GeraiMonth, ...]
+    completeness: Completeness | None = None  # the data-completeness section
 
     @property
     def visitors(self) -> int:
@@ -176,8 +180,9 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
         for p in report.months
     )
     sites = "".join(
-        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td><td class=num>{s.in_count:,}</td>"
-        f"<td class=num>{s.previous_in_count:,}</td><td class=num>{change(s.in_count, s.previous_in_count)}</td></tr>"
+        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td>"
+        f"<td class=num>{s.in_count:,}{site_mark(s)}</td><td class=num>{s.previous_in_count:,}{site_mark(s, True)}</td>"
+        f"<td class=num>{change(s.in_count, s.previous_in_count)}</td></tr>"
         for s in report.sites
     )
     hour_peak = max((h.in_count for h in report.hours), default=0) or 1
@@ -207,10 +212,12 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 <h1>{title}</h1>
 <p>{t["timezone"]}: {e(report.timezone)} &middot; {t["generated"]}: {report.generated_at:%Y-%m-%d %H:%M}</p>
 <p>{t["visitors"]}: <span class=big id=visitors>{report.visitors:,}</span></p>
+{completeness_html(report, lang)}
 <h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>
 <h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>
 <th class=num>{t["prev_month"]}</th><th class=num>{t["change"]}</th></tr>{sites}</table>
+{comparison_note_html(report, lang)}
 <h2>{t["hours"]}: {busiest}</h2><table id=hours><tr><th>{t["hour"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {hours}</table>
 <h2>{t["staffing"]}</h2><table id=staffing><tr><th>{t["gerai"]}</th><th class=num>{t["staffed"]}</th>

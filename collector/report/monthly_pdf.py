@@ -5,6 +5,8 @@ from __future__ import annotations
 from fpdf import FPDF
 
 from collector.report.monthly import LABELS, Language, MonthlyReport, change, month_label, percent, stretch_text
+from collector.report.monthly_completeness import LABELS as COVERAGE_LABELS
+from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark
 
 
 def _latin1(text: str) -> str:
@@ -26,6 +28,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     pdf.cell(0, 6, _latin1(f"{t['timezone']}: {report.timezone}   {generated}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 10, _latin1(f"{t['visitors']}: {report.visitors:,}"), new_x="LMARGIN", new_y="NEXT")
+    _completeness(pdf, report, lang)
 
     def heading(text: str) -> None:
         pdf.ln(3)
@@ -53,11 +56,13 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
             table.row(
                 [
                     _latin1(s.name),
-                    f"{s.in_count:,}",
-                    f"{s.previous_in_count:,}",
+                    f"{s.in_count:,}{site_mark(s)}",
+                    f"{s.previous_in_count:,}{site_mark(s, True)}",
                     change(s.in_count, s.previous_in_count),
                 ]
             )
+
+    _comparison_note(pdf, report, lang)
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
@@ -76,3 +81,47 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
                 ]
             )
     return bytes(pdf.output())
+
+
+def _completeness(pdf: FPDF, report: MonthlyReport, lang: Language) -> None:
+    """The data-completeness section: the headline with its coverage, each device, the long gaps."""
+    c = report.completeness
+    if c is None:
+        return
+    t = COVERAGE_LABELS[lang]
+    family = pdf.font_family
+    pdf.set_font(family, "", 10)
+    pdf.multi_cell(0, 6, _latin1(headline(report, lang)), new_x="LMARGIN", new_y="NEXT")
+    if not c.complete:
+        pdf.set_font(family, "B", 10)
+        pdf.multi_cell(0, 6, _latin1(t["incomplete"].format(pct=pct(c.complete_at, lang))), new_x="LMARGIN",
+                       new_y="NEXT")  # fmt: skip
+    pdf.ln(3)
+    pdf.set_font(family, "B", 12)
+    pdf.cell(0, 8, _latin1(t["section"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    with pdf.table(col_widths=(35, 95, 30), text_align=("LEFT", "LEFT", "RIGHT")) as table:
+        table.row([t["device"], t["watches"], t["coverage"]])
+        for d in c.devices:
+            table.row([_latin1(d.device), _latin1(d.uses), pct(d.coverage, lang)])
+    pdf.ln(2)
+    pdf.set_font(family, "B", 10)
+    pdf.cell(0, 7, _latin1(t["gaps"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    if not c.gaps:
+        pdf.cell(0, 6, _latin1(t["no_gaps"]), new_x="LMARGIN", new_y="NEXT")
+        return
+    with pdf.table(col_widths=(35, 30, 30, 65), text_align="LEFT") as table:
+        table.row([t["device"], t["from"], t["until"], t["cause"]])
+        for g in c.gaps:
+            table.row([_latin1(v) for v in gap_cells(g, lang)])
+
+
+def _comparison_note(pdf: FPDF, report: MonthlyReport, lang: Language) -> None:
+    if not any_marked(report):
+        return
+    threshold = report.completeness.complete_at if report.completeness else 0.95
+    pdf.set_font(pdf.font_family, "", 8)
+    pdf.cell(0, 5, _latin1(COVERAGE_LABELS[lang]["mark"].format(pct=pct(threshold, lang))), new_x="LMARGIN",
+             new_y="NEXT")  # fmt: skip
+    pdf.set_font(pdf.font_family, "", 10)

@@ -145,3 +145,31 @@ def test_staffing_hours_not_observed_are_never_shown_as_staffed(client: TestClie
                                     "staffed_share": None, "observed_share": 0}  # fmt: skip
     assert {(h["state"], h["staffed_share"]) for h in gerai["g1"]["hours"]} == {("observed", 1)}
     assert (gerai["g1"]["total"]["staffed_share"], gerai["g1"]["total"]["observed_share"]) == (1, 1)
+
+
+def test_monthly_report_lists_coverage_and_long_gaps(client: TestClient) -> None:
+    page = client.get(f"/api/v1/sites/{sc.SITE}/reports/monthly", params={"month": "2026-08"})
+    assert page.status_code == 200, page.text
+    text = page.text
+    visitors = 28 * 360 - 7 * 3
+    coverage = round((sc.OPEN_MIN - sc.ENTRANCE_MISSING_MIN) / sc.OPEN_MIN * 100)
+    assert f"<p id=headline>{visitors:,} pengunjung, kamera pintu aktif {coverage} % dari jam buka</p>" in text
+    assert "Data bulan ini tidak lengkap" in text
+    section = text[text.index("<table id=completeness>") : text.index("</table>", text.index("id=completeness"))]
+    assert "<td>cam-pintu</td><td>entrance pintu</td>" in section
+    assert f"{round((sc.OPEN_MIN - sc.G2_MISSING_MIN) / sc.OPEN_MIN * 100)} %" in section
+    gaps = text[text.index("<table id=gaps>") : text.index("</table>", text.index("<table id=gaps>"))]
+    rows = gaps.count("<tr>") - 1
+    # Over 30 minutes: the entrance's three days and its 35 minutes on the 6th, cam-g2's eight days.
+    assert rows == 4 + len(sc.G2_GAP_DAYS)
+    assert "<td>cam-pintu</td><td>06/08 10:00</td><td>10:35</td><td>tidak ada data (sebab tak diketahui)</td>" in gaps
+    assert "<td>cam-g2</td><td>10/08 08:00</td><td>16:00</td><td>kamera bermasalah</td>" in gaps
+    assert "17/08" not in gaps and "22/08" not in gaps  # the holiday and the closed day are no gaps
+    # The comparison marks the site's August (and its July, when the camera sent nothing) incomplete.
+    compare = text[text.index("<table id=compare>") : text.index("</table>", text.index("<table id=compare>"))]
+    assert f"{visitors:,}*</td><td class=num>0*</td>" in compare
+    assert "id=compare-note" in text
+    pdf = client.get(f"/api/v1/sites/{sc.SITE}/reports/monthly", params={"month": "2026-08", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    english = client.get(f"/api/v1/sites/{sc.SITE}/reports/monthly", params={"month": "2026-08", "lang": "en"}).text
+    assert f"{visitors:,} visitors, entrance camera active {coverage} % of opening hours" in english
