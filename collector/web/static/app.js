@@ -181,6 +181,9 @@ function footfallDataset(labelText, periods, value, color) {
 }
 
 const coverageTooltip = (periodsOf) => ({
+  // The legend shows each series' own colour, not the grey of an incomplete first bar.
+  legend: { labels: { generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart)
+    .map((item) => ({ ...item, fillStyle: chart.data.datasets[item.datasetIndex].borderColor })) } },
   tooltip: { callbacks: { footer: (items) => {
     const p = items.length ? periodsOf(items[0]) : null;
     return p ? coverageTip(p) : "";
