@@ -60,7 +60,8 @@ def gather_monthly_report(
     compared = tuple(_site_month(store, sites, other, start) for other in readable[:MAX_COMPARED_SITES])
     staffing = staffing_report(store, sites, info, TimeRange(start, end), MIN_GAP_MIN)
     gerai = tuple(
-        GeraiMonth(g.gerai, g.name, g.total.staffed_share, g.observed_share, longest(g.unstaffed)) for g in staffing.gerai
+        GeraiMonth(g.gerai, g.name, g.total.staffed_share, g.observed_share, longest(g.unstaffed))
+        for g in staffing.gerai
     )
     return MonthlyReport(
         site=info.site,
