@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from collector.report.coverage import Gap, GapCause
+from collector.report.coverage import Gap, GapCause, Use
 from collector.report.site_coverage import SiteCoverage
 
 if TYPE_CHECKING:  # monthly.py imports this module to render the section
@@ -22,7 +22,7 @@ LONG_GAP = timedelta(minutes=30)  # gaps the report lists; shorter ones count in
 @dataclass(frozen=True, slots=True)
 class DeviceMonth:
     device: str
-    uses: str  # what it is expected to observe, e.g. "entrance pintu, staff meja-1"
+    uses: tuple[tuple[Use, str], ...]  # what it is expected to observe: (use, line or zone)
     expected_s: float
     observed_s: float
     coverage: float | None
@@ -47,7 +47,7 @@ def completeness(cov: SiteCoverage) -> Completeness:
     devices = tuple(
         DeviceMonth(
             d.device,
-            ", ".join(f"{w.use.value} {w.name}" for w in d.uses),
+            tuple((w.use, w.name) for w in d.uses),
             d.total.expected_s,
             d.total.observed_s,
             d.total.coverage,
@@ -82,6 +82,9 @@ LABELS: dict[str, dict[str, str]] = {
         GapCause.CAMERA_ERROR: "kamera bermasalah",
         GapCause.NO_FRAMES: "tidak ada gambar",
         GapCause.NO_RECORDS: "tidak ada data (sebab tak diketahui)",
+        Use.ENTRANCE: "pintu masuk",
+        Use.STAFF: "petugas",
+        Use.QUEUE: "antrean",
     },
     "en": {
         "section": "Data completeness",
@@ -102,6 +105,9 @@ LABELS: dict[str, dict[str, str]] = {
         GapCause.CAMERA_ERROR: "camera error",
         GapCause.NO_FRAMES: "no frames",
         GapCause.NO_RECORDS: "no data (cause unknown)",
+        Use.ENTRANCE: "entrance",
+        Use.STAFF: "staff",
+        Use.QUEUE: "queue",
     },
 }
 
@@ -117,6 +123,10 @@ def headline(report: MonthlyReport, lang: Language) -> str:
     if c is None or c.entrance_coverage is None:
         return t["headline_none"].format(n=n)
     return t["headline"].format(n=n, pct=pct(c.entrance_coverage, lang))
+
+
+def uses_text(device: DeviceMonth, lang: Language) -> str:
+    return ", ".join(f"{LABELS[lang][use]}: {name}" for use, name in device.uses)
 
 
 def gap_cells(gap: Gap, lang: Language) -> tuple[str, str, str, str]:
@@ -144,7 +154,7 @@ def completeness_html(report: MonthlyReport, lang: Language) -> str:
     warn = "" if c.complete else f"<p class=warn>{e(t['incomplete'].format(pct=pct(c.complete_at, lang)))}</p>"
     devices = "".join(
         f"<tr{'' if d.coverage is None or d.coverage >= c.complete_at else ' class=low'}><td>{e(d.device)}</td>"
-        f"<td>{e(d.uses)}</td><td class=num>{pct(d.coverage, lang)}</td></tr>"
+        f"<td>{e(uses_text(d, lang))}</td><td class=num>{pct(d.coverage, lang)}</td></tr>"
         for d in c.devices
     )
     gaps = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in gap_cells(g, lang)) + "</tr>" for g in c.gaps)

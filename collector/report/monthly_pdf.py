@@ -6,7 +6,7 @@ from fpdf import FPDF
 
 from collector.report.monthly import LABELS, Language, MonthlyReport, change, month_label, percent, stretch_text
 from collector.report.monthly_completeness import LABELS as COVERAGE_LABELS
-from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark
+from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark, uses_text
 
 
 def _latin1(text: str) -> str:
@@ -103,7 +103,7 @@ def _completeness(pdf: FPDF, report: MonthlyReport, lang: Language) -> None:
     with pdf.table(col_widths=(35, 95, 30), text_align=("LEFT", "LEFT", "RIGHT")) as table:
         table.row([t["device"], t["watches"], t["coverage"]])
         for d in c.devices:
-            table.row([_latin1(d.device), _latin1(d.uses), pct(d.coverage, lang)])
+            table.row([_latin1(d.device), _latin1(uses_text(d, lang)), pct(d.coverage, lang)])
     pdf.ln(2)
     pdf.set_font(family, "B", 10)
     pdf.cell(0, 7, _latin1(t["gaps"]), new_x="LMARGIN", new_y="NEXT")

@@ -156,7 +156,8 @@ def test_monthly_report_lists_coverage_and_long_gaps(client: TestClient) -> None
     assert f"<p id=headline>{visitors:,} pengunjung, kamera pintu aktif {coverage} % dari jam buka</p>" in text
     assert "Data bulan ini tidak lengkap" in text
     section = text[text.index("<table id=completeness>") : text.index("</table>", text.index("id=completeness"))]
-    assert "<td>cam-pintu</td><td>entrance pintu</td>" in section
+    assert "<td>cam-pintu</td><td>pintu masuk: pintu</td>" in section
+    assert "<td>cam-g1</td><td>antrean: antrian-1, petugas: meja-1</td>" in section
     assert f"{round((sc.OPEN_MIN - sc.G2_MISSING_MIN) / sc.OPEN_MIN * 100)} %" in section
     gaps = text[text.index("<table id=gaps>") : text.index("</table>", text.index("<table id=gaps>"))]
     rows = gaps.count("<tr>") - 1
