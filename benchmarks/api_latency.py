@@ -8,7 +8,9 @@ SqliteStore through ``Store.write(Batch(...))``; InfluxStore through its
 influxdb_client Points makes ``InfluxStore.write`` too slow for a year of data
 (``--influx-points`` uses it anyway). Then it serves the API with uvicorn on a free port and measures, over
 HTTP, the p50/p95 of
-  - monthly footfall of one site over 12 months (granularity=month), and
+  - monthly footfall of one site over 12 months (granularity=month), each month with the entrance
+    cameras' coverage of its opening hours (the footfall endpoint always carries it),
+  - daily footfall with coverage of one site over the last 30 days (the dashboard's default), and
   - one day of zone occupancy of one site at 5-minute resolution.
 
     .venv/bin/python -m benchmarks.api_latency --store sqlite --store influxdb
@@ -199,6 +201,10 @@ def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, 
         "monthly_footfall_12_months": (
             "/api/v1/sites/mpp-01/footfall",
             {"granularity": "month", "start": first_month, "end": last_day.strftime("%Y-%m")},
+        ),
+        "daily_footfall_30_days": (
+            "/api/v1/sites/mpp-01/footfall",
+            {"granularity": "day", "start": (last_day - timedelta(days=29)).isoformat(), "end": last_day.isoformat()},
         ),
         "one_day_occupancy_5m": (
             "/api/v1/sites/mpp-01/occupancy",

@@ -21,6 +21,9 @@ class _Strict(BaseModel):
 class SiteSettings(_Strict):
     name: Label | None = None
     timezone: TimezoneName | None = None
+    coverage_threshold: float | None = Field(
+        default=None, gt=0, le=1, description="coverage a period needs to count as complete; null: 0.95"
+    )
 
 
 class GeraiZoneRef(_Strict):

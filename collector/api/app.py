@@ -19,7 +19,7 @@ from collector.admin import AdminDb, AdminDbError
 from collector.api.deps import ApiContext, ApiSettings, invalid_query, require_viewer
 from collector.api.directory import SiteDirectory, UnknownSite
 from collector.api.guard import RequestGuard
-from collector.api.routes import devices, footfall, health, occupancy, reports, sites, staffing, tokens
+from collector.api.routes import coverage, devices, footfall, health, occupancy, reports, sites, staffing, tokens
 from collector.report.periods import PeriodError
 from collector.storage.base import Store, StoreError, StoreUnavailable
 
@@ -70,7 +70,7 @@ def create_app(
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
-    for module in (footfall, occupancy, staffing, sites, devices, reports, tokens):
+    for module in (footfall, coverage, occupancy, staffing, sites, devices, reports, tokens):
         api.include_router(module.router)
     app.include_router(health.router)
     app.include_router(api)

@@ -7,6 +7,7 @@ in telemetry; an admin entry for a gerai replaces its zone list.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
@@ -56,7 +57,9 @@ class SiteDirectory:
             else:
                 tz, source = DEFAULT_TIMEZONE, "default"
             name = settings.name if settings is not None and settings.name else site
-            out.append(SiteInfo(site, name, tz, source, settings is not None, site in seen))
+            threshold = settings.coverage_threshold if settings is not None else None
+            info = SiteInfo(site, name, tz, source, settings is not None, site in seen)
+            out.append(info if threshold is None else dataclasses.replace(info, complete_at=threshold))
         return out
 
     def site(self, site: str) -> SiteInfo:

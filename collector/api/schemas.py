@@ -6,12 +6,14 @@ import dataclasses
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role, SiteList
+from collector.report.coverage import GapCause, Use
 from collector.report.dwell import DwellStats
 from collector.report.periods import Granularity
 from collector.report.sites import SiteInfo
+from collector.report.staffing import CellState
 from wire import CameraState, DeviceState
 
 OutputFormat = Literal["json", "csv"]
@@ -48,10 +50,21 @@ class Me(_Out):
     now: datetime = Field(description="the server's clock (UTC); the dashboard builds site-local dates from it")
 
 
+_EXPECTED = "opening time in the period times the entrance devices expected (s)"
+_OBSERVED = "of that, the time the entrance cameras observed (s)"
+_COVERAGE = "observed_s / expected_s; null where nothing was expected (closed)"
+_COMPLETE = "coverage at or above the site's threshold; a count from an incomplete period is a lower bound"
+
+
 class FootfallPeriodOut(_Out):
     start: datetime = Field(description="local start of the period, with the site's UTC offset")
-    in_count: int = Field(alias="in")
+    end: datetime = Field(description="local end of the period (exclusive)")
+    in_count: int = Field(alias="in", description="counted, never estimated")
     out_count: int = Field(alias="out")
+    expected_s: float = Field(description=_EXPECTED)
+    observed_s: float = Field(description=_OBSERVED)
+    coverage: float | None = Field(description=_COVERAGE)
+    complete: bool = Field(description=_COMPLETE)
 
 
 class SiteFootfall(_Out):
@@ -60,7 +73,8 @@ class SiteFootfall(_Out):
     granularity: Granularity
     start: datetime
     end: datetime
-    periods: list[FootfallPeriodOut]
+    complete_at: float = Field(description="the site's coverage threshold for complete")
+    periods: list[FootfallPeriodOut] = Field(description="every period of the range, none left out")
 
 
 class FootfallComparison(_Out):
@@ -75,8 +89,13 @@ class FootfallRow(_Out):
     timezone: str
     granularity: Granularity
     start: datetime
+    end: datetime
     in_count: int = Field(alias="in")
     out_count: int = Field(alias="out")
+    expected_s: float
+    observed_s: float
+    coverage: float | None
+    complete: bool
 
 
 class OccupancyPointOut(_Out):
@@ -134,6 +153,22 @@ class HourShareOut(_Out):
     staffed_share: float | None
 
 
+class ShareCellOut(_Out):
+    state: CellState = Field(
+        description="closed: no opening time; not_observed: the camera saw too little of it (grey, no share); "
+        "observed: staffed_share is meaningful"
+    )
+    open_s: float
+    observed_s: float
+    staffed_s: float
+    staffed_share: float | None = Field(description="of the observed time; null unless state is observed")
+    observed_share: float | None = Field(description="of the opening time; null when closed")
+
+
+class HourCellOut(ShareCellOut):
+    hour: int = Field(description="local hour of day")
+
+
 class GeraiStaffingOut(_Out):
     gerai: str
     name: str
@@ -143,10 +178,18 @@ class GeraiStaffingOut(_Out):
     staffed_s: float
     staffed_share: float | None = Field(description="staffed_s / observed_s; null when nothing was observed")
     observed_share: float | None
+    total: ShareCellOut = Field(description="the range as one cell: staffed share beside the observed share")
     longest_unstaffed_s: float
     unstaffed: list[StretchOut]
     unobserved: list[StretchOut]
     by_hour: list[HourShareOut]
+    hours: list[HourCellOut] = Field(description="every local hour with opening time, observed or not")
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hour_pairs(cls, value: Any) -> Any:
+        """The report service keeps each hour's cell as (hour, ShareCell)."""
+        return [{"hour": item[0], **dataclasses.asdict(item[1])} if isinstance(item, tuple) else item for item in value]
 
 
 class StaffingReport(_Out):
@@ -165,6 +208,7 @@ class StaffingRow(_Out):
     open_s: float
     observed_s: float
     staffed_s: float
+    state: CellState = Field(description="observed: staffed_share is meaningful; not_observed: too little seen")
     staffed_share: float | None
     observed_share: float | None
     longest_unstaffed_s: float
@@ -326,3 +370,64 @@ class CreatedToken(_Out):
     expires_at: datetime | None
     sites: list[str] | None
     token: str = Field(description="the bearer secret; shown only once")
+
+
+class PeriodCoverageOut(_Out):
+    start: datetime = Field(description="local start of the period (clipped to the range)")
+    end: datetime
+    expected_s: float = Field(description="opening time the device(s) should have observed (s)")
+    observed_s: float = Field(description="of that, the time observed (s)")
+    coverage: float | None = Field(description="observed_s / expected_s; null where nothing was expected (closed)")
+    complete: bool = Field(description="coverage at or above the site's threshold")
+
+
+class WatchOut(_Out):
+    use: Use = Field(description="why the device is expected to observe")
+    name: str = Field(description="the line or zone")
+    gerai: str | None
+
+
+class GapOut(_Out):
+    device: str
+    start: datetime = Field(description="in the site's local time")
+    end: datetime
+    duration_s: float
+    cause: GapCause = Field(
+        description="offline: status or Last Will; camera_error / no_frames: its health said so; "
+        "no_records: nothing explains it"
+    )
+
+
+class DeviceCoverageOut(_Out):
+    device: str
+    uses: list[WatchOut]
+    total: PeriodCoverageOut
+    periods: list[PeriodCoverageOut] = Field(description="every period of the range")
+    gaps: list[GapOut]
+
+
+class SiteCoverageOut(_Out):
+    site: str
+    timezone: str
+    start: datetime
+    end: datetime
+    granularity: Granularity
+    complete_at: float = Field(description="the site's coverage threshold for complete")
+    min_gap_s: float = Field(description="shorter stretches without observation are not listed as gaps")
+    entrance: list[PeriodCoverageOut] = Field(description="the entrance cameras together: footfall's coverage")
+    devices: list[DeviceCoverageOut]
+    gaps: list[GapOut] = Field(description="every device's gaps, by start")
+
+
+class CoverageRow(_Out):
+    """CSV row of the coverage table: one per device and period."""
+
+    site: str
+    device: str
+    start: datetime
+    end: datetime
+    expected_s: float
+    observed_s: float
+    coverage: float | None
+    complete: bool
+    gaps: int = Field(description="gaps of this device starting in the period")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from collector.report.monthly_completeness import Completeness, comparison_note_html, completeness_html, site_mark
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
 from collector.storage.base import FootfallBucket
@@ -25,6 +26,8 @@ class SiteMonth:
     name: str
     in_count: int
     previous_in_count: int
+    complete: bool | None = None  # the entrance cameras' coverage reached the site's threshold; None: not known
+    previous_complete: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class MonthlyReport:
     sites: tuple[SiteMonth, ...]  # all compared sites, this one included
     hours: tuple[HourTotal, ...]  # 24 entries
     gerai: tuple[GeraiMonth, ...]
+    completeness: Completeness | None = None  # the data-completeness section
 
     @property
     def visitors(self) -> int:
@@ -202,8 +206,9 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
         for p in report.months
     )
     sites = "".join(
-        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td><td class=num>{n(s.in_count)}</td>"
-        f"<td class=num>{n(s.previous_in_count)}</td>"
+        f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td>"
+        f"<td class=num>{n(s.in_count)}{site_mark(s)}</td>"
+        f"<td class=num>{n(s.previous_in_count)}{site_mark(s, True)}</td>"
         f"<td class=num>{change(s.in_count, s.previous_in_count, lang)}</td></tr>"
         for s in report.sites
     )
@@ -241,10 +246,12 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 <p><strong>{t["heading"]} – {e(month_label(report.month, lang))}</strong></p>
 <p>{e(generated_text(report, lang))}</p></header>
 <p>{t["visitors"]}: <span class=big id=visitors>{n(report.visitors)}</span></p>
+{completeness_html(report, lang)}
 <h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>
 <h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>
 <th class=num>{t["prev_month"]}</th><th class=num>{t["change"]}</th></tr>{sites}</table>
+{comparison_note_html(report, lang)}
 <h2>{t["hours"]}: {busiest}</h2><table id=hours><tr><th>{t["hour"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {hours}</table>
 <h2>{t["staffing"]}</h2><table id=staffing><tr><th>{t["gerai"]}</th><th class=num>{t["staffed"]}</th>

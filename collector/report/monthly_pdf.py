@@ -30,6 +30,8 @@ from collector.report.monthly import (
     signature_lines,
     stretch_text,
 )
+from collector.report.monthly_completeness import LABELS as COVERAGE_LABELS
+from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark, uses_text
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     pdf.ln(3)
     pdf.set_font(FAMILY, "B", 12)
     pdf.cell(0, 8, f"{t['visitors']}: {number(report.visitors, lang)}", new_x="LMARGIN", new_y="NEXT")
+    _completeness(pdf, report, lang)
 
     def heading(text: str, rows_after: int = 2) -> None:
         if pdf.will_page_break(10 + rows_after * ROW_MM):  # keep a heading with its first rows
@@ -126,20 +129,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
             pdf.ln(ROW_MM)
 
     def table(widths: tuple[int, ...], align: tuple[str, ...], header: list[str], rows: Sequence[list[str]]) -> None:
-        with pdf.table(
-            col_widths=widths,
-            width=sum(widths),
-            align="LEFT",
-            text_align=align,
-            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            cell_fill_mode=TableCellFillMode.NONE,
-            headings_style=FontFace(emphasis="BOLD", fill_color=None),
-            line_height=ROW_MM,
-            padding=(0.5, 1),
-        ) as tbl:
-            tbl.row(header)
-            for row in rows:
-                tbl.row(row)
+        _table(pdf, widths, align, header, rows)
 
     heading(t["trend"])
     bars([(month_label(p.start, lang), p.in_count) for p in report.months])
@@ -150,11 +140,13 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
         [t["site"], t["this_month"], t["prev_month"], t["change"]],
         [
-            [s.name, number(s.in_count, lang), number(s.previous_in_count, lang),
+            [s.name, number(s.in_count, lang) + site_mark(s), number(s.previous_in_count, lang) + site_mark(s, True),
              change(s.in_count, s.previous_in_count, lang)]
             for s in report.sites
         ],
     )  # fmt: skip
+
+    _comparison_note(pdf, report, lang)
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
@@ -182,3 +174,60 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         pdf.set_x(pdf.w - pdf.r_margin - 80)
         pdf.cell(80, 5 if line else 18, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _table(
+    pdf: FPDF, widths: tuple[int, ...], align: tuple[str, ...], header: list[str], rows: Sequence[list[str]]
+) -> None:
+    """A table of rules between rows and no fill anywhere (a fill colour must never carry over)."""
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        align="LEFT",
+        text_align=align,
+        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+        cell_fill_mode=TableCellFillMode.NONE,
+        headings_style=FontFace(emphasis="BOLD", fill_color=None),
+        line_height=ROW_MM,
+        padding=(0.5, 1),
+    ) as tbl:
+        tbl.row(header)
+        for row in rows:
+            tbl.row(row)
+
+
+def _completeness(pdf: FPDF, report: MonthlyReport, lang: Language) -> None:
+    """The data-completeness section: the headline with its coverage, each device, the long gaps."""
+    c = report.completeness
+    if c is None:
+        return
+    t = COVERAGE_LABELS[lang]
+    pdf.set_font(FAMILY, "", 10)
+    pdf.multi_cell(0, 6, headline(report, lang), new_x="LMARGIN", new_y="NEXT")
+    if not c.complete:
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.multi_cell(0, 6, t["incomplete"].format(pct=pct(c.complete_at, lang)), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(FAMILY, "B", 11)
+    pdf.cell(0, 7, t["section"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+    _table(pdf, (35, 115, 30), ("LEFT", "LEFT", "RIGHT"), [t["device"], t["watches"], t["coverage"]],
+           [[d.device, uses_text(d, lang), pct(d.coverage, lang)] for d in c.devices])  # fmt: skip
+    pdf.ln(2)
+    pdf.set_font(FAMILY, "B", 10)
+    pdf.cell(0, 7, t["gaps"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+    if not c.gaps:
+        pdf.cell(0, 6, t["no_gaps"], new_x="LMARGIN", new_y="NEXT")
+        return
+    _table(pdf, (35, 35, 35, 75), ("LEFT", "LEFT", "LEFT", "LEFT"), [t["device"], t["from"], t["until"], t["cause"]],
+           [list(gap_cells(g, lang)) for g in c.gaps])  # fmt: skip
+
+
+def _comparison_note(pdf: FPDF, report: MonthlyReport, lang: Language) -> None:
+    if not any_marked(report):
+        return
+    threshold = report.completeness.complete_at if report.completeness else 0.95
+    pdf.set_font(FAMILY, "", 8)
+    pdf.cell(0, 5, COVERAGE_LABELS[lang]["mark"].format(pct=pct(threshold, lang)), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)

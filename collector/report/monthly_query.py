@@ -7,9 +7,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from collector.report.coverage_report import coverage_of
 from collector.report.footfall import MAX_COMPARED_SITES
 from collector.report.monthly import GeraiMonth, MonthlyReport, SiteMonth, hour_totals, longest
+from collector.report.monthly_completeness import completeness
 from collector.report.periods import MAX_YEAR, MIN_YEAR, PeriodError, TimeRange, fold_months, month_start, next_month
+from collector.report.site_coverage import footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
 from collector.report.staffing_report import staffing_report
 from collector.storage.base import Store
@@ -34,15 +37,14 @@ def report_month(month: str | None, now: datetime, tz: ZoneInfo) -> datetime:
     return datetime(int(m[1]), int(m[2]), 1, tzinfo=tz)
 
 
-def _site_month(store: Store, other: SiteInfo, start: datetime) -> SiteMonth:
-    otz = other.tz
-    ostart = start.replace(tzinfo=otz)
-    oprev = months_back(ostart, 1)
-    days = store.footfall([other.site], oprev, next_month(ostart), "day", other.timezone)
-    totals = {p.start.replace(tzinfo=None): p.in_count for p in fold_months(days, otz)}
-    return SiteMonth(
-        other.site, other.name, totals.get(ostart.replace(tzinfo=None), 0), totals.get(oprev.replace(tzinfo=None), 0)
-    )
+def _site_month(store: Store, sites: Sites, other: SiteInfo, start: datetime) -> SiteMonth:
+    """This month and the one before of ``other``, in its own timezone, each with its completeness."""
+    ostart = start.replace(tzinfo=other.tz)
+    schedule = sites.schedule(other.site)
+    before, this = footfall_with_coverage(store, other.site, TimeRange(months_back(ostart, 1), next_month(ostart)),
+                                          other.timezone, "month", schedule.days, schedule.holidays,
+                                          complete_at=other.complete_at)  # fmt: skip
+    return SiteMonth(other.site, other.name, this.in_count, before.in_count, this.complete, before.complete)
 
 
 def gather_monthly_report(
@@ -55,10 +57,11 @@ def gather_monthly_report(
     days = store.footfall([info.site], months_back(start, 11), end, "day", info.timezone)
     hours = hour_totals(store.footfall([info.site], start, end, "hour", info.timezone), tz)
     readable = [other for other in sites.sites() if may_read(other.site)]
-    compared = tuple(_site_month(store, other, start) for other in readable[:MAX_COMPARED_SITES])
+    compared = tuple(_site_month(store, sites, other, start) for other in readable[:MAX_COMPARED_SITES])
     staffing = staffing_report(store, sites, info, TimeRange(start, end), MIN_GAP_MIN)
     gerai = tuple(
-        GeraiMonth(g.gerai, g.name, g.staffed_share, g.observed_share, longest(g.unstaffed)) for g in staffing.gerai
+        GeraiMonth(g.gerai, g.name, g.total.staffed_share, g.observed_share, longest(g.unstaffed))
+        for g in staffing.gerai
     )
     return MonthlyReport(
         site=info.site,
@@ -70,4 +73,5 @@ def gather_monthly_report(
         sites=compared,
         hours=hours,
         gerai=gerai,
+        completeness=completeness(coverage_of(store, sites, info, TimeRange(start, end), "month")),
     )

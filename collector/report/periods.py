@@ -138,10 +138,3 @@ def fold_months(days: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPe
         FootfallPeriod(site, start, counts[0], counts[1])
         for (site, start), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1]))
     ]
-
-
-def as_periods(buckets: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPeriod]:
-    return sorted(
-        (FootfallPeriod(b.site, b.start.astimezone(tz), b.in_count, b.out_count) for b in buckets),
-        key=lambda p: (p.site, p.start),
-    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from collector.report.coverage import DEFAULT_COMPLETE_AT
 from collector.report.gerai import Gerai
 from collector.report.schedule import Schedule
 from collector.storage.base import ZoneInterval
@@ -24,6 +25,7 @@ class SiteInfo:
     timezone_source: Literal["config", "telemetry", "default"]
     configured: bool
     seen_in_telemetry: bool
+    complete_at: float = DEFAULT_COMPLETE_AT  # coverage a period needs to count as complete (admin-set or default)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -121,11 +121,15 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert browser.find_element(By.ID, "login").is_displayed() is False
 
     footfall = chart_data(browser, "chart-footfall")  # last 30 days of 2 June 2025, WIB
-    assert footfall["labels"] == ["2025-05-10", "2025-05-31", "2025-06-01", "2025-06-02"]
-    assert footfall["datasets"][0]["data"] == [10, 3, 5, 7]
+    # Every day of the range has a bar now (days without a count too, each with its coverage).
+    assert len(footfall["labels"]) == 30 and footfall["labels"][-1] == "2025-06-02"
+    counted = {day: n for day, n in zip(footfall["labels"], footfall["datasets"][0]["data"], strict=True) if n}
+    assert counted == {"2025-05-10": 10, "2025-05-31": 3, "2025-06-01": 5, "2025-06-02": 7}
     compare = chart_data(browser, "chart-compare")
-    assert compare["labels"] == ["2025-05", "2025-06"]
-    assert [d["data"] for d in compare["datasets"]] == [[13, 12], [2, 4]]
+    # Twelve months each, every month present (zero where nothing was counted).
+    assert len(compare["labels"]) == 12 and compare["labels"][-2:] == ["2025-05", "2025-06"]
+    assert [d["data"][-2:] for d in compare["datasets"]] == [[13, 12], [2, 4]]
+    assert {n for d in compare["datasets"] for n in d["data"][:-2]} == {0}
     occupancy = chart_data(browser, "chart-occupancy")
     lines = {d["label"]: max(v for v in d["data"] if v is not None) for d in occupancy["datasets"]}
     assert lines == {"dukcapil – petugas": 1, "dukcapil – antrean": 2}  # staff and queue apart, never summed
@@ -147,7 +151,7 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     loaded = browser.execute_script("return document.body.dataset.loaded")
     browser.find_element(By.CSS_SELECTOR, "[data-footfall=month]").click()
     WebDriverWait(browser, 10).until(lambda d: chart_data(d, "chart-footfall")["labels"][-1] == "2025-06")
-    assert chart_data(browser, "chart-footfall")["datasets"][0]["data"] == [13, 12]
+    assert chart_data(browser, "chart-footfall")["datasets"][0]["data"][-2:] == [13, 12]
     browser.find_element(By.ID, "lang").click()
     wait_loaded(browser, loaded)
     assert browser.find_element(By.TAG_NAME, "h1").text == "MPP Visitors"

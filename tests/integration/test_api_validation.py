@@ -114,6 +114,10 @@ def test_a_configured_site_not_yet_seen_is_listed_with_wib_by_default(client: Te
     created = client.put("/api/v1/sites/mpp-jayapura", json={"name": "MPP Jayapura", "timezone": "Asia/Jayapura"})
     assert created.json()["timezone_source"] == "config"
     body = client.get("/api/v1/sites/mpp-jayapura/footfall", params={"granularity": "month", "start": "2025-05"})
-    assert body.json()["timezone"] == "Asia/Jayapura" and body.json()["periods"] == []
+    assert body.json()["timezone"] == "Asia/Jayapura"
+    # Every month of the range is present (none left out); no device, so nothing was expected.
+    periods = body.json()["periods"]
+    assert [p["start"][:7] for p in periods] == [f"{2025 + (4 + i) // 12}-{(4 + i) % 12 + 1:02d}" for i in range(12)]
+    assert {(p["in"], p["coverage"], p["complete"]) for p in periods} == {(0, None, False)}
     client.put("/api/v1/sites/mpp-baru", json={"name": "MPP Baru"})
     assert client.get("/api/v1/sites/mpp-baru").json()["timezone"] == "Asia/Jakarta"

@@ -33,8 +33,13 @@ def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
             timezone=f.timezone,
             granularity=f.granularity,
             start=p.start,
+            end=p.end,
             in_count=p.in_count,
             out_count=p.out_count,
+            expected_s=p.expected_s,
+            observed_s=p.observed_s,
+            coverage=p.coverage,
+            complete=p.complete,
         )
         for f in items
         for p in f.periods
@@ -53,8 +58,10 @@ def get_site_footfall(
     granularity: GranularityQuery = "day",
     fmt: Format = "json",
 ) -> SiteFootfall | Response:
-    """In/out counts of lines with role ``entrance``; months fold the site's local calendar days."""
-    result = SiteFootfall.model_validate(footfall_series(ctx.store, site, granularity, start, end, ctx.clock()))
+    """In/out counts of lines with role ``entrance``, every period of the range, each with the entrance
+    cameras' coverage of its opening time (``complete``: at or above the site's threshold)."""
+    series = footfall_series(ctx.store, ctx.directory, site, granularity, start, end, ctx.clock())
+    result = SiteFootfall.model_validate(series)
     if fmt == "csv":
         return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
     return result
@@ -70,7 +77,8 @@ def compare_footfall(
     granularity: GranularityQuery = "month",
     fmt: Format = "json",
 ) -> FootfallComparison | Response:
-    """Several sites side by side, each in its own timezone."""
+    """Several sites side by side, each in its own timezone; every period below its site's coverage
+    threshold has ``complete`` false."""
     names = list(dict.fromkeys(s.strip() for s in sites.split(",") if s.strip()))
     if not names:
         raise invalid_query("sites", "give at least one site identifier")
@@ -82,7 +90,9 @@ def compare_footfall(
     forbid_other_sites(reader, names)
     now = ctx.clock()
     items = [
-        SiteFootfall.model_validate(footfall_series(ctx.store, ctx.directory.site(n), granularity, start, end, now))
+        SiteFootfall.model_validate(
+            footfall_series(ctx.store, ctx.directory, ctx.directory.site(n), granularity, start, end, now)
+        )
         for n in names
     ]
     if fmt == "csv":

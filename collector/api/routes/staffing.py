@@ -40,6 +40,7 @@ def get_staffing(
                 open_s=g.open_s,
                 observed_s=g.observed_s,
                 staffed_s=g.staffed_s,
+                state=g.total.state,
                 staffed_share=g.staffed_share,
                 observed_share=g.observed_share,
                 longest_unstaffed_s=g.longest_unstaffed_s,

@@ -19,6 +19,9 @@ const I18N = {
     online: "daring", offline: "luring", gerai: "Gerai", visits: "Kunjungan", p50: "Median tunggu",
     p90: "P90 tunggu", queue: "Antrean rata-rata", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
     none: "Belum ada data.", min: "menit", error: "Gagal memuat", role_staff: "petugas", role_queue: "antrean",
+    cover_tip: "kamera pintu aktif {pct} % dari jam buka", closed: "tutup",
+    incomplete_note: "{n} periode tidak lengkap (abu-abu): kamera pintu aktif di bawah {pct} % dari jam buka. Angkanya batas bawah, bukan perkiraan.",
+    observed_pct: "% teramati", staffed_pct: "% terisi", backlog: "Antrean kirim",
   },
   en: {
     title: "MPP Visitors", site: "Site", logout: "Log out", login_title: "Enter your API token",
@@ -33,8 +36,13 @@ const I18N = {
     online: "online", offline: "offline", gerai: "Gerai", visits: "Visits", p50: "Median wait",
     p90: "P90 wait", queue: "Mean queue", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
     none: "No data yet.", min: "min", error: "Could not load", role_staff: "staff", role_queue: "queue",
+    cover_tip: "entrance camera active {pct} % of opening hours", closed: "closed",
+    incomplete_note: "{n} incomplete periods (grey): entrance camera active under {pct} % of opening hours. Their counts are a lower bound, not an estimate.",
+    observed_pct: "% observed", staffed_pct: "% staffed", backlog: "Outbox backlog",
   },
 };
+const INCOMPLETE = "#b8b8b8"; // footfall bars of periods the entrance cameras did not fully observe
+const NOT_OBSERVED = "#cfcfcf"; // staffing cells of hours the camera saw too little of
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
 const state = {
@@ -52,6 +60,7 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 const t = (key) => I18N[state.lang][key] || key;
+const fmt = (key, values) => t(key).replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
 
 class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -111,7 +120,7 @@ function fillTable(table, headers, rows) {
   }
 }
 
-function drawChart(id, type, labels, datasets, stacked = false) {
+function drawChart(id, type, labels, datasets, stacked = false, plugins = {}) {
   const existing = state.charts[id];
   if (existing) existing.destroy();
   const canvas = $(id);
@@ -128,6 +137,7 @@ function drawChart(id, type, labels, datasets, stacked = false) {
     options: {
       animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
       scales: { x: { stacked }, y: { beginAtZero: true, stacked } },
+      plugins,
     },
   });
 }
@@ -159,6 +169,15 @@ function siteDate(offsetDays = 0) {
     .format(at);
 }
 
+// An instant as the site's local wall time, "YYYY-MM-DD HH:MM" (the device table's last seen).
+function siteTime(iso) {
+  const tz = (state.sites.find((s) => s.site === state.site) || {}).timezone || "Asia/Jakarta";
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))
+    .map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
 function rangeParams() {
   return state.range === "week" ? { start: siteDate(-6), end: siteDate(0), resolution: "1h" }
     : { start: siteDate(0), end: siteDate(0), resolution: "5m" };
@@ -168,12 +187,41 @@ const label = (iso, granularity) =>
   granularity === "month" ? iso.slice(0, 7) : granularity === "day" ? iso.slice(0, 10)
     : granularity === "time" ? iso.slice(11, 16) : iso.slice(0, 16).replace("T", " ");
 
+// A period is incomplete where opening time was expected and the entrance cameras saw too little of it
+// (closed periods, coverage null, are not). Its bar is grey: the count is real but a lower bound.
+const incomplete = (p) => p.coverage !== null && !p.complete;
+const coverageTip = (p) => (p.coverage === null ? t("closed") : fmt("cover_tip", { pct: Math.round(p.coverage * 100) }));
+
+function footfallDataset(labelText, periods, value, color) {
+  return {
+    label: labelText, data: periods.map(value), borderColor: color,
+    backgroundColor: periods.map((p) => (p && incomplete(p) ? INCOMPLETE : color)),
+    incomplete: periods.map((p) => Boolean(p && incomplete(p))),
+    coverage: periods.map((p) => (p ? p.coverage : null)),
+  };
+}
+
+const coverageTooltip = (periodsOf) => ({
+  // The legend shows each series' own colour, not the grey of an incomplete first bar.
+  legend: { labels: { generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart)
+    .map((item) => ({ ...item, fillStyle: chart.data.datasets[item.datasetIndex].borderColor })) } },
+  tooltip: { callbacks: { footer: (items) => {
+    const p = items.length ? periodsOf(items[0]) : null;
+    return p ? coverageTip(p) : "";
+  } } },
+});
+
 async function loadFootfall() {
   const body = await json(`/sites/${state.site}/footfall`, { granularity: state.granularity });
-  drawChart("chart-footfall", "bar", body.periods.map((p) => label(p.start, state.granularity)), [
-    { label: t("in"), data: body.periods.map((p) => p.in) },
-    { label: t("out"), data: body.periods.map((p) => p.out) },
-  ]);
+  const periods = body.periods;
+  drawChart("chart-footfall", "bar", periods.map((p) => label(p.start, state.granularity)), [
+    footfallDataset(t("in"), periods, (p) => p.in, COLORS[0]),
+    footfallDataset(t("out"), periods, (p) => p.out, COLORS[1]),
+  ], false, coverageTooltip((item) => periods[item.dataIndex]));
+  const missing = periods.filter(incomplete).length;
+  const note = $("footfall-note");
+  note.hidden = missing === 0;
+  note.textContent = missing ? fmt("incomplete_note", { n: missing, pct: Math.round(body.complete_at * 100) }) : "";
 }
 
 async function loadComparison() {
@@ -181,11 +229,14 @@ async function loadComparison() {
   if (!sites) return;
   const body = await json("/footfall", { sites, granularity: "month" });
   const labels = [...new Set(body.sites.flatMap((s) => s.periods.map((p) => p.start.slice(0, 7))))].sort();
-  drawChart("chart-compare", "bar", labels, body.sites.map((s) => {
-    const byMonth = Object.fromEntries(s.periods.map((p) => [p.start.slice(0, 7), p.in]));
+  const monthsOf = body.sites.map((s) => {
+    const byMonth = Object.fromEntries(s.periods.map((p) => [p.start.slice(0, 7), p]));
+    return labels.map((m) => byMonth[m] || null);
+  });
+  drawChart("chart-compare", "bar", labels, body.sites.map((s, i) => {
     const name = (state.sites.find((x) => x.site === s.site) || { name: s.site }).name;
-    return { label: name, data: labels.map((m) => byMonth[m] ?? null) };
-  }));
+    return footfallDataset(name, monthsOf[i], (p) => (p ? p.in : null), COLORS[i % COLORS.length]);
+  }), false, coverageTooltip((item) => monthsOf[item.datasetIndex][item.dataIndex]));
 }
 
 async function loadLive() {
@@ -198,31 +249,39 @@ async function loadLive() {
 
 async function loadDevices() {
   const devices = await json("/devices", { site: state.site });
-  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"]],
+  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"], [t("backlog"), "num"]],
     devices.map((d) => {
       const badge = cell("span", d.silent ? t("silent") : t(d.state || "unknown"),
         `badge ${d.silent || d.state === "offline" ? "bad" : d.state === "online" ? "ok" : "unknown"}`);
       return [d.device, badge, d.last_seen ? siteTime(d.last_seen) : null,
-        d.health ? d.health.effective_fps.toFixed(1) : null];
+        d.health ? d.health.effective_fps.toFixed(1) : null, d.health ? d.health.outbox_depth : null];
     }));
 }
 
 async function loadOccupancy() {
-  const body = await json(`/sites/${state.site}/occupancy`, rangeParams());
+  const params = rangeParams();
+  const body = await json(`/sites/${state.site}/occupancy`, params);
   const names = await geraiNames();
   const series = new Map();
-  const starts = [...new Set(body.points.map((p) => p.start))].sort();
+  // A point observed for less than half its length is unobserved (as in staffing): null, never 0.
+  const seen = (p) => p.mean_count !== null && p.observed_s >= 0.5 * p.interval_s;
+  const stepMs = (params.resolution === "1h" ? 3600 : 300) * 1000;
+  const known = [...new Set(body.points.map((p) => p.start))].sort();
+  // Time with no record at all gets a null point too, so the line breaks there (spanGaps: false).
+  const starts = known.flatMap((s, i) => (i && Date.parse(s) - Date.parse(known[i - 1]) > stepMs ? [null, s] : [s]));
   for (const p of body.points) {
     // Staff and queue zones apart: "2" must not mean one officer plus one visitor.
     const role = I18N[state.lang][`role_${p.role}`] || p.role;
     const key = `${(p.gerai && names[p.gerai]) || p.gerai || p.zone} – ${role}`;
     if (!series.has(key)) series.set(key, new Map());
     const m = series.get(key);
-    m.set(p.start, (m.get(p.start) || 0) + (p.mean_count ?? 0));
+    const before = m.has(p.start) ? m.get(p.start) : 0;
+    m.set(p.start, before === null || !seen(p) ? null : before + p.mean_count);
   }
   const gran = state.range === "week" ? "hour" : "time";
-  drawChart("chart-occupancy", "line", starts.map((s) => label(s, gran)),
-    [...series.entries()].map(([key, m]) => ({ label: key, data: starts.map((s) => m.has(s) ? +m.get(s).toFixed(2) : null) })));
+  drawChart("chart-occupancy", "line", starts.map((s) => (s === null ? "" : label(s, gran))),
+    [...series.entries()].map(([key, m]) => ({ label: key, spanGaps: false,
+      data: starts.map((s) => (s !== null && m.has(s) && m.get(s) !== null ? +m.get(s).toFixed(2) : null)) })));
 }
 
 function heatColor(share) {
@@ -237,26 +296,34 @@ function fetchStaffing() {
 
 async function loadStaffing() {
   const body = await state.staffing;
-  const hours = [...new Set(body.gerai.flatMap((g) => g.by_hour.map((h) => h.hour)))].sort((a, b) => a - b);
+  const hours = [...new Set(body.gerai.flatMap((g) => g.hours.map((h) => h.hour)))].sort((a, b) => a - b);
   const table = $("heatmap");
   table.replaceChildren();
   const head = document.createElement("tr");
   head.appendChild(cell("th", t("gerai")));
   hours.forEach((h) => head.appendChild(cell("th", String(h).padStart(2, "0"))));
-  head.appendChild(cell("th", "%", "num"));
+  head.appendChild(cell("th", t("staffed_pct"), "num"));
+  head.appendChild(cell("th", t("observed_pct"), "num"));
   table.appendChild(head);
   for (const g of body.gerai) {
     const tr = document.createElement("tr");
     tr.appendChild(cell("th", g.name));
-    const byHour = Object.fromEntries(g.by_hour.map((h) => [h.hour, h.staffed_share]));
+    // Only an observed hour shows a staffed share and a colour; a not-observed hour is grey.
+    const byHour = Object.fromEntries(g.hours.map((h) => [h.hour, h]));
     for (const h of hours) {
-      const share = h in byHour ? byHour[h] : null;
+      const c = byHour[h] || { state: "closed", staffed_share: null, observed_share: null };
+      const share = c.state === "observed" ? c.staffed_share : null;
       const td = cell("td", share === null ? "–" : `${Math.round(share * 100)}`);
-      td.style.background = heatColor(share);
+      td.style.background = c.state === "not_observed" ? NOT_OBSERVED : c.state === "closed" ? "" : heatColor(share);
       td.dataset.share = share === null ? "" : String(share);
+      td.dataset.state = c.state;
+      if (c.observed_share !== null) td.title = `${t(c.state === "observed" ? "staffed" : "unobserved")} · ` +
+        `${Math.round(c.observed_share * 100)} ${t("observed_pct")}`;
       tr.appendChild(td);
     }
-    tr.appendChild(cell("td", g.staffed_share === null ? "–" : `${Math.round(g.staffed_share * 100)}%`, "num"));
+    const pct = (v) => (v === null ? "–" : `${Math.round(v * 100)}%`);
+    tr.appendChild(cell("td", pct(g.total.staffed_share), "num"));
+    tr.appendChild(cell("td", pct(g.total.observed_share), "num"));
     table.appendChild(tr);
   }
   if (!body.gerai.length) table.appendChild(cell("caption", t("none")));
