@@ -125,13 +125,15 @@ def test_dashboard_shows_coverage_honestly(served: Served, browser: webdriver.Ch
     wait_loaded(browser, loaded)
     occupancy = chart(browser, "chart-occupancy")
     series = {d["label"]: d for d in occupancy["datasets"]}
-    bpjs = series["g2"]["data"]
+    # Series are "gerai name – role": gerai g2 is BPJS, its one zone a staff zone.
+    g2 = series["BPJS – petugas"]
+    bpjs = g2["data"]
     labels = occupancy["labels"]
     # cam-g2 was silent until the 20th: null points, not a line drawn across; data again on the 20th.
     silent = [v for label, v in zip(labels, bpjs, strict=True) if label.startswith(("2026-08-14", "2026-08-19"))]
     assert silent and set(silent) == {None}
     assert any(v is not None for label, v in zip(labels, bpjs, strict=True) if label.startswith("2026-08-20"))
-    assert series["g2"]["spanGaps"] is False
+    assert g2["spanGaps"] is False
     # Nights (no record at all) are breaks too, for every series.
     assert labels.count("") == 6 and all(d["data"][labels.index("")] is None for d in occupancy["datasets"])
 

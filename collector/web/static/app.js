@@ -169,15 +169,6 @@ function siteDate(offsetDays = 0) {
     .format(at);
 }
 
-// An instant as the site's local wall time, "YYYY-MM-DD HH:MM" (the device table's last seen).
-function siteTime(iso) {
-  const tz = (state.sites.find((s) => s.site === state.site) || {}).timezone || "Asia/Jakarta";
-  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))
-    .map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
-}
-
 function rangeParams() {
   return state.range === "week" ? { start: siteDate(-6), end: siteDate(0), resolution: "1h" }
     : { start: siteDate(0), end: siteDate(0), resolution: "5m" };
