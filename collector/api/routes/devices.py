@@ -50,6 +50,8 @@ def list_devices(
                     model=h.model,
                     software_version=h.software_version,
                     uptime_s=h.uptime_s,
+                    idle_share=h.idle_share,
+                    cpu_s=h.cpu_s,
                 ),
             )
         )
