@@ -165,7 +165,7 @@ class GatingConfig(_Strict):
 
     enabled: bool = True
     # While idle: seconds between motion checks on a small preview of the frame.
-    idle_probe_interval_s: float = Field(default=0.25, ge=0.02, le=2.0)
+    idle_probe_interval_s: float = Field(default=0.25, ge=0.02, le=1.0)
     # While idle: seconds between detector runs, to notice someone who arrived without motion.
     idle_inference_interval_s: float = Field(default=10.0, ge=0.5, le=600.0)
     # Seconds of full-rate inference after the last motion or tracked person.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from edge.camera.source import Clock, Frame, SourceError
 from wire.messages import CameraState
@@ -42,8 +43,13 @@ def shrink(image: Any, size: tuple[int, int]) -> Any:
 
 def grey_preview(frame: Frame, width_px: int) -> Any:
     """The frame's image, area-averaged down to ``width_px`` wide, in grey levels."""
-    small = shrink(frame.image, preview_size(frame, width_px))
-    return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    image = frame.image
+    # Averaging 4x4 samples per cell flattens noise as well as every pixel would; on a large
+    # frame reading every pixel would cost more than the rest of the probe (4K: 18 ms).
+    step = max(1, image.shape[1] // (4 * width_px))
+    if step > 1:
+        image = np.ascontiguousarray(image[::step, ::step])
+    return cv2.cvtColor(shrink(image, preview_size(frame, width_px)), cv2.COLOR_BGR2GRAY)
 
 
 class _Recording:
