@@ -106,21 +106,24 @@ def accuracy(run: Run) -> dict[str, float]:
 
 def gate_cost(clip: Path, frames: int) -> int:
     """Time MotionGate alone on the first ``frames`` decoded frames (decoding not counted)."""
+    from datetime import UTC, datetime, timedelta
+
     import cv2
 
+    from edge.camera import Frame
+    from edge.camera.opencv import grey_preview
     from edge.gating import MotionGate
 
-    @dataclass(frozen=True)
-    class Image:
-        image: Any
-
     capture = cv2.VideoCapture(str(clip))
-    images: list[Image] = []
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    images: list[Frame] = []
     while len(images) < frames:
         ok, image = capture.read()
         if not ok:
             break
-        images.append(Image(image))
+        ts = start + timedelta(seconds=len(images) / fps)
+        images.append(Frame(image, len(images) + 1, ts, preview=grey_preview))
     gate = MotionGate()
     started = time.process_time()
     inferred = sum(gate.should_infer(image, 0) for image in images)

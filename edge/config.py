@@ -150,11 +150,26 @@ class OutboxConfig(_Strict):
 
 
 class GatingConfig(_Strict):
-    """Idle-scene gating: skip inference while nothing moves (see edge/gating)."""
+    """Idle-scene gating: skip inference, and most decoding, while nothing moves (see edge/gating)."""
 
     enabled: bool = True
-    # Inference at least every N frames while idle, to notice people standing still.
-    idle_stride: int = Field(default=10, ge=1, le=250)
+    # While idle: seconds between motion checks on a small preview of the frame.
+    idle_probe_interval_s: float = Field(default=0.25, ge=0.02, le=1.0)
+    # While idle: seconds between detector runs, to notice someone who arrived without motion.
+    idle_inference_interval_s: float = Field(default=10.0, ge=0.5, le=600.0)
+    # Seconds of full-rate inference after the last motion or tracked person.
+    hold_s: float = Field(default=1.0, ge=0.0, le=60.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stride_is_gone(cls, value: object) -> object:
+        if isinstance(value, dict) and "idle_stride" in value:
+            raise ValueError(
+                "idle_stride (frames) is replaced by idle_probe_interval_s (seconds between motion checks, "
+                "default 0.25) and idle_inference_interval_s (seconds between detector runs, default 10): "
+                "remove idle_stride"
+            )
+        return value
 
 
 class EdgeConfig(_Strict):

@@ -9,9 +9,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from edge.camera import Frame, FrameSource
+from edge.camera import Frame, FrameSource, PacedSource
 from edge.counting import IntervalAggregator, Observation, SceneCounter, SceneFrame, Track
 from edge.vision import PersonTracker
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
@@ -28,6 +28,14 @@ class RecordSink(Protocol):
 
 class FrameGate(Protocol):
     def should_infer(self, frame: Frame, live_tracks: int) -> bool: ...
+
+
+@runtime_checkable
+class PacingGate(Protocol):
+    """A gate that needs only about one frame per ``idle_interval_s`` while idle (None: all)."""
+
+    @property
+    def idle_interval_s(self) -> float | None: ...
 
 
 class AlwaysInfer:
@@ -69,6 +77,9 @@ class PipelineStats:
     gating_share: float
     last_frame_at: datetime | None
     camera_state: CameraState
+    # Share of camera time not inferred: frames weighted by the time each stands for (a
+    # live source delivers fewer frames while idle, so frame counts would understate it).
+    idle_share: float = 0.0
 
 
 class _RateWindow:
@@ -115,7 +126,11 @@ class Pipeline:
         self._inferred = _RateWindow()
         self._frames_read = 0
         self._frames_inferred = 0
+        self._observed_s = 0.0
+        self._idle_s = 0.0
         self._last_frame_at: datetime | None = None
+        # A live source delivers only what an idle gate needs (the rest grabbed, not decoded).
+        self._pacing = (source, gate) if isinstance(source, PacedSource) and isinstance(gate, PacingGate) else None
         # A new geometry's counters, waiting for the next interval (replace_counting).
         self._next_counting: tuple[SceneCounter, IntervalAggregator] | None = None
 
@@ -173,8 +188,10 @@ class Pipeline:
                 end = frame.ts + timedelta(seconds=durations_s[frame.index])
                 if self.observer is not None:
                     self.observer.on_frame(FrameResult(frame, inferred, seen))
+                self._count(frame, inferred, durations_s[frame.index])
                 self._aggregate(self.scene.update(seen, frame.ts, frame.index, inferred=inferred), durations_s)
-                self._count(frame, inferred)
+                if self._pacing is not None:
+                    self._pacing[0].set_idle_interval(self._pacing[1].idle_interval_s)
         finally:
             done.set()
             self.source.close()
@@ -203,10 +220,13 @@ class Pipeline:
                 self.source.close()
                 return
 
-    def _count(self, frame: Frame, inferred: bool) -> None:
+    def _count(self, frame: Frame, inferred: bool, duration_s: float) -> None:
         now = self._monotonic()
         with self._lock:
             self._frames_read += 1
+            self._observed_s += duration_s
+            if not inferred:
+                self._idle_s += duration_s
             self._read.add(now)
             if inferred:
                 self._frames_inferred += 1
@@ -223,6 +243,7 @@ class Pipeline:
                 fps=round(self._read.rate(now), 3),
                 effective_fps=round(self._inferred.rate(now), 3),
                 gating_share=round(1 - inferred / read, 4) if read else 0.0,
+                idle_share=round(self._idle_s / self._observed_s, 4) if self._observed_s > 0 else 0.0,
                 last_frame_at=self._last_frame_at,
                 camera_state=self.source.state,
             )

@@ -221,6 +221,12 @@ class Health(_Message):
     model: str = Field(max_length=256)
     software_version: str = Field(max_length=64)
     uptime_s: NonNegative
+    # Optional (newer devices): share of camera time not inferred by the idle gate since
+    # start, frames weighted by the time each stands for; and the device process's CPU
+    # seconds (user + system, all threads) since start, so that a district sees what each
+    # device spends (the difference between two health messages: CPU-s per interval).
+    idle_share: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
+    cpu_s: NonNegative | None = None
     message_id: str = ""
 
     @model_validator(mode="after")

@@ -311,6 +311,10 @@ class HealthOut(_Out):
     model: str
     software_version: str
     uptime_s: float
+    # Devices that report them (None from older ones): share of camera time not inferred and
+    # process CPU seconds, both since the device started.
+    idle_share: float | None = None
+    cpu_s: float | None = None
 
 
 class DeviceOut(_Out):

@@ -210,8 +210,9 @@ def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = (
             point.field(name, int(getattr(h, name)))
         if h.last_frame_age_s is not None:
             point.field("last_frame_age_s", float(h.last_frame_age_s))
-        if h.cpu_temp_c is not None:
-            point.field("cpu_temp_c", float(h.cpu_temp_c))
+        for name in ("cpu_temp_c", "idle_share", "cpu_s"):
+            if getattr(h, name) is not None:
+                point.field(name, float(getattr(h, name)))
         points.append(
             point.field("camera_state", h.camera_state.value).field("message", h.model_dump_json())
             .time(at, WritePrecision.NS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.camera.source import Clock, Frame, FrameSource, SourceError
+from edge.camera.source import Clock, Frame, FrameSource, PacedSource, SourceError
 from edge.config import EdgeConfig
 
-__all__ = ["Clock", "Frame", "FrameSource", "SourceError", "open_source"]
+__all__ = ["Clock", "Frame", "FrameSource", "PacedSource", "SourceError", "open_source"]
 
 
 def open_source(config: EdgeConfig, clock: Clock) -> FrameSource:

@@ -6,12 +6,15 @@ import configparser
 import logging
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from edge.camera.source import Clock, Frame, SourceError
 from wire.messages import CameraState
@@ -26,19 +29,47 @@ def _quiet_opencv() -> None:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
+def preview_size(frame: Frame, width_px: int) -> tuple[int, int]:
+    # The same for every frame of a source, however it was made, so previews compare.
+    width = min(width_px, frame.width)
+    return width, max(1, round(frame.height * width / frame.width))
+
+
+def shrink(image: Any, size: tuple[int, int]) -> Any:
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def grey_preview(frame: Frame, width_px: int) -> Any:
+    """The frame's image, area-averaged down to ``width_px`` wide, in grey levels."""
+    image = frame.image
+    # Averaging 4x4 samples per cell flattens noise as well as every pixel would; on a large
+    # frame reading every pixel would cost more than the rest of the probe (4K: 18 ms).
+    step = max(1, image.shape[1] // (4 * width_px))
+    if step > 1:
+        image = np.ascontiguousarray(image[::step, ::step])
+    return cv2.cvtColor(shrink(image, preview_size(frame, width_px)), cv2.COLOR_BGR2GRAY)
+
+
 class _Recording:
     """Frames of a recording, in order, timestamped from ``video_start`` (or the start
-    time) and the recording's frame rate; subclasses read the images."""
+    time) and the recording's frame rate. Subclasses move from frame to frame without
+    decoding (``_grab``) and decode only the frames someone looks at."""
 
-    def __init__(self, first: Any, fps: float, clock: Clock, video_start: datetime | None) -> None:
-        self._first = first
+    def __init__(self, fps: float, size: tuple[int, int], clock: Clock, video_start: datetime | None) -> None:
         self._fps = fps
+        self._size = size
         self._start = (video_start or clock()).astimezone(UTC)
         self._state = CameraState.OK
         self._closed = threading.Event()
 
-    def _next_image(self) -> Any | None:
-        """The next image, None at the end."""
+    def _grab(self) -> bool:
+        """Move to the next frame without decoding it; False at the end."""
+        raise NotImplementedError
+
+    def _frame(self, index: int, ts: datetime) -> Frame:
+        """The current frame (decoded on demand)."""
         raise NotImplementedError
 
     def _release(self) -> None:
@@ -53,12 +84,12 @@ class _Recording:
         return self._fps
 
     def frames(self) -> Iterator[Frame]:
-        image: Any = self._first
         index = 1
         try:
-            while image is not None and not self._closed.is_set():
-                yield Frame(image, index, self._start + timedelta(seconds=(index - 1) / self._fps))
-                image = self._next_image()
+            while not self._closed.is_set():
+                if index > 1 and not self._grab():
+                    break
+                yield self._frame(index, self._start + timedelta(seconds=(index - 1) / self._fps))
                 index += 1
         finally:
             self._state = CameraState.ENDED
@@ -69,12 +100,17 @@ class _Recording:
 
 
 class VideoFileSource(_Recording):
-    """Every frame of a video file, at the file's frame rate (25 fps if it names none)."""
+    """Every frame of a video file, at the file's frame rate (25 fps if it names none).
+
+    Each frame is grabbed (demuxed and decoded by FFmpeg); the conversion to BGR pixels,
+    a good part of the cost of a small frame, happens only for frames that are looked at.
+    """
 
     def __init__(self, path: Path, clock: Clock, video_start: datetime | None = None) -> None:
         if not path.is_file():
             raise SourceError(f"video not found: {path}")
         _quiet_opencv()
+        self._path = path
         self._capture = cv2.VideoCapture(str(path))
         if not self._capture.isOpened():
             raise SourceError(f"cannot open video {path}: not a readable video file")
@@ -82,39 +118,87 @@ class VideoFileSource(_Recording):
         if not ok or first is None:
             self._capture.release()
             raise SourceError(f"cannot decode any frame of {path}: corrupt or unsupported video")
+        self._first: Any = first
+        self._current = 1
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        super().__init__(first, fps if 0.0 < fps < 1000.0 else 25.0, clock, video_start)
+        super().__init__(fps if 0.0 < fps < 1000.0 else 25.0, (first.shape[1], first.shape[0]), clock, video_start)
 
-    def _next_image(self) -> Any | None:
-        ok, image = self._capture.read()
-        return image if ok else None
+    def _grab(self) -> bool:
+        self._current += 1
+        return bool(self._capture.grab())
+
+    def _frame(self, index: int, ts: datetime) -> Frame:
+        if index == 1:
+            first, self._first = self._first, None
+            return Frame(first, index, ts, preview=grey_preview, size=self._size)
+        return Frame(None, index, ts, decode=partial(self._retrieve, index), preview=grey_preview, size=self._size)
+
+    def _retrieve(self, index: int) -> Any:
+        if index != self._current:
+            raise RuntimeError(f"frame {index} of {self._path} decoded after frame {self._current} was read")
+        ok, image = self._capture.retrieve()
+        if not ok or image is None:
+            raise SourceError(f"cannot decode frame {index} of {self._path}: corrupt video")
+        return image
 
     def _release(self) -> None:
         self._capture.release()
 
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+_REDUCED_GREY = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
 
 
 class ImageFolderSource(_Recording):
     """The images of a folder in name order: a MOTChallenge sequence (``SEQ/`` holding
     ``img1/`` and ``seqinfo.ini``, or ``SEQ/img1/`` itself) replays at the ``frameRate`` of
-    its ``seqinfo.ini``, any other folder at 25 fps."""
+    its ``seqinfo.ini``, any other folder at 25 fps. An image is read only when looked at;
+    a preview is a reduced JPEG decode (an eighth of the work or less)."""
 
     def __init__(self, folder: Path, clock: Clock, video_start: datetime | None = None) -> None:
         images = folder / "img1" if (folder / "img1").is_dir() else folder
         try:
-            paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            self._paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         except OSError as exc:
             raise SourceError(f"cannot list {images}: {exc.strerror}") from None
-        if not paths:
+        if not self._paths:
             raise SourceError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {images}")
-        self._rest = iter(paths[1:])
-        super().__init__(_read_image(paths[0]), _sequence_fps(images), clock, video_start)
+        self._first: Any = _read_image(self._paths[0])
+        self._position = 0
+        size = (self._first.shape[1], self._first.shape[0])
+        super().__init__(_sequence_fps(images), size, clock, video_start)
 
-    def _next_image(self) -> Any | None:
-        path = next(self._rest, None)
-        return None if path is None else _read_image(path)
+    def _grab(self) -> bool:
+        self._position += 1
+        return self._position < len(self._paths)
+
+    def _frame(self, index: int, ts: datetime) -> Frame:
+        path = self._paths[self._position]
+        if index == 1:
+            first, self._first = self._first, None
+            return Frame(first, index, ts, preview=_reduced_preview(path), size=self._size)
+        decode = partial(_read_image, path)
+        return Frame(None, index, ts, decode=decode, preview=_reduced_preview(path), size=self._size)
+
+
+def _reduced_preview(path: Path) -> Callable[[Frame, int], Any]:
+    def preview(frame: Frame, width_px: int) -> Any:
+        if frame.decoded:
+            return grey_preview(frame, width_px)
+        # JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the work (DCT scaling).
+        scale = next((s for s in (8, 4, 2) if frame.width // s >= width_px), 1)
+        flags = _REDUCED_GREY[scale]
+        small = cv2.imread(str(path), flags)
+        if small is None:
+            raise SourceError(f"cannot decode image {path}: corrupt or unsupported")
+        return shrink(small, preview_size(frame, width_px))
+
+    return preview
 
 
 def _read_image(path: Path) -> Any:
@@ -145,7 +229,9 @@ class LiveCaptureSource:
     """A stream or camera that may drop: reopened with exponential backoff, never fatal.
 
     A reader thread keeps only the newest frame, so a slow consumer processes the
-    present instead of a growing backlog.
+    present instead of a growing backlog. While the scene is idle (``set_idle_interval``)
+    it still grabs every frame, so the stream stays current, but decodes to pixels only
+    about one per interval.
     """
 
     def __init__(
@@ -169,7 +255,11 @@ class LiveCaptureSource:
         self._cond = threading.Condition()
         self._latest: tuple[Any, datetime] | None = None
         self._reader: threading.Thread | None = None
+        self._idle_interval_s: float | None = None
         self.reconnects = 0
+
+    def set_idle_interval(self, interval_s: float | None) -> None:
+        self._idle_interval_s = interval_s
 
     @property
     def state(self) -> CameraState:
@@ -203,10 +293,17 @@ class LiveCaptureSource:
             fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
             self._fps = fps if 0.0 < fps < 1000.0 else 0.0
             got_any = False
+            delivered_s = -float("inf")
             while not self._closed.is_set():
-                ok, image = capture.read()
+                if not capture.grab():
+                    break
+                interval_s, now_s = self._idle_interval_s, time.monotonic()
+                if got_any and interval_s is not None and now_s - delivered_s < interval_s:
+                    continue
+                ok, image = capture.retrieve()
                 if not ok or image is None:
                     break
+                delivered_s = now_s
                 if not got_any:
                     log.info("%s delivering frames", self._describe())
                     got_any, delay = True, self._backoff_initial_s
@@ -235,7 +332,7 @@ class LiveCaptureSource:
             if item is None:
                 continue
             index += 1
-            yield Frame(item[0], index, item[1].astimezone(UTC))
+            yield Frame(item[0], index, item[1].astimezone(UTC), preview=grey_preview)
         self._state = CameraState.ENDED
 
     def close(self) -> None:

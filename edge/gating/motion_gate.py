@@ -1,67 +1,59 @@
 """Idle-scene gating: run the detector only when something in the scene changes.
 
-Cameras in an MPP hall watch an empty floor most of the day. ``MotionGate``
-compares each frame, shrunk to a grid of cell averages in grey levels, with a
-slowly updated background and asks for inference when enough cells differ by
-more than a threshold set relative to the measured noise. Block averaging
-flattens compression noise; subtracting the median difference cancels global
-exposure shifts; the slow background update absorbs lighting drift.
+Cameras in an MPP hall watch an empty floor most of the day. While idle, ``MotionGate``
+looks at the scene a few times a second (``IdleScheduler``), on a small grey preview of the
+frame (about 80 cells wide: what the camera adapter makes cheapest, e.g. picamera2's
+low-resolution stream or a reduced JPEG decode), and compares it with a slowly updated
+background. It asks for inference when enough cells differ by more than a threshold set
+relative to the measured noise. Area averaging flattens compression noise; subtracting the
+median difference cancels global exposure shifts; the slow background update absorbs
+lighting drift. Every other frame is left undecoded.
 
-Inference then stays at full rate while the tracker reports live tracks, and a
-short hangover after the last motion, so tracks end the way they would without
-gating. While idle it still infers every ``idle_stride_frames`` frames to
-notice a person standing still. A person entering the view is motion at the
-image border long before their foot point reaches a counting line.
+Motion or live tracks make the scene busy: every frame inferred until ``hold_s`` passes
+without either, so tracks end the way they would without gating. A person entering the
+view is motion at the image border well before their foot point reaches a counting line
+(``benchmarks/gating_benchmark.py`` measures the wake-up delay).
 
-Pure numpy: deterministic in its inputs, no clock, no I/O.
+Deterministic in its inputs: time is the frames' timestamps, no clock, no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from edge.camera import Frame
 from edge.config import GatingConfig
-
-
-class ImageFrame(Protocol):
-    """What the gate needs of a camera frame: the BGR image."""
-
-    @property
-    def image(self) -> NDArray[np.uint8]: ...
+from edge.gating.idle_scheduler import IdleSchedule, IdleScheduler
 
 
 @dataclass(frozen=True)
 class MotionGateSettings:
-    idle_stride_frames: int = 10
-    # Full-rate frames after the last motion or live track (1 s at 25 fps).
-    hangover_frames: int = 25
-    # Side of one grid cell in pixels for frames up to 640 px wide; a standing person at
-    # 640x480 spans several cells. Wider frames get cells as many times larger, so the grid
-    # and the cost stay about the same at any resolution (MotionGate.cell_px_for).
-    cell_px: int = 8
+    schedule: IdleSchedule = field(default_factory=IdleSchedule)
+    # Cells across the preview the scene is compared on (8 px cells at 640 px); a standing
+    # person at 640x480 spans several cells.
+    grid_width: int = 80
     # A cell changed when it differs from the background by this many noise sigmas...
     noise_factor: float = 5.0
-    # ...and at least this many grey levels (block-averaged JPEG/H.264 noise is ~1 level).
+    # ...and at least this many grey levels (area-averaged JPEG/H.264 noise is ~1 level).
     min_threshold_levels: float = 6.0
-    # Cells that must change for the frame to count as motion; isolated cells are noise.
+    # Cells that must change for the probe to count as motion; isolated cells are noise.
     min_changed_cells: int = 3
-    # Per-frame background update rate for unchanged cells (lighting drift).
-    background_rate: float = 0.05
-    # A cell changed this many frames in a row becomes background (a moved chair, a bag), so
-    # it stops keeping inference on. A passer-by never covers one cell that long, and changed
-    # cells are otherwise never blended in, so people leave no ghost behind (10 s at 25 fps).
-    absorb_after_frames: int = 250
-    # Smoothing of the noise estimate (per frame).
+    # Per-probe background update rate for unchanged cells (lighting drift).
+    background_rate: float = 0.1
+    # A cell changed this long in a row becomes background (a moved chair, a bag), so it
+    # stops keeping inference on. A passer-by never covers one cell that long, and changed
+    # cells are otherwise never blended in, so people leave no ghost behind.
+    absorb_after_s: float = 10.0
+    # Smoothing of the noise estimate (per probe).
     noise_rate: float = 0.05
 
     def __post_init__(self) -> None:
-        counts = (self.idle_stride_frames, self.cell_px, self.min_changed_cells, self.absorb_after_frames)
-        if min(counts) < 1 or self.hangover_frames < 0:
-            raise ValueError("idle_stride_frames, cell_px, min_changed_cells, absorb_after_frames >= 1, hangover >= 0")
+        if min(self.grid_width, self.min_changed_cells) < 1 or self.absorb_after_s <= 0:
+            raise ValueError("grid_width, min_changed_cells >= 1 and absorb_after_s > 0")
         for rate in (self.background_rate, self.noise_rate):
             if not 0.0 < rate <= 1.0:
                 raise ValueError("rates must be in (0, 1]")
@@ -92,10 +84,11 @@ def downscale_grey(image: NDArray[np.uint8], cell_px: int) -> NDArray[np.float32
 
 
 class SceneChangeDetector:
-    """Background differencing on the cell grid; ``update`` says whether this frame moved."""
+    """Background differencing on the cell grid; ``update`` says whether this probe saw motion."""
 
     def __init__(self, settings: MotionGateSettings) -> None:
         self._settings = settings
+        self._absorb_after_probes = max(1, math.ceil(settings.absorb_after_s / settings.schedule.probe_interval_s))
         self._background: NDArray[np.float32] | None = None
         self._changed_streak: NDArray[np.int32] | None = None
         self._noise_sigma: float | None = None
@@ -129,7 +122,7 @@ class SceneChangeDetector:
             cells - self._background
         )
         self._changed_streak = np.where(changed, self._changed_streak + 1, 0).astype(np.int32)
-        settled = self._changed_streak >= s.absorb_after_frames
+        settled = self._changed_streak >= self._absorb_after_probes
         if settled.any():
             self._background[settled] = cells[settled]
             self._changed_streak[settled] = 0
@@ -142,37 +135,37 @@ class MotionGate:
     def __init__(self, settings: MotionGateSettings | None = None) -> None:
         self.settings = settings or MotionGateSettings()
         self._detector = SceneChangeDetector(self.settings)
-        # Starts "long ago" so the first frame is always inferred.
-        self._frames_since_inference = self.settings.idle_stride_frames
-        self._quiet_frames = self.settings.hangover_frames + 1
+        self._scheduler = IdleScheduler(self.settings.schedule)
+        self._origin: Frame | None = None
 
     @classmethod
     def from_config(cls, config: GatingConfig) -> MotionGate:
-        return cls(MotionGateSettings(idle_stride_frames=config.idle_stride))
+        schedule = IdleSchedule(
+            probe_interval_s=config.idle_probe_interval_s,
+            inference_interval_s=config.idle_inference_interval_s,
+            hold_s=config.hold_s,
+        )
+        return cls(MotionGateSettings(schedule=schedule))
 
     @property
     def changed_cells(self) -> int:
-        """Cells that differed from the background in the last frame (for logs and tuning)."""
+        """Cells that differed from the background in the last probe (for logs and tuning)."""
         return self._detector.changed_cells
 
-    def cell_px_for(self, width: int) -> int:
-        """Cell side for frames ``width`` pixels wide: ``cell_px`` up to 640 px, then as
-        many times larger as the frame is wider (a 1920 px frame: 24 px cells)."""
-        return self.settings.cell_px * max(1, width // 640)
+    @property
+    def idle_interval_s(self) -> float | None:
+        """While idle, how often a frame is needed at all (a live source may skip the rest)."""
+        return None if self._scheduler.busy else self.settings.schedule.probe_interval_s
 
-    def should_infer(self, frame: ImageFrame, live_tracks: int) -> bool:
-        # The detector sees every frame, inferred or not, so its background stays current.
-        cells = downscale_grey(frame.image, self.cell_px_for(frame.image.shape[1]))
-        moving = self._detector.update(cells)
-        if moving or live_tracks > 0:
-            self._quiet_frames = 0
-        else:
-            self._quiet_frames += 1
-        self._frames_since_inference += 1
-        infer = (
-            self._quiet_frames <= self.settings.hangover_frames
-            or self._frames_since_inference >= self.settings.idle_stride_frames
-        )
-        if infer:
-            self._frames_since_inference = 0
-        return infer
+    def cells(self, frame: Frame) -> NDArray[np.float32]:
+        """The frame's grey preview, ``grid_width`` cells wide, from the source if it has one."""
+        preview = frame.preview(self.settings.grid_width)
+        if preview is not None:
+            return np.asarray(preview, dtype=np.float32)
+        return downscale_grey(frame.image, max(1, frame.width // self.settings.grid_width))
+
+    def should_infer(self, frame: Frame, live_tracks: int) -> bool:
+        if self._origin is None:
+            self._origin = frame
+        now_s = (frame.ts - self._origin.ts).total_seconds()
+        return self._scheduler.decide(now_s, live_tracks, lambda: self._detector.update(self.cells(frame)))

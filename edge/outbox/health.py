@@ -8,6 +8,7 @@ interval records that matter. While disconnected a health tick is skipped.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,9 +36,17 @@ class PipelineSnapshot(Protocol):
     @property
     def gating_share(self) -> float: ...
     @property
+    def idle_share(self) -> float: ...
+    @property
     def last_frame_at(self) -> datetime | None: ...
     @property
     def camera_state(self) -> CameraState: ...
+
+
+def process_cpu_s() -> float:
+    """CPU seconds this process has used since it started (user + system, all its threads)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def read_cpu_temp_c(root: Path = _THERMAL_ROOT) -> float | None:
@@ -105,6 +114,8 @@ class HealthReporter:
             fps=stats.fps if stats else 0.0,
             effective_fps=stats.effective_fps if stats else 0.0,
             gating_share=stats.gating_share if stats else 0.0,
+            idle_share=stats.idle_share if stats else None,
+            cpu_s=round(process_cpu_s(), 3),
             last_frame_age_s=last_frame_age_s,
             camera_state=stats.camera_state if stats else CameraState.RECONNECTING,
             outbox_depth=self._outbox.depth(),

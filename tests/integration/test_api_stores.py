@@ -159,6 +159,8 @@ def seed(store: Store) -> None:
         model="yolov8n",
         software_version="0.1.0",
         uptime_s=3600.0,
+        idle_share=0.93,
+        cpu_s=412.5,
     )
     status = [
         Status(site="mpp-jakarta", device="cam-gerai", state=DeviceState.ONLINE, ts=NOW - timedelta(hours=2)),
@@ -318,6 +320,8 @@ def test_devices_and_gerai_from_telemetry(client: TestClient) -> None:
     devices = {d["device"]: d for d in client.get("/api/v1/devices").json()}
     assert devices["cam-gerai"]["state"] == "online"
     assert devices["cam-gerai"]["health"]["fps"] == 15.0
+    # What the device spends, from both stores alike.
+    assert (devices["cam-gerai"]["health"]["idle_share"], devices["cam-gerai"]["health"]["cpu_s"]) == (0.93, 412.5)
     assert devices["cam-gerai"]["silent"] is False  # last seen 30 s before NOW (health)
     assert devices["cam-1"]["state"] == "offline"
     assert devices["cam-1"]["silent"] is True

@@ -98,4 +98,48 @@ def test_bad_image_folder_is_a_source_error(mot15: Path, tmp_path: Path, damage:
     elif damage == "bad seqinfo":
         (sequence / "seqinfo.ini").write_text("frameRate=25\n")  # no [Sequence] section
     with pytest.raises(SourceError, match=message):
-        list(open_source(EdgeConfig(site="s", device="d", source=str(sequence)), clock=lambda: START).frames())
+        # Images are read when looked at (a corrupt one that nothing looks at stops nothing).
+        for frame in open_source(EdgeConfig(site="s", device="d", source=str(sequence)), clock=lambda: START).frames():
+            assert frame.image is not None
+
+
+def test_file_frames_decode_on_demand_to_the_same_pixels(mot15: Path) -> None:
+    import cv2
+    import numpy as np
+
+    video = mot15 / "TUD-Campus" / "TUD-Campus.mp4"
+    capture = cv2.VideoCapture(str(video))
+    expected = [capture.read()[1] for _ in range(71)]
+    capture.release()
+    source = open_source(EdgeConfig(site="s", device="d", source=str(video)), clock=lambda: START)
+    looked_at = {1, 2, 7, 30, 31, 71}
+    skipped = None
+    for frame in source.frames():
+        assert (frame.width, frame.height) == (640, 480)  # known without decoding
+        if frame.index in looked_at:
+            # Frames in between were only grabbed; the one looked at is the same as a full read.
+            assert np.array_equal(frame.image, expected[frame.index - 1])
+            preview = frame.preview(80)
+            assert preview.shape == (60, 80) and preview.dtype == np.uint8
+        elif frame.index == 3:
+            skipped = frame
+            assert not frame.decoded
+    assert skipped is not None
+    with pytest.raises(RuntimeError, match="decoded after frame"):
+        skipped.image  # noqa: B018 - too late: the capture has moved on
+
+
+def test_image_folder_previews_are_reduced_decodes_of_one_size(mot15: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    sequence = mot_sequence(mot15, tmp_path / "SEQ", 4, "25")
+    source = open_source(EdgeConfig(site="s", device="d", source=str(sequence)), clock=lambda: START)
+    previews = []
+    for frame in source.frames():
+        previews.append(frame.preview(80))
+        assert frame.index == 1 or not frame.decoded  # the preview did not read the full image
+        full = frame.image
+        assert full.shape == (480, 640, 3)
+    assert {p.shape for p in previews} == {(60, 80)}
+    # A reduced decode and an area-averaged full decode agree to a few grey levels.
+    assert float(np.abs(previews[1].astype(float) - previews[0].astype(float)).mean()) < 10

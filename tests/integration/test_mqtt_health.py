@@ -9,7 +9,7 @@ import pytest
 
 import edge
 from edge.config import MqttConfig, OutboxConfig
-from edge.outbox.health import HealthReporter, read_cpu_temp_c
+from edge.outbox.health import HealthReporter, process_cpu_s, read_cpu_temp_c
 from edge.outbox.mqtt_link import MqttLink
 from edge.outbox.sqlite_outbox import SqliteOutbox
 from edge.pipeline import PipelineStats
@@ -33,7 +33,7 @@ def test_health_reports_pipeline_outbox_and_link(broker: MosquittoBroker, tmp_pa
     ])  # no forwarder: they stay pending and must show as depth
     now = datetime(2026, 1, 5, 2, 30, tzinfo=UTC)
     stats = PipelineStats(frames_read=100, frames_inferred=40, fps=12.5, effective_fps=5.0, gating_share=0.6,
-                          last_frame_at=now - timedelta(seconds=2), camera_state=CameraState.OK)
+                          last_frame_at=now - timedelta(seconds=2), camera_state=CameraState.OK, idle_share=0.75)
     recorder = Recorder(broker.port, None, None)
     link = MqttLink(MqttConfig(url=broker.url), "site-a", "dev-1")
     reporter = HealthReporter(site="site-a", device="dev-1", timezone="Asia/Jakarta", model="yolov8n_int8",
@@ -57,6 +57,10 @@ def test_health_reports_pipeline_outbox_and_link(broker: MosquittoBroker, tmp_pa
     assert health.software_version == edge.__version__ and health.model == "yolov8n_int8"
     assert health.cpu_temp_c == read_cpu_temp_c()
     assert health.uptime_s >= 0
+    # What the device spends: time-weighted idle share and this process's CPU seconds so far.
+    assert health.idle_share == 0.75
+    # Reported to the millisecond: rounding may put it up to 0.5 ms past a later reading.
+    assert health.cpu_s is not None and 0 < health.cpu_s <= process_cpu_s() + 0.0005
 
 
 def test_cpu_temperature_from_sysfs(tmp_path: Path) -> None:

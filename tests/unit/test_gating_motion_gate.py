@@ -1,33 +1,33 @@
-"""MotionGate on synthetic frames: idle stride, motion at the border, live tracks, lighting."""
+"""MotionGate on synthetic frames: probes in time on a preview, motion at the border, live tracks, lighting."""
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from edge.config import GatingConfig
-from edge.gating import MotionGate, MotionGateSettings
+from edge.camera import Frame
+from edge.config import ConfigError, GatingConfig, parse_config
+from edge.gating import IdleSchedule, MotionGate, MotionGateSettings
 from edge.gating.motion_gate import downscale_grey
 
 HEIGHT, WIDTH = 240, 320
+T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class SyntheticFrame:
-    image: NDArray[np.uint8]
+def settings(probe_s: float = 0.25, inference_s: float = 10.0, hold_s: float = 1.0) -> MotionGateSettings:
+    return MotionGateSettings(schedule=IdleSchedule(probe_s, inference_s, hold_s))
 
 
 class Scene:
-    """A textured static floor with sensor noise; people are dark rectangles."""
+    """A textured static floor with sensor noise, filmed at ``fps``; people are dark rectangles."""
 
-    def __init__(self, seed: int = 0, noise_sigma: float = 3.0) -> None:
+    def __init__(self, seed: int = 0, noise_sigma: float = 3.0, fps: float = 25.0) -> None:
         self.rng = np.random.default_rng(seed)
+        self.fps = fps
         ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH]
         texture = 110 + 40 * np.sin(xs / 7.0) * np.cos(ys / 11.0) + self.rng.normal(0, 15, (HEIGHT, WIDTH))
         self.floor = np.repeat(texture[..., None], 3, axis=2)
@@ -35,86 +35,125 @@ class Scene:
         self.noise = [self.rng.normal(0, noise_sigma, self.floor.shape) for _ in range(17)]
         self.count = 0
 
-    def frame(self, gain: float = 0.0, people: tuple[tuple[int, int], ...] = ()) -> SyntheticFrame:
-        self.count += 1
+    def image(self, gain: float = 0.0, people: tuple[tuple[int, int], ...] = ()) -> NDArray[np.uint8]:
         image = self.floor + gain + self.noise[self.count % len(self.noise)]
         for left, top in people:
             # 20x60 px person, clipped at the image border.
             x0, x1 = max(left, 0), min(left + 20, WIDTH)
             if x1 > x0:
                 image[top : top + 60, x0:x1] = 35
-        return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8))
+        return np.clip(image, 0, 255).astype(np.uint8)
+
+    def frame(self, gain: float = 0.0, people: tuple[tuple[int, int], ...] = ()) -> Frame:
+        self.count += 1
+        return Frame(self.image(gain, people), self.count, T0 + timedelta(seconds=(self.count - 1) / self.fps))
 
 
-def run(gate: MotionGate, frames: list[SyntheticFrame], live_tracks: list[int] | None = None) -> list[int]:
+def run(gate: MotionGate, frames: list[Frame], live_tracks: list[int] | None = None) -> list[int]:
     """Indices (from 1) of the frames the gate sends to inference."""
     tracks = live_tracks or [0] * len(frames)
-    return [i for i, (f, n) in enumerate(zip(frames, tracks, strict=True), start=1) if gate.should_infer(f, n)]
+    return [f.index for f, n in zip(frames, tracks, strict=True) if gate.should_infer(f, n)]
 
 
-def test_static_noisy_scene_infers_only_every_idle_stride_frames() -> None:
+def test_static_noisy_scene_infers_only_every_inference_interval() -> None:
     scene = Scene()
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=10))
-    inferred = run(gate, [scene.frame() for _ in range(300)])
-    assert inferred == list(range(1, 301, 10))
+    gate = MotionGate(settings(inference_s=4.0))
+    inferred = run(gate, [scene.frame() for _ in range(25 * 20)])
+    assert inferred == [1, 101, 201, 301, 401]
+    assert gate.idle_interval_s == 0.25
 
 
-def test_from_config_uses_idle_stride() -> None:
+def test_from_config_uses_the_time_based_keys() -> None:
+    config = GatingConfig(idle_probe_interval_s=0.5, idle_inference_interval_s=2.0, hold_s=0.0)
+    gate = MotionGate.from_config(config)
+    assert gate.settings.schedule == IdleSchedule(0.5, 2.0, 0.0)
     scene = Scene()
-    gate = MotionGate.from_config(GatingConfig(idle_stride=25))
-    assert run(gate, [scene.frame() for _ in range(100)]) == [1, 26, 51, 76]
+    assert run(gate, [scene.frame() for _ in range(125)]) == [1, 51, 101]
 
 
-def test_person_entering_at_border_switches_to_full_rate_before_reaching_a_line() -> None:
-    scene = Scene(seed=1)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=50, hangover_frames=5))
-    frames = [scene.frame() for _ in range(100)]
-    # Walks in from the left edge at 3 px/frame; a counting line stands at x = 0.25 * width.
-    walk = [scene.frame(people=((-20 + 3 * step, 120),)) for step in range(60)]
-    inferred = run(gate, frames + walk)
-    entering = [i - 100 for i in inferred if i > 100]
-    # First partly visible at step 1 (1 px); motion by the time a few pixels show.
-    assert entering[0] <= 4
-    line_step = (0.25 * WIDTH + 20) / 3
+def test_the_old_frame_count_key_is_a_clear_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"gating: idle_stride .*replaced by idle_probe_interval_s"):
+        parse_config({"site": "s", "device": "d", "source": "x.mp4", "gating": {"idle_stride": 10}})
+
+
+@pytest.mark.parametrize(("fps", "px_per_frame"), [(25.0, 3), (7.0, 11), (10.0, 16)])
+def test_person_entering_at_border_wakes_within_a_probe_and_before_reaching_a_line(
+    fps: float, px_per_frame: int
+) -> None:
+    scene = Scene(seed=1, fps=fps)
+    gate = MotionGate(settings(inference_s=100.0, hold_s=0.2))
+    idle = [scene.frame() for _ in range(round(4 * fps))]
+    # Walks in from the left edge; a counting line stands at x = 0.25 * width.
+    walk = [scene.frame(people=((-20 + px_per_frame * step, 120),)) for step in range(1, 320 // px_per_frame)]
+    inferred = run(gate, idle + walk)
+    entering = [i - len(idle) for i in inferred if i > len(idle)]
+    # Visible from step 1; woken by the first probe that sees a few pixels of them.
+    assert (entering[0] - 1) / fps <= 0.25 + 1.5 / fps
+    line_step = (0.25 * WIDTH + 20) / px_per_frame
     assert entering[0] < line_step
     # Every frame while the person moves.
-    assert entering == list(range(entering[0], 61))
+    assert entering == list(range(entering[0], len(walk) + 1))
+
+
+def test_the_preview_is_used_and_skipped_frames_are_never_decoded() -> None:
+    scene = Scene(seed=2)
+    decoded: list[int] = []
+    previews: list[int] = []
+
+    def lazy(image: NDArray[np.uint8], index: int) -> Frame:
+        def decode() -> NDArray[np.uint8]:
+            decoded.append(index)
+            return image
+
+        def preview(frame: Frame, width_px: int) -> NDArray[np.uint8]:
+            previews.append(index)
+            return downscale_grey(image, WIDTH // width_px).astype(np.uint8)
+
+        ts = T0 + timedelta(seconds=(index - 1) / 25)
+        return Frame(None, index, ts, decode=decode, preview=preview, size=(WIDTH, HEIGHT))
+
+    gate = MotionGate(settings(inference_s=100.0))
+    frames = [lazy(scene.image(), i) for i in range(1, 251)]
+    inferred = run(gate, frames)
+    assert inferred == [1]
+    # Ten seconds at 25 fps: 40 previews (four a second), no frame decoded by the gate.
+    assert len(previews) == 40
+    assert decoded == []
 
 
 def test_wide_frames_are_gated_alike_at_the_cost_of_a_small_one() -> None:
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=50, hangover_frames=5))
-    # A 1920 px frame is cut into 24 px cells: about as many cells (and as much work) as 640.
-    assert [gate.cell_px_for(w) for w in (320, 640, 1280, 1920)] == [8, 8, 16, 24]
+    gate = MotionGate(settings(inference_s=100.0, hold_s=0.2))
     scene = Scene(seed=1)
 
-    def wide(frame: SyntheticFrame) -> SyntheticFrame:
-        return SyntheticFrame(np.repeat(np.repeat(frame.image, 6, axis=0), 6, axis=1))  # 1920x1440
+    def wide(frame: Frame) -> Frame:
+        return Frame(np.repeat(np.repeat(frame.image, 6, axis=0), 6, axis=1), frame.index, frame.ts)  # 1920x1440
 
-    idle = [i for i in range(1, 101) if gate.should_infer(wide(scene.frame()), 0)]
-    assert idle == [1, 51]
-    entering = [
-        step for step in range(60) if gate.should_infer(wide(scene.frame(people=((-20 + 3 * step, 120),))), 0)
-    ]
-    assert entering[0] <= 4
+    # A 1920 px frame is cut into 24 px cells: as many cells (and as much work) as 320 px in 4 px cells.
+    assert gate.cells(wide(scene.frame())).shape == (60, 80)
+    idle = [f.index for f in (wide(scene.frame()) for _ in range(100)) if gate.should_infer(f, 0)]
+    assert idle == [2]  # the first frame the gate sees is inferred
+    entering = [s for s in range(60) if gate.should_infer(wide(scene.frame(people=((-20 + 3 * s, 120),))), 0)]
+    assert entering[0] <= 10
     assert entering == list(range(entering[0], 60))
 
 
-def test_live_tracks_keep_full_rate_then_hangover_then_idle_stride() -> None:
-    scene = Scene(seed=2)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=10, hangover_frames=5))
-    frames = [scene.frame() for _ in range(80)]
+def test_live_tracks_keep_full_rate_then_hold_then_idle() -> None:
+    scene = Scene(seed=2, fps=10.0)
+    gate = MotionGate(settings(inference_s=3.0, hold_s=0.5))
+    frames = [scene.frame() for _ in range(100)]
     # A person standing still is tracked on frames 21..40 (no pixel changes at all).
-    tracks = [1 if 21 <= i <= 40 else 0 for i in range(1, 81)]
+    tracks = [1 if 21 <= i <= 40 else 0 for i in range(1, 101)]
     inferred = run(gate, frames, tracks)
     assert [i for i in inferred if 21 <= i <= 40] == list(range(21, 41))
-    # Hangover of 5 frames after the last live track, then back to one frame in ten.
-    assert [i for i in inferred if i > 40] == [41, 42, 43, 44, 45, 55, 65, 75]
+    assert gate.idle_interval_s == 0.25
+    # The last live track is reported on frame 40 (3.9 s): hold 0.5 s, then one inference every 3 s.
+    assert [i for i in inferred if i > 40] == [41, 42, 43, 44, 45, 75]
 
 
 def test_slow_lighting_drift_and_exposure_jump_are_not_motion() -> None:
     scene = Scene(seed=3)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=1000))
-    # 60 grey levels of drift over 600 frames (a sunset), then an auto-exposure step of 25 levels.
+    gate = MotionGate(settings(inference_s=1000.0))
+    # 60 grey levels of drift over 24 s (a fast sunset), then an auto-exposure step of 25 levels.
     drift = [scene.frame(gain=0.1 * i) for i in range(600)]
     step = [scene.frame(gain=60.0 + 25.0) for _ in range(100)]
     inferred = run(gate, drift + step)
@@ -123,40 +162,25 @@ def test_slow_lighting_drift_and_exposure_jump_are_not_motion() -> None:
 
 def test_heavy_noise_is_not_motion_but_a_person_still_is() -> None:
     scene = Scene(seed=4, noise_sigma=12.0)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=1000, hangover_frames=0))
+    gate = MotionGate(settings(inference_s=1000.0, hold_s=0.0))
     idle = [scene.frame() for _ in range(200)]
-    person = [scene.frame(people=((150, 100),))]
+    person = [scene.frame(people=((150, 100),)) for _ in range(7)]
     inferred = run(gate, idle + person)
-    assert inferred == [1, 201]
+    # Nothing in 8 s of heavy noise; the person shows from frame 201 and the next probe
+    # (within a quarter second) sees them.
+    assert [i for i in inferred if i <= 200] == [1]
+    assert 201 <= inferred[1] <= 207
 
 
 def test_new_object_is_absorbed_into_the_background_eventually() -> None:
     scene = Scene(seed=5)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=10_000, hangover_frames=0))
+    gate = MotionGate(settings(inference_s=10_000.0, hold_s=0.0))
     idle = [scene.frame() for _ in range(50)]
-    # A bag left on the floor: motion at first, idle again once it is part of the background.
-    bag = [scene.frame(people=((150, 100),)) for _ in range(3000)]
+    # A bag left on the floor: motion at first, idle again once it is part of the background (10 s).
+    bag = [scene.frame(people=((150, 100),)) for _ in range(600)]
     inferred = run(gate, idle + bag)
-    assert 51 in inferred
-    assert inferred[-1] < 3000
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    stride=st.integers(min_value=1, max_value=30),
-    tracks=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=150),
-)
-def test_never_more_than_idle_stride_frames_without_inference(stride: int, tracks: list[int]) -> None:
-    image = np.full((64, 64, 3), 100, np.uint8)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=stride, hangover_frames=3))
-    inferred = run(gate, [SyntheticFrame(image)] * len(tracks), tracks)
-    assert inferred[0] == 1
-    gaps = np.diff([*inferred, len(tracks) + 1])
-    assert gaps.max() <= stride
-    # A frame after a frame with live tracks is always inferred.
-    for i, n in enumerate(tracks[:-1], start=1):
-        if n > 0:
-            assert i + 1 in inferred
+    assert 51 <= inferred[1] <= 57
+    assert inferred[-1] < 50 + 12 * 25
 
 
 def test_downscale_averages_cells_and_rejects_tiny_images() -> None:
@@ -172,7 +196,7 @@ def test_downscale_averages_cells_and_rejects_tiny_images() -> None:
 
 def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
     scene = Scene(seed=6)
-    gate = MotionGate(MotionGateSettings(idle_stride_frames=20, hangover_frames=5))
+    gate = MotionGate(settings(inference_s=0.8, hold_s=0.2))
     idle = [scene.frame() for _ in range(40)]
     walk_in = [scene.frame(people=((-20 + 4 * step, 100),)) for step in range(40)]  # to x = 140
     pause = [scene.frame(people=((140, 100),)) for _ in range(60)]
@@ -181,7 +205,7 @@ def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
     frames = idle + walk_in + pause + walk_out + after
     inferred = run(gate, frames)
     gone = len(idle + walk_in + pause + walk_out) - 4  # gone from view 4 frames before walk_out ends
-    # Idle again right after the hangover: one frame in 20, nothing left in the background.
-    late = [i for i in inferred if i > gone + 6]
+    # Idle again right after the hold: one inference in 0.8 s (20 frames), nothing left in the background.
+    late = [i for i in inferred if i > gone + 15]
     assert len(late) <= (len(frames) - gone) // 20 + 1, late
     assert all(b - a == 20 for a, b in itertools.pairwise(late))

@@ -77,6 +77,27 @@ def test_occupancy_and_health_and_status_round_trip() -> None:
     assert occupancy.topic == Topic("kobar", "gerai-1", Kind.OCCUPANCY)
 
 
+def test_health_idle_share_and_cpu_s_are_optional_additions() -> None:
+    fields = {
+        "site": "kobar", "device": "gerai-1", "timezone": "Asia/Jakarta", "ts": START, "fps": 14.8,
+        "effective_fps": 3.0, "gating_share": 0.8, "last_frame_age_s": 0.1, "camera_state": "ok",
+        "outbox_depth": 0, "dropped_records": 0, "reconnects": 2, "model": "yolo11n.pt",
+        "software_version": "0.1.0", "uptime_s": 10.0,
+    }
+    topic = "mpp/v1/kobar/gerai-1/health"
+    # A device from before the fields existed: its exact JSON still validates.
+    old = json.loads(encode(Health(**fields)))
+    del old["idle_share"], old["cpu_s"]
+    decoded = decode(topic, json.dumps(old).encode())
+    assert isinstance(decoded, Health) and decoded.idle_share is None and decoded.cpu_s is None
+    new = Health(**fields, idle_share=0.97, cpu_s=1234.5)
+    assert decode(topic, encode(new)) == new
+    with pytest.raises(WireError, match="idle_share"):
+        decode(topic, json.dumps({**old, "idle_share": 1.5}).encode())
+    with pytest.raises(WireError, match="cpu_s"):
+        decode(topic, json.dumps({**old, "cpu_s": -1.0}).encode())
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
