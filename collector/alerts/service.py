@@ -130,7 +130,8 @@ class AlertService:
     def evaluate(self, info: SiteInfo, devices: Sequence[DeviceRecord], now: datetime) -> list[Finding]:
         rules = self._db.rules(info.site)
         schedule = self._sites.schedule(info.site)
-        windows = open_windows(schedule.days, schedule.holidays, TimeRange(now - RETIRED_AFTER, now + OPEN_AHEAD), info.tz)
+        span = TimeRange(now - RETIRED_AFTER, now + OPEN_AHEAD)
+        windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
         silent = silent_devices(devices, windows, now, rules)
         findings = [*silent, *self._unstaffed(info, windows, now, rules)]
         if rules.entrance_coverage_below is not None:
