@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal, Protocol
@@ -46,13 +47,16 @@ def _minutes(seconds: object) -> str:
 def texts(alert: Alert, site: SiteLabel) -> tuple[str, str]:
     """(Bahasa Indonesia, English) one-line descriptions."""
     d = alert.detail
-    local = alert.opened_at.astimezone(ZoneInfo(site.timezone)).strftime("%d-%m-%Y %H:%M")
+    tz = ZoneInfo(site.timezone)
+    local = alert.opened_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
     if alert.kind is AlertKind.DEVICE_SILENT:
+        last = str(d.get("last_seen", ""))
+        seen = datetime.fromisoformat(last).astimezone(tz).strftime("%d-%m-%Y %H:%M") if last else local
         return (
             f"{site.name}: perangkat {alert.subject_name} tidak mengirim data selama "
-            f"{_minutes(d.get('silent_open_s', 0))} menit jam layanan (sejak {local}).",
+            f"{_minutes(d.get('silent_open_s', 0))} menit jam layanan (terakhir terlihat {seen}).",
             f"{site.name}: device {alert.subject_name} has sent nothing for "
-            f"{_minutes(d.get('silent_open_s', 0))} minutes of opening time (as of {local}).",
+            f"{_minutes(d.get('silent_open_s', 0))} minutes of opening time (last seen {seen}).",
         )
     if alert.kind is AlertKind.GERAI_UNSTAFFED:
         return (
