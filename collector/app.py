@@ -56,7 +56,7 @@ class CollectorApp:
         """The alert loop, on its own connections to the admin db (the API closes its own at shutdown)."""
         try:
             from collector.admin import AdminDb
-            from collector.alerts.delivery import configured_channels
+            from collector.alerts.delivery import configured_channels, report_channel
             from collector.alerts.history import AlertDb
             from collector.alerts.service import AlertService
             from collector.api.app import ADMIN_DB_NAME, utc_now
@@ -73,6 +73,7 @@ class CollectorApp:
             configured_channels(self.settings.alerts),
             utc_now,
             self.settings.alerts.interval_s,
+            report_email=report_channel(self.settings.alerts),
             on_stop=(alert_db.close, admin.close),
         )
         service.start()

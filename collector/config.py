@@ -148,8 +148,9 @@ class AlertSettings(_Settings):
     smtp: SmtpSettings | None = None
     email_to: tuple[str, ...] = ()
     webhook: WebhookSettings | None = None
+    monthly_report_to: tuple[str, ...] = ()
 
-    @field_validator("email_to")
+    @field_validator("email_to", "monthly_report_to")
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for address in value:
@@ -384,6 +385,8 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("--alert-webhook-url", "MPP_ALERT_WEBHOOK_URL", ("alerts", "webhook", "url"),
             "JSON webhook for alerts (a WhatsApp or Telegram gateway); its bearer secret comes from "
             "MPP_ALERT_WEBHOOK_SECRET or MPP_ALERT_WEBHOOK_SECRET_FILE"),
+    _Option("--monthly-report-to", "MPP_MONTHLY_REPORT_TO", ("alerts", "monthly_report_to"),
+            "comma-separated recipients of each site's monthly report (PDF), e-mailed on the 1st", _address_list),
 )
 # fmt: on
 
@@ -455,10 +458,15 @@ def _alert_secrets(tree: dict[str, Any], environ: Mapping[str, str]) -> None:
         if "webhook" not in alerts:
             raise ConfigError("MPP_ALERT_WEBHOOK_SECRET(_FILE): set --alert-webhook-url/MPP_ALERT_WEBHOOK_URL as well")
         alerts["webhook"]["secret"] = SecretStr(secret)
-    if alerts.get("email_to") and "smtp" not in alerts:
-        raise ConfigError("--alert-email-to/MPP_ALERT_EMAIL_TO: set --smtp-host/MPP_SMTP_HOST as well")
-    if "smtp" in alerts and not alerts.get("email_to"):
-        raise ConfigError("--smtp-host/MPP_SMTP_HOST: set --alert-email-to/MPP_ALERT_EMAIL_TO as well")
+    for key, name in (("email_to", "--alert-email-to/MPP_ALERT_EMAIL_TO"),
+                      ("monthly_report_to", "--monthly-report-to/MPP_MONTHLY_REPORT_TO")):  # fmt: skip
+        if alerts.get(key) and "smtp" not in alerts:
+            raise ConfigError(f"{name}: set --smtp-host/MPP_SMTP_HOST as well")
+    if "smtp" in alerts and not alerts.get("email_to") and not alerts.get("monthly_report_to"):
+        raise ConfigError(
+            "--smtp-host/MPP_SMTP_HOST: set --alert-email-to/MPP_ALERT_EMAIL_TO or --monthly-report-to/"
+            "MPP_MONTHLY_REPORT_TO as well"
+        )
 
 
 def _place(tree: dict[str, Any], path: tuple[str, ...], value: object) -> None:

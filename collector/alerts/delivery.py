@@ -179,3 +179,12 @@ def configured_channels(settings: AlertSettings) -> list[Channel]:
     if settings.webhook is not None:
         out.append(WebhookChannel(settings.webhook.url, settings.webhook.secret))
     return out
+
+
+def report_channel(settings: AlertSettings) -> EmailChannel | None:
+    """E-mail to the monthly report's recipients, when there are any."""
+    if settings.smtp is None or not settings.monthly_report_to:
+        return None
+    smtp = settings.smtp
+    return EmailChannel(smtp.host, smtp.effective_port, smtp.security, smtp.sender, settings.monthly_report_to,
+                        smtp.username, smtp.password, name="monthly-report")  # fmt: skip

@@ -32,7 +32,12 @@ CREATE INDEX IF NOT EXISTS alert_by_site ON alert (site, opened_at);
 CREATE TABLE IF NOT EXISTS alert_delivery (
   alert_id INTEGER NOT NULL REFERENCES alert (id), channel TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_at REAL NOT NULL, delivered_at REAL, failed_at REAL, last_error TEXT, PRIMARY KEY (alert_id, channel));
+CREATE TABLE IF NOT EXISTS report_mail (
+  site TEXT NOT NULL, month TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
+  sent_at REAL, last_error TEXT, PRIMARY KEY (site, month));
 """
+REPORT_RETRY_MIN_S = 300.0
+REPORT_RETRY_MAX_S = 3600.0
 
 
 class AlertDbError(Exception):
@@ -191,6 +196,33 @@ class AlertDb:
                 "WHERE alert_id = ? AND channel = ?",
                 (next_at.timestamp(), error[:500], next_at.timestamp() if give_up else None, alert_id, channel),
             )
+
+    # Monthly report mail -----------------------------------------------------
+    def report_due(self, site: str, month: str, now: datetime) -> bool:
+        """Not sent yet and not waiting for a retry."""
+        rows = self._rows("SELECT sent_at, next_at FROM report_mail WHERE site = ? AND month = ?", site, month)
+        return not rows or (rows[0][0] is None and float(str(rows[0][1])) <= now.timestamp())
+
+    def report_sent(self, site: str, month: str, now: datetime) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO report_mail (site, month, attempts, next_at, sent_at) VALUES (?, ?, 1, ?, ?) "
+                "ON CONFLICT (site, month) DO UPDATE SET attempts = attempts + 1, sent_at = excluded.sent_at",
+                (site, month, now.timestamp(), now.timestamp()),
+            )
+
+    def report_failed(self, site: str, month: str, now: datetime, error: str) -> float:
+        """Record a failed attempt; returns the seconds until the next one (5 min doubling, at most an hour)."""
+        rows = self._rows("SELECT attempts FROM report_mail WHERE site = ? AND month = ?", site, month)
+        attempts = int(str(rows[0][0])) + 1 if rows else 1
+        wait_s = min(REPORT_RETRY_MAX_S, REPORT_RETRY_MIN_S * 2 ** (attempts - 1))
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO report_mail (site, month, attempts, next_at, last_error) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (site, month, attempts, now.timestamp() + wait_s, error[:500]),
+            )
+        return float(wait_s)
 
     def delivery_states(self, alert_id: int) -> dict[str, str]:
         """channel -> delivered, failed or pending."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from collector.alerts.delivery import Channel, DeliveryError, SiteLabel
+from collector.alerts.delivery import Channel, DeliveryError, EmailChannel, SiteLabel
 from collector.alerts.evaluate import (
     RETIRED_AFTER,
     Finding,
@@ -23,6 +23,7 @@ from collector.alerts.evaluate import (
     unstaffed_gerai,
 )
 from collector.alerts.history import AlertDb
+from collector.alerts.report_mail import ReportMailer
 from collector.alerts.rules import AlertKind, AlertRules
 from collector.report.coverage import Use
 from collector.report.periods import TimeRange
@@ -77,6 +78,7 @@ class AlertService:
         clock: Callable[[], datetime],
         interval_s: float = 60.0,
         *,
+        report_email: EmailChannel | None = None,
         on_stop: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._on_stop = on_stop
@@ -90,6 +92,9 @@ class AlertService:
         self._thread: threading.Thread | None = None
         self._warnings = _Warnings()
         self._labels: dict[str, SiteLabel] = {}
+        self._reports = (
+            ReportMailer(store, sites, db, report_email, self._warnings.warn) if report_email is not None else None
+        )
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
@@ -126,6 +131,8 @@ class AlertService:
                 for kind, subject in steps.resolved:
                     log.info("alert resolved: %s %s %s", info.site, kind, subject)
         self.deliver_due(now)
+        if self._reports is not None:
+            self._reports.tick(now)
 
     def evaluate(self, info: SiteInfo, devices: Sequence[DeviceRecord], now: datetime) -> list[Finding]:
         rules = self._db.rules(info.site)

@@ -239,3 +239,60 @@ def test_a_failed_delivery_is_retried_with_backoff_and_warned_once(
         db.close()
         admin.close()
         store.close()
+
+
+def test_the_monthly_report_is_emailed_once_on_the_1st_with_its_pdf(
+    smtp: tuple[Mailbox, int], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from collector.alerts.delivery import EmailChannel
+    from tests.integration.test_api_stores import seed
+
+    mailbox, port = smtp
+    store = open_store(SqliteStoreSettings(path=tmp_path / "mpp.db"))
+    seed(store)
+    clock = [datetime(2025, 7, 1, 0, 5, tzinfo=UTC)]  # 07:05 WIB, 08:05 WITA on 1 July
+
+    def service(smtp_port: int) -> tuple[AlertService, AdminDb, AlertDb]:
+        admin, db = AdminDb(tmp_path / "admin.db"), AlertDb(tmp_path / "admin.db")
+        db.put_rules("mpp-jakarta", AlertRules(device_silent_after_s=None, unstaffed_after_s=None,
+                                               entrance_coverage_below=None))  # fmt: skip
+        db.put_rules("mpp-makassar", AlertRules(device_silent_after_s=None, unstaffed_after_s=None,
+                                                entrance_coverage_below=None))  # fmt: skip
+        email = EmailChannel("127.0.0.1", smtp_port, "none", "mpp@example.go.id", ("bupati@example.go.id",))
+        sites = SiteDirectory(store, admin, lambda: clock[0])
+        return AlertService(store, sites, db, [], lambda: clock[0], report_email=email), admin, db
+
+    try:
+        # The mail server is down at first: a rate-limited warning, and a retry after the backoff.
+        first, admin, db = service(free_port())
+        with caplog.at_level(logging.WARNING, "collector.alerts.service"):
+            first.tick()
+            first.tick()
+        assert mailbox.messages == [] and len([r for r in caplog.records if "monthly report" in r.getMessage()]) == 1
+        admin.close()
+        db.close()
+
+        second, admin, db = service(port)
+        second.tick()
+        assert mailbox.messages == []  # waiting for the retry
+        clock[0] += timedelta(minutes=5)
+        second.tick()
+        second.tick()
+        assert len(mailbox.messages) == 2  # one per site
+        admin.close()
+        db.close()
+        restarted, admin, db = service(port)
+        clock[0] += timedelta(hours=1)
+        restarted.tick()
+        assert len(mailbox.messages) == 2
+        admin.close()
+        db.close()
+    finally:
+        store.close()
+    by_subject = {str(message_from_bytes(raw)["Subject"]): message_from_bytes(raw) for _, _, raw in mailbox.messages}
+    mail = by_subject["[MPP] Laporan bulanan mpp-jakarta 06-2025"]
+    (attachment,) = [part for part in mail.walk() if part.get_content_type() == "application/pdf"]
+    assert attachment.get_filename() == "laporan-mpp-jakarta-2025-06.pdf"
+    pdf = attachment.get_payload(decode=True)
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+    assert mailbox.messages[0][1] == ["bupati@example.go.id"]

@@ -160,3 +160,22 @@ def test_episodes_survive_a_reopened_db_and_open_only_once(tmp_path: Path) -> No
 def test_retries_back_off_exponentially_up_to_an_hour() -> None:
     assert [backoff_s(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert backoff_s(20) == 3600
+
+
+def test_the_monthly_report_is_due_from_0700_local_on_the_1st_for_a_week() -> None:
+    from collector.alerts.report_mail import due_reports
+    from collector.report.sites import SiteInfo
+
+    jakarta = SiteInfo("mpp-jakarta", "MPP Jakarta", "Asia/Jakarta", "config", True, True)
+    jayapura = SiteInfo("mpp-jayapura", "MPP Jayapura", "Asia/Jayapura", "config", True, True)  # WIT, UTC+9
+    may_1 = datetime(2026, 5, 1, tzinfo=WIB)
+
+    def due(now: datetime) -> list[tuple[str, str]]:
+        return [(d.site.site, f"{d.month:%Y-%m}") for d in due_reports([jakarta, jayapura], now.astimezone(UTC))]
+
+    assert due(may_1.replace(hour=6, minute=59)) == [("mpp-jayapura", "2026-04")]  # 08:59 in Jayapura
+    assert due(may_1.replace(hour=7)) == [("mpp-jakarta", "2026-04"), ("mpp-jayapura", "2026-04")]
+    assert due(may_1.replace(day=7, hour=22)) == [("mpp-jakarta", "2026-04")]  # 00:00 WIT on the 8th: over
+    assert due(may_1.replace(day=8)) == []
+    assert due(may_1 - timedelta(minutes=1)) == []  # 30 April
+    assert due(datetime(2026, 1, 1, 7, tzinfo=WIB)) == [("mpp-jakarta", "2025-12"), ("mpp-jayapura", "2025-12")]

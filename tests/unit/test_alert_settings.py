@@ -41,7 +41,8 @@ def test_smtp_and_webhook_from_variables_with_secrets_from_files(tmp_path: Path)
 @pytest.mark.parametrize(
     ("argv", "environ", "names"),
     [
-        ([], {"MPP_SMTP_HOST": "smtp.example.go.id"}, "MPP_ALERT_EMAIL_TO"),
+        ([], {"MPP_SMTP_HOST": "smtp.example.go.id"}, "MPP_ALERT_EMAIL_TO or --monthly-report-to"),
+        ([], {"MPP_MONTHLY_REPORT_TO": "a@example.go.id"}, "MPP_SMTP_HOST"),
         ([], {"MPP_ALERT_EMAIL_TO": "a@example.go.id"}, "MPP_SMTP_HOST"),
         ([], {**SMTP, "MPP_SMTP_PASSWORD": "x"}, "MPP_SMTP_USER"),
         ([], {"MPP_ALERT_WEBHOOK_SECRET": "x"}, "MPP_ALERT_WEBHOOK_URL"),
