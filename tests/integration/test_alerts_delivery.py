@@ -33,7 +33,7 @@ from collector.alerts.service import AlertService
 from collector.api.directory import SiteDirectory
 from collector.config import SqliteStoreSettings
 from collector.storage import open_store
-from tests.integration.test_ingest_pipeline import Publisher, health_of, publisher, wait_until
+from tests.integration.test_ingest_pipeline import Publisher, health_of, publisher, store_url, wait_until
 from tests.services import MosquittoBroker, free_port, wait_for_port
 
 __all__ = ["publisher"]  # the fixture, re-used
@@ -97,14 +97,14 @@ def webhook() -> Iterator[Webhook]:
 
 
 def collector(
-    broker: MosquittoBroker, tmp_path: Path, port: int, smtp_port: int, hook: Webhook
+    broker: MosquittoBroker, tmp_path: Path, port: int, smtp_port: int, hook: Webhook, url: str
 ) -> subprocess.Popen[bytes]:
     secret_file = tmp_path / "webhook.secret"
     secret_file.write_text(WEBHOOK_SECRET + "\n")
     env = {
         **os.environ,
         "MPP_MQTT_URL": broker.url,
-        "MPP_STORE_URL": f"sqlite:///{tmp_path}/mpp.db",
+        "MPP_STORE_URL": url,
         "MPP_LISTEN": f"127.0.0.1:{port}",
         "MPP_DATA_DIR": str(tmp_path / "var"),
         "MPP_CLIENT_ID": "alerts-test",
@@ -140,10 +140,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
 def test_a_device_that_stops_during_opening_hours_alerts_each_channel_once_across_a_restart(
-    mosquitto: MosquittoBroker, publisher: Publisher, smtp: tuple[Mailbox, int], webhook: Webhook, tmp_path: Path
+    kind: str,
+    mosquitto: MosquittoBroker,
+    publisher: Publisher,
+    smtp: tuple[Mailbox, int],
+    webhook: Webhook,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     mailbox, smtp_port = smtp
+    url = store_url(kind, tmp_path, request.getfixturevalue("influxdb") if kind == "influxdb" else None)
     # The site is open around the clock, so "now" is opening time whenever the test runs.
     var = tmp_path / "var"
     var.mkdir()
@@ -154,13 +162,13 @@ def test_a_device_that_stops_during_opening_hours_alerts_each_channel_once_acros
     rules = AlertDb(var / "admin.db")
     rules.put_rules("mpp-a", AlertRules(device_silent_after_s=3, unstaffed_after_s=None, entrance_coverage_below=None))
     rules.close()
-    reader = open_store(SqliteStoreSettings(path=tmp_path / "mpp.db"))
+    reader = open_store(url)
 
     def seen() -> bool:
         return any(d.device == "cam-1" and d.last_seen is not None for d in reader.devices())
 
     port = free_port()
-    process = collector(mosquitto, tmp_path, port, smtp_port, webhook)
+    process = collector(mosquitto, tmp_path, port, smtp_port, webhook, url)
     try:
         # The device reports until the collector has stored it (earlier messages find no subscriber), then stops.
         deadline = time.monotonic() + 30
@@ -188,7 +196,7 @@ def test_a_device_that_stops_during_opening_hours_alerts_each_channel_once_acros
 
         # Restart: the open episode is in the admin db, so nothing is sent again.
         stop(process)
-        process = collector(mosquitto, tmp_path, port, smtp_port, webhook)
+        process = collector(mosquitto, tmp_path, port, smtp_port, webhook, url)
         wait_until(lambda: b"alerts every" in (tmp_path / "collector.log").read_bytes().split(b"stopped:")[-1],
                    30, "the restarted alert loop")  # fmt: skip
         time.sleep(3)
