@@ -37,4 +37,6 @@ async function loadAlerts() {
 document.addEventListener("DOMContentLoaded", () => {
   new MutationObserver(() => loadAlerts().catch((err) => showError(alertText("alerts"), err)))
     .observe(document.body, { attributes: true, attributeFilter: ["data-loaded"] });
+  // New alerts show without a reload, on the same minute as the live cards.
+  setInterval(() => { if (state.token && state.site && !$("dashboard").hidden) loadAlerts().catch(() => {}); }, 60000);
 });
