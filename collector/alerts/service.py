@@ -123,16 +123,22 @@ class AlertService:
         devices = self._store.devices()
         for info in self._sites.sites():
             self._labels[info.site] = SiteLabel(info.name, info.timezone)
-            findings = self.evaluate(info, [d for d in devices if d.site == info.site], now)
-            steps = plan(self._db.open_keys(info.site), findings)
-            if steps.opened or steps.resolved:
-                for alert in self._db.apply(info.site, steps.opened, steps.resolved, list(self._channels), now):
-                    log.info("alert %d opened: %s %s %s", alert.id, alert.site, alert.kind.value, alert.subject)
-                for kind, subject in steps.resolved:
-                    log.info("alert resolved: %s %s %s", info.site, kind, subject)
+            try:
+                self._update(info, [d for d in devices if d.site == info.site], now)
+            except Exception as exc:  # noqa: BLE001 - one site's failure must not silence the others
+                self._warnings.warn(f"site:{info.site}", "alert evaluation of %s failed: %s: %s", info.site,
+                                    type(exc).__name__, exc)  # fmt: skip
         self.deliver_due(now)
         if self._reports is not None:
             self._reports.tick(now)
+
+    def _update(self, info: SiteInfo, devices: Sequence[DeviceRecord], now: datetime) -> None:
+        steps = plan(self._db.open_keys(info.site), self.evaluate(info, devices, now))
+        if steps.opened or steps.resolved:
+            for alert in self._db.apply(info.site, steps.opened, steps.resolved, list(self._channels), now):
+                log.info("alert %d opened: %s %s %s", alert.id, alert.site, alert.kind.value, alert.subject)
+            for kind, subject in steps.resolved:
+                log.info("alert resolved: %s %s %s", info.site, kind, subject)
 
     def evaluate(self, info: SiteInfo, devices: Sequence[DeviceRecord], now: datetime) -> list[Finding]:
         rules = self._db.rules(info.site)
