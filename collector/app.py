@@ -37,6 +37,7 @@ class CollectorApp:
         logger.info("store %s", settings.store.describe())
         ingest = IngestService(settings, store, on_death=self._on_ingest_death)
         ingest.start()
+        alerts = self._alerts(store)
         self._install_signal_handlers()
         try:
             api = self._api(store, ingest)
@@ -45,6 +46,8 @@ class CollectorApp:
             else:
                 self._serve(api)
         finally:
+            if alerts is not None:
+                alerts.stop()
             ingest.stop()
             store.close()
             logger.info("stopped: %s", ingest.stats())
@@ -67,6 +70,33 @@ class CollectorApp:
             logger.warning("HTTP API not available (%s); serving nothing on %s", exc, self.settings.listen)
             return None
         return create_app(self.settings, store, ingest_alive=ingest.alive)
+
+    def _alerts(self, store: Store) -> Any:
+        """The alert loop, on its own connections to the admin db (the API closes its own at shutdown)."""
+        try:
+            from collector.admin import AdminDb
+            from collector.alerts.delivery import configured_channels, report_channel
+            from collector.alerts.history import AlertDb
+            from collector.alerts.service import AlertService
+            from collector.api.app import ADMIN_DB_NAME, utc_now
+            from collector.api.directory import SiteDirectory
+        except ImportError as exc:
+            logger.warning("alerts not available (%s)", exc)
+            return None
+        path = self.settings.data_dir / ADMIN_DB_NAME
+        admin, alert_db = AdminDb(path, utc_now), AlertDb(path)
+        service = AlertService(
+            store,
+            SiteDirectory(store, admin, utc_now),
+            alert_db,
+            configured_channels(self.settings.alerts),
+            utc_now,
+            self.settings.alerts.interval_s,
+            report_email=report_channel(self.settings.alerts),
+            on_stop=(alert_db.close, admin.close),
+        )
+        service.start()
+        return service
 
     def _serve(self, api: Any) -> None:
         from collector.api.server import build_server  # uvicorn handles SIGINT/SIGTERM here

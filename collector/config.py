@@ -125,6 +125,40 @@ class BatchSettings(_Settings):
     retry_max_s: float = Field(default=10.0, gt=0)
 
 
+class SmtpSettings(_Settings):
+    host: str = Field(min_length=1, max_length=253)
+    port: int | None = Field(default=None, ge=1, le=65535)  # None: 465 for ssl, else 587 (25 for none)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(default="mpp-counter@localhost", min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class WebhookSettings(_Settings):
+    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=2000)
+    secret: SecretStr | None = None  # sent as a bearer token
+
+
+class AlertSettings(_Settings):
+    interval_s: float = Field(default=60.0, ge=0.1, le=3600)
+    smtp: SmtpSettings | None = None
+    email_to: tuple[str, ...] = ()
+    webhook: WebhookSettings | None = None
+    monthly_report_to: tuple[str, ...] = ()
+
+    @field_validator("email_to", "monthly_report_to")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+
 class CollectorSettings(_Settings):
     mqtt: MqttSettings
     store: StoreSettings
@@ -137,6 +171,7 @@ class CollectorSettings(_Settings):
     # the authority). A set of "site/device": anything else is dead-lettered.
     allowed_devices: frozenset[str] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    alerts: AlertSettings = AlertSettings()
 
     @field_validator("api_token")
     @classmethod
@@ -269,6 +304,10 @@ def _device_list(value: str, _name: str) -> frozenset[str]:
     return frozenset(d.strip() for d in value.split(",") if d.strip())
 
 
+def _address_list(value: str, _name: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split(",") if a.strip())
+
+
 def _upper(value: str, _name: str) -> str:
     return value.upper()
 
@@ -329,6 +368,25 @@ _OPTIONS: tuple[_Option, ...] = (
             "comma-separated site/device allow-list (default: any)", _device_list),
     _Option("--log-level", "MPP_LOG_LEVEL", ("log_level",),
             "DEBUG, INFO, WARNING or ERROR (default INFO)", _upper),
+    _Option("--alert-interval-s", "MPP_ALERT_INTERVAL_S", ("alerts", "interval_s"),
+            "how often the alert rules are evaluated (default 60)", _number(float)),
+    _Option("--smtp-host", "MPP_SMTP_HOST", ("alerts", "smtp", "host"),
+            "SMTP server for alert e-mail (default: no e-mail)"),
+    _Option("--smtp-port", "MPP_SMTP_PORT", ("alerts", "smtp", "port"),
+            "SMTP port (default 587 for starttls, 465 for ssl, 25 for none)", _number(int)),
+    _Option("--smtp-security", "MPP_SMTP_SECURITY", ("alerts", "smtp", "security"),
+            "starttls (default), ssl or none"),
+    _Option("--smtp-user", "MPP_SMTP_USER", ("alerts", "smtp", "username"),
+            "SMTP login; the password comes from MPP_SMTP_PASSWORD or MPP_SMTP_PASSWORD_FILE"),
+    _Option("--smtp-from", "MPP_SMTP_FROM", ("alerts", "smtp", "sender"),
+            "sender address of alert e-mail"),
+    _Option("--alert-email-to", "MPP_ALERT_EMAIL_TO", ("alerts", "email_to"),
+            "comma-separated recipients of alert e-mail", _address_list),
+    _Option("--alert-webhook-url", "MPP_ALERT_WEBHOOK_URL", ("alerts", "webhook", "url"),
+            "JSON webhook for alerts (a WhatsApp or Telegram gateway); its bearer secret comes from "
+            "MPP_ALERT_WEBHOOK_SECRET or MPP_ALERT_WEBHOOK_SECRET_FILE"),
+    _Option("--monthly-report-to", "MPP_MONTHLY_REPORT_TO", ("alerts", "monthly_report_to"),
+            "comma-separated recipients of each site's monthly report (PDF), e-mailed on the 1st", _address_list),
 )
 # fmt: on
 
@@ -380,10 +438,35 @@ def from_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Collect
     token = environ.get("MPP_INFLUX_TOKEN") or _secret_file(environ, "MPP_INFLUX_TOKEN_FILE")
     if token and isinstance(tree["store"], InfluxStoreSettings):
         tree["store"] = tree["store"].model_copy(update={"token": SecretStr(token)})
+    _alert_secrets(tree, environ)
     try:
         return CollectorSettings.model_validate(tree)
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
+
+
+def _alert_secrets(tree: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """SMTP password and webhook secret from the environment or a file, never from a flag."""
+    alerts = tree.get("alerts", {})
+    password = environ.get("MPP_SMTP_PASSWORD") or _secret_file(environ, "MPP_SMTP_PASSWORD_FILE")
+    if password:
+        if not alerts.get("smtp", {}).get("username"):
+            raise ConfigError("MPP_SMTP_PASSWORD(_FILE): set --smtp-user/MPP_SMTP_USER as well")
+        alerts["smtp"]["password"] = SecretStr(password)
+    secret = environ.get("MPP_ALERT_WEBHOOK_SECRET") or _secret_file(environ, "MPP_ALERT_WEBHOOK_SECRET_FILE")
+    if secret:
+        if "webhook" not in alerts:
+            raise ConfigError("MPP_ALERT_WEBHOOK_SECRET(_FILE): set --alert-webhook-url/MPP_ALERT_WEBHOOK_URL as well")
+        alerts["webhook"]["secret"] = SecretStr(secret)
+    for key, name in (("email_to", "--alert-email-to/MPP_ALERT_EMAIL_TO"),
+                      ("monthly_report_to", "--monthly-report-to/MPP_MONTHLY_REPORT_TO")):  # fmt: skip
+        if alerts.get(key) and "smtp" not in alerts:
+            raise ConfigError(f"{name}: set --smtp-host/MPP_SMTP_HOST as well")
+    if "smtp" in alerts and not alerts.get("email_to") and not alerts.get("monthly_report_to"):
+        raise ConfigError(
+            "--smtp-host/MPP_SMTP_HOST: set --alert-email-to/MPP_ALERT_EMAIL_TO or --monthly-report-to/"
+            "MPP_MONTHLY_REPORT_TO as well"
+        )
 
 
 def _place(tree: dict[str, Any], path: tuple[str, ...], value: object) -> None:

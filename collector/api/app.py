@@ -16,10 +16,22 @@ from fastapi_offline import FastAPIOffline
 
 from collector import __version__
 from collector.admin import AdminDb, AdminDbError
+from collector.alerts.history import AlertDb, AlertDbError
 from collector.api.deps import ApiContext, ApiSettings, invalid_query, require_viewer
 from collector.api.directory import SiteDirectory, UnknownSite
 from collector.api.guard import RequestGuard
-from collector.api.routes import coverage, devices, footfall, health, occupancy, reports, sites, staffing, tokens
+from collector.api.routes import (
+    alerts,
+    coverage,
+    devices,
+    footfall,
+    health,
+    occupancy,
+    reports,
+    sites,
+    staffing,
+    tokens,
+)
 from collector.report.periods import PeriodError
 from collector.storage.base import Store, StoreError, StoreUnavailable
 
@@ -54,6 +66,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        alert_db.close()
         admin_db.close()
 
     # Swagger UI served from the package's own copy, not a CDN (offline LANs). No ReDoc:
@@ -66,11 +79,13 @@ def create_app(
         "Every /api/v1 call needs a bearer token (viewer or admin).",
         lifespan=lifespan,
     )
+    alert_db = AlertDb(admin_db.path)
+    app.state.alerts = alert_db
     app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock)
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
-    for module in (footfall, coverage, occupancy, staffing, sites, devices, reports, tokens):
+    for module in (footfall, coverage, occupancy, staffing, sites, devices, reports, tokens, alerts):
         api.include_router(module.router)
     app.include_router(health.router)
     app.include_router(api)
@@ -94,7 +109,8 @@ def create_app(
         return JSONResponse({"detail": "the store failed to answer"}, status.HTTP_502_BAD_GATEWAY)
 
     @app.exception_handler(AdminDbError)
-    async def _admin_db(_: Request, exc: AdminDbError) -> JSONResponse:
+    @app.exception_handler(AlertDbError)
+    async def _admin_db(_: Request, exc: Exception) -> JSONResponse:
         log.error("admin db: %s", exc)
         return JSONResponse({"detail": "configuration database error"}, status.HTTP_500_INTERNAL_SERVER_ERROR)
 
