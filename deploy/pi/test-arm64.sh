@@ -7,6 +7,7 @@
 #   sudo deploy/pi/test-arm64.sh root         # only build the root
 #   sudo deploy/pi/test-arm64.sh install      # (re)run install.sh in the cached root
 #   sudo deploy/pi/test-arm64.sh replay       # replay the clip in the installed root
+# Compare with the same replay on x86 (the SCENE flags below): the line counts must be equal.
 #   sudo deploy/pi/test-arm64.sh shell        # a shell in the root
 # Prerequisites (Debian): apt-get install debootstrap qemu-user-static binfmt-support proot
 # Takes long under emulation: the root ~10 min, the install (torch, OpenVINO wheels) ~20 min,
@@ -81,7 +82,10 @@ in_root() {
   pick_runner
   local env=(env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PIP_CERT=/etc/mpp-test/ca.crt
-    PIP_DEFAULT_TIMEOUT=180 PIP_DISABLE_PIP_VERSION_CHECK=1 MPP_INSTALL_IN_CHROOT=1)
+    PIP_DEFAULT_TIMEOUT=180 PIP_DISABLE_PIP_VERSION_CHECK=1
+    # systemd's own switch for a root without a running systemd: systemctl enable still
+    # writes its links, daemon-reload and restart are skipped ("Running in chroot").
+    SYSTEMD_OFFLINE=1)
   if [ "$RUNNER" = binfmt ]; then
     chroot "$ROOT" "${env[@]}" "$@"
   else
@@ -141,9 +145,13 @@ step_replay() {
   local clip model
   clip=/mnt/shared/${CLIP#"$SHARED"/}
   model=/mnt/shared/${MODEL#"$SHARED"/}
-  echo "== replay on arm64: $clip with $model"
-  in_root uname -m
-  in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/mpp-edge replay "$clip" --model "$model" "${SCENE[@]}" --json
+  echo "== replay on arm64 ($(in_root uname -m)): $clip with $model"
+  in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/mpp-edge replay "$clip" --model "$model" "${SCENE[@]}" --json \
+    > "$CACHE/replay-arm64.json"
+  echo "== counts: $CACHE/replay-arm64.json"
+  echo "== memory by stage (benchmarks/edge_memory.py)"
+  in_root /opt/mpp-counter/.venv/bin/python /opt/mpp-counter/benchmarks/edge_memory.py "$clip" --model "$model" \
+    "${SCENE[@]}" | tee "$CACHE/memory-arm64.json"
 }
 
 case "${1:-all}" in
