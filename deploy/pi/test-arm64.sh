@@ -10,8 +10,9 @@
 # Compare with the same replay on x86 (the SCENE flags below): the line counts must be equal.
 #   sudo deploy/pi/test-arm64.sh shell        # a shell in the root
 # Prerequisites (Debian): apt-get install debootstrap qemu-user-static binfmt-support proot
-# Takes long under emulation: the root ~10 min, the install (torch, OpenVINO wheels) ~20 min,
-# a replay of TUD-Campus (71 frames) a few minutes. Figures: BENCHMARKS.md, "Raspberry Pi (arm64)".
+# Takes long under emulation (2 busy x86 cores): the root 26 min, the install 18 min, and
+# about 30 CPU-seconds per frame, so the whole 71-frame TUD-Campus takes most of an hour;
+# CLIP=a folder of its first frames is quicker. Figures: BENCHMARKS.md, "Raspberry Pi (arm64)".
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,7 +58,7 @@ pick_runner() {
     need proot proot
     RUNNER=proot
   fi
-  echo "== arm64 runner: $RUNNER ($(qemu-aarch64-static --version | head -n1))"
+  echo "== arm64 runner: $RUNNER ($(qemu-aarch64-static --version | head -n1))" >&2
 }
 
 mount_root() {
@@ -143,7 +144,13 @@ step_replay() {
   mount_root
   trap umount_root EXIT
   local clip model
-  clip=/mnt/shared/${CLIP#"$SHARED"/}
+  if [[ $CLIP == "$SHARED"/* ]]; then
+    clip=/mnt/shared/${CLIP#"$SHARED"/}
+  else  # e.g. a folder of the clip's first frames (BENCHMARKS.md): copied into the root's /tmp
+    clip=/tmp/$(basename "$CLIP")
+    rm -rf "${ROOT:?}$clip"
+    cp -r "$CLIP" "$ROOT$clip"
+  fi
   model=/mnt/shared/${MODEL#"$SHARED"/}
   echo "== replay on arm64 ($(in_root uname -m)): $clip with $model"
   in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/mpp-edge replay "$clip" --model "$model" "${SCENE[@]}" --json \
