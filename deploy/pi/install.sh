@@ -28,8 +28,14 @@ echo "== system packages"
 apt-get update -q
 # python3-picamera2 comes from Raspberry Pi OS's archive: it is built against
 # libcamera and cannot be pip-installed, hence the venv's --system-site-packages.
+# Plain Debian (deploy/pi/test-arm64.sh) has no such package: USB/RTSP cameras only.
+PICAMERA2=python3-picamera2
+if ! apt-cache show "$PICAMERA2" >/dev/null 2>&1; then
+  echo "warning: $PICAMERA2 is not in this system's archive; USB/RTSP cameras still work" >&2
+  PICAMERA2=
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  python3-venv python3-pip python3-picamera2 libgl1 libglib2.0-0 git
+  python3-venv python3-pip $PICAMERA2 libgl1 libglib2.0-0 git
 
 echo "== service user $SERVICE_USER"
 if ! id "$SERVICE_USER" >/dev/null 2>&1; then
@@ -46,8 +52,8 @@ if [ "$REPO" != "$PREFIX" ]; then
 fi
 python3 -m venv --system-site-packages "$PREFIX/.venv"
 "$PREFIX/.venv/bin/pip" install -q --upgrade pip
-# CPU wheels of torch for aarch64; no CUDA on a Pi.
-"$PREFIX/.venv/bin/pip" install -q --extra-index-url https://download.pytorch.org/whl/cpu "$PREFIX[edge]"
+# From PyPI alone; the edge extra keeps torch at a CPU build on aarch64 (pyproject.toml).
+"$PREFIX/.venv/bin/pip" install -q "$PREFIX[edge]"
 "$PREFIX/.venv/bin/python" -c "import picamera2" \
   || echo "warning: picamera2 is not importable from the venv; USB/RTSP sources still work" >&2
 
