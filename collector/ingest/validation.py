@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from collector.ingest.delivery import Delivery
 from collector.storage.base import Batch, DeadLetter
-from wire import Health, LineCounts, Status, WireError, ZoneOccupancy, decode
+from wire import Audit, Health, LineCounts, Status, WireError, ZoneOccupancy, decode
 
 EXCERPT_BYTES = 256
 MAX_REASON_CHARS = 500
@@ -33,6 +33,7 @@ class BatchBuilder:
     health: list[Health] = field(default_factory=list)
     status: list[Status] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    audits: list[Audit] = field(default_factory=list)
 
     def add(self, delivery: Delivery) -> bool:
         """Add one message; False when it became a dead letter."""
@@ -50,6 +51,8 @@ class BatchBuilder:
             self.occupancy.append(message)
         elif isinstance(message, Health):
             self.health.append(message)
+        elif isinstance(message, Audit):
+            self.audits.append(message)
         else:
             self.status.append(message)
         return True
@@ -61,6 +64,7 @@ class BatchBuilder:
             health=tuple(self.health),
             status=tuple(self.status),
             dead_letters=tuple(self.dead_letters),
+            audits=tuple(self.audits),
         )
 
 

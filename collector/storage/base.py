@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+from wire import Audit, CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
 
 Bucket = Literal["hour", "day"]
 
@@ -124,6 +124,7 @@ class Batch:
     health: Sequence[Health] = ()
     status: Sequence[Status] = ()
     dead_letters: Sequence[DeadLetter] = ()
+    audits: Sequence[Audit] = ()
 
 
 class Store(Protocol):
@@ -164,3 +165,7 @@ class Store(Protocol):
 
     def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
         """Health reports of a site's devices with ``ts`` in [start, end), ordered by (ts, device)."""
+
+    def latest_audits(self) -> list[Audit]:
+        """The most recent accuracy audit (by ``audited_at``) of each device that sent one,
+        ordered by (site, device). Writes are idempotent on (site, device, audited_at)."""

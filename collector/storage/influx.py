@@ -51,7 +51,7 @@ from collector.storage.base import (
     StoreUnavailable,
     ZoneInterval,
 )
-from wire import CameraState, DeviceState, Health
+from wire import Audit, CameraState, DeviceState, Health
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,11 @@ def batch_points(batch: Batch) -> list[Any]:
         if timezone:
             point.field("timezone", timezone)
         points.append(point.time(at, WritePrecision.NS))
+    for a in batch.audits:
+        point = _point("audit").tag("site", a.site).tag("device", a.device).field("message", a.model_dump_json())
+        if a.line_accuracy is not None:
+            point.field("line_accuracy", float(a.line_accuracy))
+        points.append(point.time(_ns(a.audited_at), WritePrecision.NS))
     for index, d in enumerate(batch.dead_letters):
         points.append(
             _point("dead_letters").field("topic", d.topic).field("reason", d.reason)
@@ -427,6 +432,10 @@ class InfluxStore:
             )
             for site, device in keys
         ]
+
+    def latest_audits(self) -> list[Audit]:
+        latest = self._last_by_device("message", "audit")
+        return [Audit.model_validate_json(str(latest[key][1])) for key in sorted(latest)]
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         series = self._query(f'SELECT "topic", "reason", "payload_excerpt" FROM "dead_letters" '  # noqa: S608
