@@ -167,7 +167,8 @@ class BatchWriter:
             logger.info("store available again after %d failed writes", self._failures)
         self._store_ok = True
         self._batches += 1
-        self._stored += len(batch.counts) + len(batch.occupancy) + len(batch.health) + len(batch.status) + len(batch.audits)
+        self._stored += len(batch.counts) + len(batch.occupancy) + len(batch.health) + len(batch.status)
+        self._stored += len(batch.audits)
         self._dead += len(batch.dead_letters)
 
     def _outage(self, exc: StoreUnavailable, size: int) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
 from collector.storage.base import FootfallBucket
+from wire import Audit
 
 Language = Literal["id", "en"]
 
@@ -50,6 +51,7 @@ class MonthlyReport:
     sites: tuple[SiteMonth, ...]  # all compared sites, this one included
     hours: tuple[HourTotal, ...]  # 24 entries
     gerai: tuple[GeraiMonth, ...]
+    audits: tuple[Audit, ...] = ()  # the latest on-site accuracy audit of each of the site's devices
 
     @property
     def visitors(self) -> int:
@@ -166,6 +168,15 @@ def stretch_text(s: Stretch, lang: Language) -> str:
     return f"{s.start:%d/%m %H:%M}-{s.end:%H:%M} ({s.duration_s / 60:.0f} {LABELS[lang]['minutes']})"
 
 
+def audit_text(audit: Audit, tz: ZoneInfo, lang: Language) -> str:
+    """``cam-1: akurasi terverifikasi 97 % pada 12/11/2026`` (the audit's local date)."""
+    accuracy = "-" if audit.line_accuracy is None else f"{audit.line_accuracy * 100:.0f} %"
+    day = f"{audit.audited_at.astimezone(tz):%d/%m/%Y}"
+    if lang == "id":
+        return f"{audit.device}: akurasi terverifikasi {accuracy} pada {day}"
+    return f"{audit.device}: verified accuracy {accuracy} on {day}"
+
+
 def render_html(report: MonthlyReport, lang: Language = "id") -> str:
     t = LABELS[lang]
     e = html.escape
@@ -194,6 +205,8 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
         f"<td>{'<br>'.join(e(stretch_text(s, lang)) for s in g.longest_unstaffed) or '-'}</td></tr>"
         for g in report.gerai
     )
+    tz = ZoneInfo(report.timezone)
+    audits = "<br>".join(e(audit_text(a, tz, lang)) for a in report.audits)
     title = f"{t['title']} {e(report.name)} - {e(month_label(report.month, lang))}"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
@@ -207,6 +220,7 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 <h1>{title}</h1>
 <p>{t["timezone"]}: {e(report.timezone)} &middot; {t["generated"]}: {report.generated_at:%Y-%m-%d %H:%M}</p>
 <p>{t["visitors"]}: <span class=big id=visitors>{report.visitors:,}</span></p>
+<p id=audits>{audits}</p>
 <h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>
 <h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>

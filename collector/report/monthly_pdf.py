@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fpdf import FPDF
 
-from collector.report.monthly import LABELS, Language, MonthlyReport, change, month_label, percent, stretch_text
+from collector.report.monthly import (
+    LABELS,
+    Language,
+    MonthlyReport,
+    audit_text,
+    change,
+    month_label,
+    percent,
+    stretch_text,
+)
 
 
 def _latin1(text: str) -> str:
@@ -26,6 +37,9 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     pdf.cell(0, 6, _latin1(f"{t['timezone']}: {report.timezone}   {generated}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 10, _latin1(f"{t['visitors']}: {report.visitors:,}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for audit in report.audits:
+        pdf.cell(0, 6, _latin1(audit_text(audit, ZoneInfo(report.timezone), lang)), new_x="LMARGIN", new_y="NEXT")
 
     def heading(text: str) -> None:
         pdf.ln(3)

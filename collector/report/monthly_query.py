@@ -70,4 +70,5 @@ def gather_monthly_report(
         sites=compared,
         hours=hours,
         gerai=gerai,
+        audits=tuple(a for a in store.latest_audits() if a.site == info.site),
     )

@@ -27,12 +27,16 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from edge.audit.truth import AuditInputError
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.setup.live import LiveScene
+
+if TYPE_CHECKING:
+    from edge.audit.session import AuditSession
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/setup.js": ("setup.js", "text/javascript; charset=utf-8"),
     "/setup.css": ("setup.css", "text/css; charset=utf-8"),
+    "/audit": ("audit.html", "text/html; charset=utf-8"),
+    "/audit.js": ("audit.js", "text/javascript; charset=utf-8"),
 }
 
 
@@ -113,9 +119,19 @@ def save_geometry(path: Path, lines: list[Any], zones: list[Any]) -> EdgeConfig:
 class SetupServer:
     """The HTTP server and what its pages act on; ``start`` serves from a thread."""
 
-    def __init__(self, config_path: Path, host: str, port: int, password: str, live: LiveScene) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        host: str,
+        port: int,
+        password: str,
+        live: LiveScene,
+        audit: AuditSession | None = None,
+    ) -> None:
         self.config_path = config_path
         self.live = live
+        # ``mpp-edge audit``: the open audit the page's /audit view works on.
+        self.audit = audit
         self._password = password.encode()
         self._sessions: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -270,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/live":
             if self._authorised():
                 self._json(HTTPStatus.OK, self.app.live.state())
+        elif path.startswith("/api/audit"):
+            if self._authorised():
+                self._audit_get(path)
         elif path == "/api/frame.jpg":
             if self._authorised():
                 picture = self.app.live.picture()
@@ -299,7 +318,53 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/api/config":
                 if self._authorised():
                     self._json(HTTPStatus.OK, self.app.save(self._body()))
+            elif path.startswith("/api/audit/"):
+                if self._authorised():
+                    self._audit_post(path.removeprefix("/api/audit/"))
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-        except ConfigError as exc:
+        except (ConfigError, AuditInputError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+
+    # --- the accuracy audit (mpp-edge audit) ------------------------------------------------
+
+    def _audit_get(self, path: str) -> None:
+        audit = self.app.audit
+        if audit is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no audit open: start one with mpp-edge audit"})
+        elif path == "/api/audit":
+            self._json(HTTPStatus.OK, audit.state())
+        elif path.startswith("/api/audit/frame/") and path.endswith(".png"):
+            number = path.removeprefix("/api/audit/frame/").removesuffix(".png")
+            try:
+                if not number.isdigit():
+                    raise AuditInputError(f"frame {number!r}: expected a frame number")
+                self._send(HTTPStatus.OK, audit.frame_png(int(number)), "image/png")
+            except AuditInputError as exc:
+                self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _audit_post(self, action: str) -> None:
+        audit = self.app.audit
+        if audit is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no audit open: start one with mpp-edge audit"})
+            return
+        body = self._body()
+        if not isinstance(body, dict):
+            raise AuditInputError("expected a JSON object")
+        if action == "crossing":
+            count = audit.add_crossing(body.get("line"), body.get("direction"), body.get("frame"))
+            self._json(HTTPStatus.OK, {"crossings": count})
+        elif action == "undo":
+            self._json(HTTPStatus.OK, {"crossings": audit.undo()})
+        elif action == "zone":
+            audit.mark_zone(body.get("zone"), body.get("frame"), body.get("present"))
+            self._json(HTTPStatus.OK, {"ok": True})
+        elif action == "save":
+            self._json(HTTPStatus.OK, audit.save(body.get("who")).to_json())
+        elif action == "abandon":
+            audit.abandon()
+            self._json(HTTPStatus.OK, {"abandoned": True})
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})

@@ -19,6 +19,7 @@ const I18N = {
     online: "daring", offline: "luring", gerai: "Gerai", visits: "Kunjungan", p50: "Median tunggu",
     p90: "P90 tunggu", queue: "Antrean rata-rata", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
     none: "Belum ada data.", min: "menit", error: "Gagal memuat",
+    audit: "Akurasi terverifikasi",
   },
   en: {
     title: "MPP Visitors", site: "Site", logout: "Log out", login_title: "Enter your API token",
@@ -33,6 +34,7 @@ const I18N = {
     online: "online", offline: "offline", gerai: "Gerai", visits: "Visits", p50: "Median wait",
     p90: "P90 wait", queue: "Mean queue", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
     none: "No data yet.", min: "min", error: "Could not load",
+    audit: "Verified accuracy",
   },
 };
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
@@ -176,13 +178,21 @@ async function loadLive() {
 
 async function loadDevices() {
   const devices = await json("/devices", { site: state.site });
-  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"]],
+  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"], [t("audit")]],
     devices.map((d) => {
       const badge = cell("span", d.silent ? t("silent") : t(d.state || "unknown"),
         `badge ${d.silent || d.state === "offline" ? "bad" : d.state === "online" ? "ok" : "unknown"}`);
       return [d.device, badge, d.last_seen ? d.last_seen.slice(0, 16).replace("T", " ") + " UTC" : null,
-        d.health ? d.health.effective_fps.toFixed(1) : null];
+        d.health ? d.health.effective_fps.toFixed(1) : null, auditText(d.audit)];
     }));
+}
+
+// "97 % (12/11/2026)": the latest on-site audit's line accuracy and its UTC date.
+function auditText(audit) {
+  if (!audit) return null;
+  const [y, m, day] = audit.audited_at.slice(0, 10).split("-");
+  const accuracy = audit.line_accuracy === null ? "–" : `${Math.round(audit.line_accuracy * 100)} %`;
+  return `${accuracy} (${day}/${m}/${y})`;
 }
 
 async function loadOccupancy() {
