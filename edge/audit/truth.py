@@ -94,7 +94,9 @@ def sample_frames(frames: int, samples: int) -> tuple[int, ...]:
         return ()
     if samples >= frames:
         return tuple(range(1, frames + 1))
-    return tuple(sorted({1 + round(i * (frames - 1) / (samples - 1)) for i in range(samples)})) if samples > 1 else (1,)
+    if samples == 1:
+        return (1,)
+    return tuple(sorted({1 + round(i * (frames - 1) / (samples - 1)) for i in range(samples)}))
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,11 @@ def test_saved_audit_equals_evaluate_and_deletes_the_recording(audit_run: AuditR
     assert status == 200, saved
     assert run.wait() == 0, "".join(run.output)
     assert not run.recording.exists(), "the recording outlived the saved audit"
+    # No frame anywhere else either: only the config, the outbox and the result stay.
+    left = sorted(str(p.relative_to(run.config.parent)) for p in run.config.parent.rglob("*") if p.is_file())
+    assert [p for p in left if not p.startswith("data/outbox.db")] == [
+        "data/audits/" + Path(saved["saved"]).name, "device.yaml"
+    ], left
 
     reference = evaluate(run.config, mot15)
     assert saved["line_accuracy"] == reference["line_accuracy"]
