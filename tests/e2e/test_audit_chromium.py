@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 from selenium import webdriver
@@ -31,7 +32,7 @@ from collector.storage import open_store
 from edge.evaluation.scenes import load_scenes
 from tests.conftest import REPO_ROOT
 from tests.e2e.test_dashboard_chromium import ARTIFACTS, browser  # noqa: F401 - the browser fixture
-from tests.integration.test_api_stores import HEADERS, ApiSettings
+from tests.integration.test_api_stores import ADMIN_TOKEN, HEADERS, ApiSettings
 from tests.integration.test_edge_audit import CLIP, evaluate, true_counts
 from tests.integration.test_ingest_pipeline import wait_until
 from tests.services import InfluxServer, MosquittoBroker, free_port
@@ -185,6 +186,23 @@ def test_audit_in_the_browser_equals_evaluate_and_reaches_both_stores(
                 assert page.status_code == 200, page.text
                 day = audit.audited_at.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%d/%m/%Y")
                 assert f"{DEVICE}: akurasi terverifikasi {accuracy * 100:.0f} % pada {day}" in page.text
+        # The dashboard's device table (SQLite collector): accuracy and date of the audit.
+        shown_in_table = f"{round(accuracy * 100)} % ({audit.audited_at:%d/%m/%Y})"
+        app = create_app(ApiSettings(tmp_path / "api"), services[0][1], clock=lambda: datetime.now(UTC))
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=(api_port := free_port()),
+                                               log_level="warning"))  # fmt: skip
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            wait_until(lambda: server.started, 15, "uvicorn")
+            browser.get(f"http://127.0.0.1:{api_port}/")
+            browser.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+            browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+            WebDriverWait(browser, 30).until(lambda d: shown_in_table in d.find_element(By.ID, "devices").text)
+            assert "Akurasi terverifikasi" in browser.find_element(By.ID, "devices").text
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
     finally:
         for service, store in services:
             service.stop()
