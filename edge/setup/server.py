@@ -200,6 +200,9 @@ class SetupServer:
         }
 
     def save(self, body: Any) -> dict[str, Any]:
+        if self.audit is not None and not self.audit.finished.is_set():
+            # The recording was counted on the current geometry: a new one would void the audit.
+            raise ConfigError("an audit is open on the current lines and zones: save or abandon it first")
         if not (isinstance(body, dict) and isinstance(body.get("lines"), list) and isinstance(body.get("zones"), list)):
             raise ConfigError("expected {\"lines\": [...], \"zones\": [...]}")
         config = save_geometry(self.config_path, body["lines"], body["zones"])

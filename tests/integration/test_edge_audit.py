@@ -179,6 +179,11 @@ def test_saved_audit_equals_evaluate_and_deletes_the_recording(audit_run: AuditR
     status, body = run.call("/api/audit/crossing", {"line": "x40", "direction": "in", "frame": 999})
     assert status == 400 and "1..71" in body["error"]
 
+    # The recording was counted on this geometry: the page refuses a new one while the audit is open.
+    before = run.config.read_text()
+    status, body = run.call("/api/config", {"lines": [], "zones": []})
+    assert status == 400 and "an audit is open" in body["error"] and run.config.read_text() == before
+
     truth = true_counts(mot15, run.config, state["frames"])
     entered = enter_truth(run, truth)
     assert entered > 0
