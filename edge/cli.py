@@ -260,7 +260,7 @@ def _setup(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     """Record, count, serve the audit page until the audit is saved or abandoned; the
     recording is deleted on every way out (saved, abandoned, Ctrl-C, SIGTERM, error)."""
-    from edge.audit.recording import create_private_folder, discard, record, recording_folder
+    from edge.audit.recording import create_private_folder, discard, recording_folder
     from edge.setup.server import parse_listen, resolve_password
 
     if not 0 < args.duration_s <= 3600:
@@ -275,7 +275,7 @@ def _audit(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         create_private_folder(folder)
-        return _run_audit(args, config, folder, host, port, password, record)
+        return _run_audit(args, config, folder, host, port, password)
     except KeyboardInterrupt:
         print("mpp-edge: audit abandoned", file=sys.stderr)
         return 130
@@ -283,9 +283,8 @@ def _audit(args: argparse.Namespace) -> int:
         discard(folder)
 
 
-def _run_audit(
-    args: argparse.Namespace, config: EdgeConfig, folder: Path, host: str, port: int, password: str, record: Any
-) -> int:
+def _run_audit(args: argparse.Namespace, config: EdgeConfig, folder: Path, host: str, port: int, password: str) -> int:
+    from edge.audit.recording import record
     from edge.audit.session import AuditSession
     from edge.audit.truth import AuditResult
     from edge.setup.live import LiveScene

@@ -27,16 +27,14 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from edge.audit.session import AuditSession
 from edge.audit.truth import AuditInputError
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.setup.live import LiveScene
-
-if TYPE_CHECKING:
-    from edge.audit.session import AuditSession
 
 log = logging.getLogger(__name__)
 
