@@ -118,7 +118,7 @@ function showResult(result) {
 async function start() {
   const response = await api("/api/audit");
   const state = await response.json();
-  if (!response.ok) { status(state.error, true); return; }
+  if (!response.ok) { $("device").textContent = state.error; return; }  // no audit open: say so in the header
   const config = await (await api("/api/config")).json();
   $("device").textContent = config.device;
   audit.geometry = config.lines;
