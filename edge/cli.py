@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +128,16 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument(
         "--allow-all-interfaces", action="store_true", help="allow --listen 0.0.0.0:PORT (every network of the device)"
     )
+    audit = commands.add_parser(
+        "audit",
+        help="record a few minutes of the camera, count them, and enter the true crossings on the setup page",
+    )
+    audit.add_argument("--config", required=True, type=Path, help="device config YAML")
+    audit.add_argument("--listen", required=True, metavar="HOST:PORT", help="the device's LAN address")
+    audit.add_argument("--password-file", type=Path, help="file holding the page's password (else MPP_SETUP_PASSWORD)")
+    audit.add_argument("--allow-all-interfaces", action="store_true", help="allow --listen 0.0.0.0:PORT")
+    audit.add_argument("--duration-s", type=float, default=180.0, help="seconds to record (default 180)")
+    audit.add_argument("--zone-samples", type=int, default=20, help="frames on which to mark zone presence")
     return parser
 
 
@@ -179,6 +190,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return code if isinstance(code, int) else 0
     if args.command == "setup":
         return _setup(args)
+    if args.command == "audit":
+        return _audit(args)
     if args.command == "snapshot":
         from edge.snapshot import snapshot
 
@@ -241,6 +254,83 @@ def _setup(args: argparse.Namespace) -> int:
     finally:
         server.stop()
         live.stop()
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Record, count, serve the audit page until the audit is saved or abandoned; the
+    recording is deleted on every way out (saved, abandoned, Ctrl-C, SIGTERM, error)."""
+    from edge.audit.recording import create_private_folder, discard, recording_folder
+    from edge.setup.server import parse_listen, resolve_password
+
+    if not 0 < args.duration_s <= 3600:
+        raise ConfigError("--duration-s: expected 1 to 3600 seconds (a few minutes is enough)")
+    host, port = parse_listen(args.listen, allow_all_interfaces=args.allow_all_interfaces)
+    password = resolve_password(args.password_file, os.environ)
+    config = load_config(args.config)
+    if not config.lines and not config.zones:
+        raise ConfigError(f"{args.config}: no line or zone to audit; draw them first with mpp-edge setup")
+    folder = recording_folder(config)
+    # SIGTERM ends the audit as Ctrl-C does: through the finally below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        create_private_folder(folder)
+        return _run_audit(args, config, folder, host, port, password)
+    except KeyboardInterrupt:
+        print("mpp-edge: audit abandoned", file=sys.stderr)
+        return 130
+    finally:
+        discard(folder)
+
+
+def _run_audit(args: argparse.Namespace, config: EdgeConfig, folder: Path, host: str, port: int, password: str) -> int:
+    from edge.audit.recording import record
+    from edge.audit.session import AuditSession
+    from edge.audit.truth import AuditResult
+    from edge.setup.live import LiveScene
+    from edge.setup.server import SetupServer
+
+    print(f"recording up to {args.duration_s:g} s of {config.source} ...", flush=True)
+    recording = record(config, folder, args.duration_s, _now, threading.Event())
+    print(f"recorded {recording.frames} frames ({recording.duration_s:.0f} s); counting them ...", flush=True)
+    replay_on = config.model_copy(update={"source": str(folder), "video_start": recording.started_at})
+    with _stdout_to_stderr():
+        from edge.app import replay
+
+        counted = replay(replay_on, gating=True, clock=_now).counts
+
+    def publish(result: AuditResult) -> None:
+        from edge.outbox.sqlite_outbox import SqliteOutbox
+
+        outbox = SqliteOutbox(config.outbox)
+        try:
+            outbox.put([result.to_wire(config.site, config.device, config.timezone)])
+            if outbox.unsaved():
+                raise ConfigError(f"outbox.path: cannot write the audit record to {config.outbox.path}")
+        finally:
+            outbox.close()
+
+    session = AuditSession(config, recording, counted, clock=_now, publish=publish, zone_samples=args.zone_samples)
+    try:
+        # The live view is not started: the audit page shows the recording.
+        server = SetupServer(args.config, host, port, password, LiveScene(config), audit=session)
+    except OSError as exc:
+        raise ConfigError(f"--listen {args.listen}: cannot listen there: {exc.strerror}") from None
+    server.start()
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"audit page on http://{shown_host}:{server.address[1]}/audit (Ctrl-C abandons it)", flush=True)
+    try:
+        while not session.finished.wait(0.5):
+            pass
+        time.sleep(0.5)  # the save's answer reaches the page
+    finally:
+        server.stop()
+    if session.saved is None:
+        print("audit abandoned; the recording is deleted")
+        return 1
+    result = session.saved.result
+    print(f"audit saved to {session.saved.path}: line accuracy {result.line_accuracy}, "
+          f"zone agreement {result.zone_agreement}; the recording is deleted")  # fmt: skip
     return 0
 
 

@@ -7,6 +7,9 @@ pydantic alone, so a collector host never pulls in the edge's vision stack.
 
 from wire.messages import (
     SCHEMA_VERSION,
+    Audit,
+    AuditLine,
+    AuditZone,
     CameraState,
     DeviceState,
     Health,
@@ -24,6 +27,9 @@ from wire.topics import TOPIC_ROOT, Kind, Topic
 __all__ = [
     "SCHEMA_VERSION",
     "TOPIC_ROOT",
+    "Audit",
+    "AuditLine",
+    "AuditZone",
     "CameraState",
     "DeviceState",
     "Health",

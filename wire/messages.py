@@ -252,16 +252,75 @@ class Status(_Message):
     ts: UtcDatetime
 
 
+MAX_AUDIT_ITEMS = 64
+Accuracy = Annotated[float, Field(le=1, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class AuditLine(BaseModel):
+    """One line of an accuracy audit: the installer's count (true) against the device's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line: Name
+    in_true: int = Field(ge=0)
+    out_true: int = Field(ge=0)
+    in_count: int = Field(ge=0)
+    out_count: int = Field(ge=0)
+
+
+class AuditZone(BaseModel):
+    """One zone of an accuracy audit: presence marked by the installer on sampled frames."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    zone: Name
+    frames_marked: int = Field(ge=0)
+    # Share of the marked frames on which the device agreed (someone there or not); None: none marked.
+    agreement: Share | None
+
+
+class Audit(_Message):
+    """An on-site accuracy audit: a recording of the device's own camera counted with its own
+    config and compared with the crossings an installer entered (``mpp-edge audit``).
+
+    ``line_accuracy`` is ``mpp-edge evaluate``'s: 1 - sum(|in-in_true| + |out-out_true|) /
+    sum(in_true + out_true), None without true crossings (it can be negative)."""
+
+    kind: Literal["audit"] = "audit"
+    timezone: TimezoneName
+    audited_at: UtcDatetime
+    auditor: str = Field(min_length=1, max_length=128)
+    recording_s: NonNegative
+    frames: int = Field(ge=0)
+    line_accuracy: Accuracy | None
+    zone_agreement: Share | None
+    lines: tuple[AuditLine, ...] = Field(default=(), max_length=MAX_AUDIT_ITEMS)
+    zones: tuple[AuditZone, ...] = Field(default=(), max_length=MAX_AUDIT_ITEMS)
+    message_id: str = ""
+
+    @model_validator(mode="after")
+    def _id(self) -> Audit:
+        expected = f"{self.site}/{self.device}/audit/{self.audited_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        if not self.message_id:
+            object.__setattr__(self, "message_id", expected)
+        elif self.message_id != expected:
+            raise ValueError(f"message_id {self.message_id!r} does not match its content")
+        return self
+
+
 WireRecord = LineCounts | ZoneOccupancy
-WireMessage = Annotated[LineCounts | ZoneOccupancy | Health | Status, Field(discriminator="kind")]
-_ADAPTER: TypeAdapter[LineCounts | ZoneOccupancy | Health | Status] = TypeAdapter(WireMessage)
+WireMessage = Annotated[LineCounts | ZoneOccupancy | Health | Status | Audit, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[LineCounts | ZoneOccupancy | Health | Status | Audit] = TypeAdapter(WireMessage)
 
 
-def encode(message: LineCounts | ZoneOccupancy | Health | Status) -> bytes:
+def encode(message: LineCounts | ZoneOccupancy | Health | Status | Audit) -> bytes:
     return message.model_dump_json().encode()
 
 
-def decode(topic: str, payload: bytes, now: datetime | None = None) -> LineCounts | ZoneOccupancy | Health | Status:
+def decode(
+    topic: str, payload: bytes, now: datetime | None = None
+) -> LineCounts | ZoneOccupancy | Health | Status | Audit:
     """Validate one MQTT message against topic and schema; raise WireError.
 
     ``now`` (the collector's clock when the message arrived) adds the window
@@ -290,7 +349,7 @@ def decode(topic: str, payload: bytes, now: datetime | None = None) -> LineCount
     return message
 
 
-def check_window(message: LineCounts | ZoneOccupancy | Health | Status, now: datetime) -> None:
+def check_window(message: LineCounts | ZoneOccupancy | Health | Status | Audit, now: datetime) -> None:
     """Raise WireError when ``message`` lies outside the window around ``now``."""
     if isinstance(message, LineCounts | ZoneOccupancy):
         # Nothing can have been observed after it arrived: start + observed_s, not the
@@ -300,6 +359,9 @@ def check_window(message: LineCounts | ZoneOccupancy | Health | Status, now: dat
         if at < now - timedelta(seconds=MAX_RECORD_AGE_S):
             raise WireError(f"interval_start {at:%Y-%m-%dT%H:%M:%SZ} is more than {MAX_RECORD_AGE_S // 86400} days "
                             f"before the collector's clock ({now:%Y-%m-%dT%H:%M:%SZ})")  # fmt: skip
+    elif isinstance(message, Audit):
+        name, at = "audited_at", message.audited_at
+        observed_until = at
     else:
         name, at = "ts", message.ts
         observed_until = at

@@ -17,6 +17,8 @@ class Kind(StrEnum):
     OCCUPANCY = "occupancy"
     STATUS = "status"
     HEALTH = "health"
+    # Added after schema 1 shipped: a collector without it dead-letters the topic (unknown kind).
+    AUDIT = "audit"
 
 
 @dataclass(frozen=True, slots=True)

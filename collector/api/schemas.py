@@ -317,6 +317,17 @@ class HealthOut(_Out):
     cpu_s: float | None = None
 
 
+class AuditOut(_Out):
+    audited_at: datetime
+    auditor: str
+    frames: int
+    recording_s: float
+    line_accuracy: float | None = Field(
+        description="1 - sum(|in-in_true| + |out-out_true|) / sum(in_true + out_true), as mpp-edge evaluate"
+    )
+    zone_agreement: float | None
+
+
 class DeviceOut(_Out):
     site: str
     device: str
@@ -326,6 +337,7 @@ class DeviceOut(_Out):
     last_seen: datetime | None
     silent: bool = Field(description="no message for longer than the collector's silent_after_s")
     health: HealthOut | None
+    audit: AuditOut | None = Field(default=None, description="the device's latest on-site accuracy audit")
 
 
 class DeviceRow(_Out):
@@ -343,6 +355,8 @@ class DeviceRow(_Out):
     dropped_records: int | None
     cpu_temp_c: float | None
     software_version: str | None
+    audited_at: datetime | None = None
+    audit_line_accuracy: float | None = None
 
 
 class DeadLetterOut(_Out):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from collector.ingest.delivery import Delivery
 from collector.storage.base import Batch, DeadLetter
-from wire import Health, LineCounts, Status, WireError, ZoneOccupancy, decode
+from wire import Audit, Health, LineCounts, Status, WireError, ZoneOccupancy, decode
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class BatchBuilder:
     health: list[Health] = field(default_factory=list)
     status: list[Status] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    audits: list[Audit] = field(default_factory=list)
     # id() of each valid message -> the delivery it came from (for store conflicts)
     origin: dict[int, Delivery] = field(default_factory=dict)
 
@@ -62,6 +63,8 @@ class BatchBuilder:
             self.occupancy.append(message)
         elif isinstance(message, Health):
             self.health.append(message)
+        elif isinstance(message, Audit):
+            self.audits.append(message)
         else:
             self.status.append(message)
         return True
@@ -73,6 +76,7 @@ class BatchBuilder:
             health=tuple(self.health),
             status=tuple(self.status),
             dead_letters=tuple(self.dead_letters),
+            audits=tuple(self.audits),
         )
 
 

@@ -188,7 +188,7 @@ class BatchWriter:
             logger.warning("store refused a batch of %d (%s); writing its messages one by one", len(deliveries),
                            reason)  # fmt: skip
             return all(self._write_messages([d]) for d in deliveries)
-        if batch.dead_letters and not (batch.counts or batch.occupancy or batch.health or batch.status):
+        if batch.dead_letters and not (batch.counts or batch.occupancy or batch.health or batch.status or batch.audits):
             # Even the dead letter is refused: a human must look; keep the evidence in the log.
             logger.error("store refused dead letter for %s (%s): %r", deliveries[0].topic, reason,
                          batch.dead_letters[0].payload_excerpt)  # fmt: skip
@@ -202,6 +202,7 @@ class BatchWriter:
         self._store_ok = True
         self._batches += 1
         self._stored += len(batch.counts) + len(batch.occupancy) + len(batch.health) + len(batch.status) - refused
+        self._stored += len(batch.audits)
         self._dead += len(batch.dead_letters)
 
     def _outage(self, exc: StoreUnavailable, size: int) -> None:

@@ -16,6 +16,7 @@ from collector.report.monthly_completeness import Completeness, comparison_note_
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
 from collector.storage.base import FootfallBucket
+from wire import Audit
 
 Language = Literal["id", "en"]
 
@@ -57,6 +58,7 @@ class MonthlyReport:
     hours: tuple[HourTotal, ...]  # 24 entries
     gerai: tuple[GeraiMonth, ...]
     completeness: Completeness | None = None  # the data-completeness section
+    audits: tuple[Audit, ...] = ()  # the latest on-site accuracy audit of each of the site's devices
 
     @property
     def visitors(self) -> int:
@@ -192,6 +194,15 @@ def signature_lines(report: MonthlyReport, lang: Language) -> list[str]:
     ]
 
 
+def audit_text(audit: Audit, tz: ZoneInfo, lang: Language) -> str:
+    """``cam-1: akurasi terverifikasi 97 % pada 12/11/2026`` (the audit's local date)."""
+    accuracy = "-" if audit.line_accuracy is None else f"{audit.line_accuracy * 100:.0f} %"
+    day = f"{audit.audited_at.astimezone(tz):%d/%m/%Y}"
+    if lang == "id":
+        return f"{audit.device}: akurasi terverifikasi {accuracy} pada {day}"
+    return f"{audit.device}: verified accuracy {accuracy} on {day}"
+
+
 def render_html(report: MonthlyReport, lang: Language = "id") -> str:
     t = LABELS[lang]
     e = html.escape
@@ -228,6 +239,8 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
     )
     signature = "<br>".join(e(line) or "<br><br>" for line in signature_lines(report, lang))
     title = f"{t['title']} {e(report.name)} – {e(month_label(report.month, lang))}"
+    tz = ZoneInfo(report.timezone)
+    audits = "<br>".join(e(audit_text(a, tz, lang)) for a in report.audits)
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -246,6 +259,7 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 <p><strong>{t["heading"]} – {e(month_label(report.month, lang))}</strong></p>
 <p>{e(generated_text(report, lang))}</p></header>
 <p>{t["visitors"]}: <span class=big id=visitors>{n(report.visitors)}</span></p>
+<p id=audits>{audits}</p>
 {completeness_html(report, lang)}
 <h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
 {trend}</table>

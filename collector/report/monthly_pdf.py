@@ -13,6 +13,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, TableCellFillMode
@@ -22,6 +23,7 @@ from collector.report.monthly import (
     LABELS,
     Language,
     MonthlyReport,
+    audit_text,
     change,
     generated_text,
     month_label,
@@ -108,6 +110,9 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
     pdf.ln(3)
     pdf.set_font(FAMILY, "B", 12)
     pdf.cell(0, 8, f"{t['visitors']}: {number(report.visitors, lang)}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 10)
+    for audit in report.audits:
+        pdf.cell(0, 6, audit_text(audit, ZoneInfo(report.timezone), lang), new_x="LMARGIN", new_y="NEXT")
     _completeness(pdf, report, lang)
 
     def heading(text: str, rows_after: int = 2) -> None:

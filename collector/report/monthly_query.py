@@ -74,4 +74,5 @@ def gather_monthly_report(
         hours=hours,
         gerai=gerai,
         completeness=completeness(coverage_of(store, sites, info, TimeRange(start, end), "month")),
+        audits=tuple(a for a in store.latest_audits() if a.site == info.site),
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+from wire import Audit, CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
 
 # Compared between a stored record and a later copy of its natural key, in this order.
 COUNTS_CONTENT = ("role", "interval_s", "observed_s", "in_count", "out_count")
@@ -151,6 +151,7 @@ class Batch:
     health: Sequence[Health] = ()
     status: Sequence[Status] = ()
     dead_letters: Sequence[DeadLetter] = ()
+    audits: Sequence[Audit] = ()
 
 
 class Store(Protocol):
@@ -193,3 +194,7 @@ class Store(Protocol):
 
     def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
         """Health reports of a site's devices with ``ts`` in [start, end), ordered by (ts, device)."""
+
+    def latest_audits(self) -> list[Audit]:
+        """The most recent accuracy audit (by ``audited_at``) of each device that sent one,
+        ordered by (site, device). Writes are idempotent on (site, device, audited_at)."""

@@ -26,6 +26,7 @@ returned as a Conflict. Measurements (tags; fields):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -60,7 +61,7 @@ from collector.storage.base import (
     ZoneInterval,
     differing,
 )
-from wire import CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
+from wire import Audit, CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
 from wire.messages import MAX_DWELLS_PER_RECORD
 
 logger = logging.getLogger(__name__)
@@ -144,8 +145,7 @@ def first_copies(
 
     counts = [c for c in batch.counts if new(c)]
     occupancy = [z for z in batch.occupancy if new(z)]
-    fresh = Batch(counts=counts, occupancy=occupancy, health=batch.health, status=batch.status,
-                  dead_letters=batch.dead_letters)  # fmt: skip
+    fresh = dataclasses.replace(batch, counts=counts, occupancy=occupancy)  # the rest passes as it came
     return fresh, repeats, conflicts
 
 
@@ -230,6 +230,11 @@ def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = (
         if timezone:
             point.field("timezone", timezone)
         points.append(point.time(at, WritePrecision.NS))
+    for a in batch.audits:
+        point = _point("audit").tag("site", a.site).tag("device", a.device).field("message", a.model_dump_json())
+        if a.line_accuracy is not None:
+            point.field("line_accuracy", float(a.line_accuracy))
+        points.append(point.time(_ns(a.audited_at), WritePrecision.NS))
     for index, d in enumerate(batch.dead_letters):
         points.append(
             _point("dead_letters").field("topic", d.topic).field("reason", d.reason)
@@ -569,6 +574,10 @@ class InfluxStore:
             )
             for site, device in keys
         ]
+
+    def latest_audits(self) -> list[Audit]:
+        latest = self._last_by_device("message", "audit")
+        return [Audit.model_validate_json(str(latest[key][1])) for key in sorted(latest)]
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         series = self._query(f'SELECT "topic", "reason", "payload_excerpt" FROM "dead_letters" '  # noqa: S608

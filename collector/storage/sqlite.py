@@ -43,7 +43,7 @@ from collector.storage.base import (
     ZoneInterval,
     differing,
 )
-from wire import CameraState, DeviceState, Health
+from wire import Audit, CameraState, DeviceState, Health
 
 SLOT_S = 900
 ENTRANCE_ROLE = "entrance"
@@ -86,6 +86,13 @@ _MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         received_at REAL NOT NULL, topic TEXT NOT NULL, reason TEXT NOT NULL, payload_excerpt TEXT NOT NULL
     );
+    """,
+    # Accuracy audits (wire kind ``audit``): the whole message, one row per audit.
+    """
+    CREATE TABLE audits (
+        site TEXT NOT NULL, device TEXT NOT NULL, audited_at REAL NOT NULL, message TEXT NOT NULL,
+        PRIMARY KEY (site, device, audited_at)
+    ) WITHOUT ROWID;
     """,
 )
 
@@ -253,6 +260,10 @@ class SqliteStore:
                     (timezone, at, site, device, at),
                 )
         conn.executemany(
+            "INSERT OR IGNORE INTO audits VALUES (?,?,?,?)",
+            [(a.site, a.device, _epoch(a.audited_at), a.model_dump_json()) for a in batch.audits],
+        )
+        conn.executemany(
             "INSERT INTO dead_letters (received_at, topic, reason, payload_excerpt) VALUES (?,?,?,?)",
             [(_epoch(d.received_at), d.topic, d.reason, d.payload_excerpt) for d in batch.dead_letters],
         )
@@ -402,6 +413,14 @@ class SqliteStore:
             DeadLetter(received_at=_utc(float(r[0])), topic=str(r[1]), reason=str(r[2]), payload_excerpt=str(r[3]))
             for r in rows
         ]
+
+    def latest_audits(self) -> list[Audit]:
+        rows = self._read(
+            "SELECT message FROM audits a WHERE audited_at = "
+            "(SELECT max(audited_at) FROM audits b WHERE b.site = a.site AND b.device = a.device) "
+            "ORDER BY site, device"
+        )
+        return [Audit.model_validate_json(str(r[0])) for r in rows]
 
     def close(self) -> None:
         with self._connections_lock:

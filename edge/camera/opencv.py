@@ -341,3 +341,9 @@ class LiveCaptureSource:
             self._cond.notify_all()
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(timeout=self._read_timeout_s)
+
+
+def write_png(path: Path, image: Any) -> None:
+    """One frame, lossless: an audit recording counts exactly the pixels the camera gave."""
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+        raise SourceError(f"cannot write {path}")

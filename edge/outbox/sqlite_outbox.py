@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.config import ConfigError, OutboxConfig
-from wire import LineCounts, ZoneOccupancy, encode
+from wire import Audit, LineCounts, ZoneOccupancy, encode
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class SqliteOutbox:
 
     # -- RecordSink -------------------------------------------------------------------------
 
-    def put(self, records: Sequence[LineCounts | ZoneOccupancy]) -> None:
+    def put(self, records: Sequence[LineCounts | ZoneOccupancy | Audit]) -> None:
         """Store records (idempotent on message_id); never raises for a full disk."""
         now = self._clock()
         new = [_Unsaved(r.message_id, str(r.topic), encode(r), now) for r in records]

@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from edge.audit.session import AuditSession
+from edge.audit.truth import AuditInputError
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.setup.live import LiveScene
 
@@ -49,6 +51,8 @@ _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/setup.js": ("setup.js", "text/javascript; charset=utf-8"),
     "/setup.css": ("setup.css", "text/css; charset=utf-8"),
+    "/audit": ("audit.html", "text/html; charset=utf-8"),
+    "/audit.js": ("audit.js", "text/javascript; charset=utf-8"),
 }
 
 
@@ -113,9 +117,19 @@ def save_geometry(path: Path, lines: list[Any], zones: list[Any]) -> EdgeConfig:
 class SetupServer:
     """The HTTP server and what its pages act on; ``start`` serves from a thread."""
 
-    def __init__(self, config_path: Path, host: str, port: int, password: str, live: LiveScene) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        host: str,
+        port: int,
+        password: str,
+        live: LiveScene,
+        audit: AuditSession | None = None,
+    ) -> None:
         self.config_path = config_path
         self.live = live
+        # ``mpp-edge audit``: the open audit the page's /audit view works on.
+        self.audit = audit
         self._password = password.encode()
         self._sessions: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -184,6 +198,9 @@ class SetupServer:
         }
 
     def save(self, body: Any) -> dict[str, Any]:
+        if self.audit is not None and not self.audit.finished.is_set():
+            # The recording was counted on the current geometry: a new one would void the audit.
+            raise ConfigError("an audit is open on the current lines and zones: save or abandon it first")
         if not (isinstance(body, dict) and isinstance(body.get("lines"), list) and isinstance(body.get("zones"), list)):
             raise ConfigError("expected {\"lines\": [...], \"zones\": [...]}")
         config = save_geometry(self.config_path, body["lines"], body["zones"])
@@ -270,6 +287,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/live":
             if self._authorised():
                 self._json(HTTPStatus.OK, self.app.live.state())
+        elif path.startswith("/api/audit"):
+            if self._authorised():
+                self._audit_get(path)
         elif path == "/api/frame.jpg":
             if self._authorised():
                 picture = self.app.live.picture()
@@ -299,7 +319,53 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/api/config":
                 if self._authorised():
                     self._json(HTTPStatus.OK, self.app.save(self._body()))
+            elif path.startswith("/api/audit/"):
+                if self._authorised():
+                    self._audit_post(path.removeprefix("/api/audit/"))
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-        except ConfigError as exc:
+        except (ConfigError, AuditInputError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+
+    # --- the accuracy audit (mpp-edge audit) ------------------------------------------------
+
+    def _audit_get(self, path: str) -> None:
+        audit = self.app.audit
+        if audit is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no audit open: start one with mpp-edge audit"})
+        elif path == "/api/audit":
+            self._json(HTTPStatus.OK, audit.state())
+        elif path.startswith("/api/audit/frame/") and path.endswith(".png"):
+            number = path.removeprefix("/api/audit/frame/").removesuffix(".png")
+            try:
+                if not number.isdigit():
+                    raise AuditInputError(f"frame {number!r}: expected a frame number")
+                self._send(HTTPStatus.OK, audit.frame_png(int(number)), "image/png")
+            except AuditInputError as exc:
+                self._json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _audit_post(self, action: str) -> None:
+        audit = self.app.audit
+        if audit is None:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no audit open: start one with mpp-edge audit"})
+            return
+        body = self._body()
+        if not isinstance(body, dict):
+            raise AuditInputError("expected a JSON object")
+        if action == "crossing":
+            count = audit.add_crossing(body.get("line"), body.get("direction"), body.get("frame"))
+            self._json(HTTPStatus.OK, {"crossings": count})
+        elif action == "undo":
+            self._json(HTTPStatus.OK, {"crossings": audit.undo()})
+        elif action == "zone":
+            audit.mark_zone(body.get("zone"), body.get("frame"), body.get("present"))
+            self._json(HTTPStatus.OK, {"ok": True})
+        elif action == "save":
+            self._json(HTTPStatus.OK, audit.save(body.get("who")).to_json())
+        elif action == "abandon":
+            audit.abandon()
+            self._json(HTTPStatus.OK, {"abandoned": True})
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})

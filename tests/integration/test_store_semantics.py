@@ -17,7 +17,7 @@ from collector.config import InfluxStoreSettings
 from collector.storage import Batch, DeadLetter, Store, open_store
 from collector.storage.influx import InfluxStore
 from tests.services import InfluxServer
-from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
+from wire import Audit, AuditLine, AuditZone, CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
 from wire.messages import MAX_CROSSINGS_PER_S
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -220,3 +220,22 @@ def test_a_year_of_the_largest_counts_the_wire_allows_sums_exactly(store: Store)
     days = store.footfall(["mpp-a"], T0, T0 + timedelta(days=366), "day", "UTC")
     assert len(days) == 366 and {(d.in_count, d.out_count) for d in days} == {(3 * most, 3 * most)}
     assert sum(d.in_count for d in days) == 366 * 3 * most > 2**31
+
+
+def audit(at: datetime, accuracy: float | None, *, device: str = "cam-1") -> Audit:
+    return Audit(
+        site="mpp-a", device=device, timezone="Asia/Jakarta", audited_at=at, auditor="Teknisi Uji",
+        recording_s=180.0, frames=4500, line_accuracy=accuracy, zone_agreement=0.9,
+        lines=(AuditLine(line="pintu", in_true=30, out_true=20, in_count=29, out_count=21),),
+        zones=(AuditZone(zone="antrian", frames_marked=20, agreement=0.9),),
+    )  # fmt: skip
+
+
+def test_latest_audit_per_device(store: Store) -> None:
+    assert store.latest_audits() == []
+    newer, older = audit(T0 + timedelta(days=3), 0.97), audit(T0, 0.9)
+    other = audit(T0, None, device="cam-2")
+    store.write(Batch(audits=[newer, other]))
+    # An older audit arriving late and a redelivered one change nothing.
+    store.write(Batch(audits=[older, newer]))
+    assert store.latest_audits() == [newer, other]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wire import Health, Kind, LineCounts, Status, Topic, WireError, ZoneOccupancy, decode, encode
+from wire import Audit, Health, Kind, LineCounts, Status, Topic, WireError, ZoneOccupancy, decode, encode
 from wire.messages import (
     MAX_CLOCK_SKEW_S,
     MAX_COUNTER,
@@ -217,3 +217,43 @@ def test_the_collector_clock_window() -> None:
     with pytest.raises(WireError, match="ts 2099-01-01T00:00:00Z lies in the future"):
         decode(str(status.topic), json.dumps({**json.loads(encode(status)), "ts": "2099-01-01T00:00:00Z"}).encode(),
                now=START)  # fmt: skip
+
+
+def audit(**overrides: object) -> Audit:
+    fields: dict[str, object] = {
+        "site": "mpp-a", "device": "cam-1", "timezone": "Asia/Jakarta",
+        "audited_at": datetime(2026, 11, 12, 10, 30, tzinfo=timezone(timedelta(hours=7))),
+        "auditor": "Teknisi Uji", "recording_s": 180.0, "frames": 4500, "line_accuracy": 0.97,
+        "zone_agreement": 0.9,
+        "lines": [{"line": "pintu", "in_true": 50, "out_true": 50, "in_count": 48, "out_count": 49}],
+        "zones": [{"zone": "antrian", "frames_marked": 20, "agreement": 0.9}],
+    }  # fmt: skip
+    return Audit.model_validate(fields | overrides)
+
+
+def test_audit_round_trips_with_its_own_topic_and_id() -> None:
+    record = audit()
+    assert str(record.topic) == "mpp/v1/mpp-a/cam-1/audit"
+    assert record.message_id == "mpp-a/cam-1/audit/2026-11-12T03:30:00Z"
+    assert decode(str(record.topic), encode(record)) == record
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"line_accuracy": 1.5}, "line_accuracy"),
+        ({"zone_agreement": -0.1}, "zone_agreement"),
+        ({"auditor": ""}, "auditor"),
+        ({"lines": [{"line": "pintu", "in_true": -1, "out_true": 0, "in_count": 0, "out_count": 0}]}, "lines"),
+        ({"message_id": "mpp-a/cam-1/audit/2020-01-01T00:00:00Z"}, "message_id"),
+    ],
+)
+def test_an_invalid_audit_says_what_is_wrong(overrides: dict[str, object], problem: str) -> None:
+    fields = json.loads(encode(audit()))
+    with pytest.raises(WireError, match=problem):
+        decode("mpp/v1/mpp-a/cam-1/audit", json.dumps(fields | overrides).encode())
+
+
+def test_an_accuracy_below_zero_is_what_evaluate_gives_for_many_errors() -> None:
+    # 1 - errors / true crossings: more errors than crossings is a negative accuracy, not an invalid record.
+    assert audit(line_accuracy=-0.5).line_accuracy == -0.5

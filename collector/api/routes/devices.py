@@ -40,6 +40,8 @@ def list_devices(
                 dropped_records=d.health.dropped_records if d.health else None,
                 cpu_temp_c=d.health.cpu_temp_c if d.health else None,
                 software_version=d.health.software_version if d.health else None,
+                audited_at=d.audit.audited_at if d.audit else None,
+                audit_line_accuracy=d.audit.line_accuracy if d.audit else None,
             )
             for d in out
         ]

@@ -22,6 +22,7 @@ const I18N = {
     cover_tip: "kamera pintu aktif {pct} % dari jam buka", closed: "tutup",
     incomplete_note: "{n} periode tidak lengkap (abu-abu): kamera pintu aktif di bawah {pct} % dari jam buka. Angkanya batas bawah, bukan perkiraan.",
     observed_pct: "% teramati", staffed_pct: "% terisi", backlog: "Antrean kirim",
+    audit: "Akurasi terverifikasi",
   },
   en: {
     title: "MPP Visitors", site: "Site", logout: "Log out", login_title: "Enter your API token",
@@ -39,6 +40,7 @@ const I18N = {
     cover_tip: "entrance camera active {pct} % of opening hours", closed: "closed",
     incomplete_note: "{n} incomplete periods (grey): entrance camera active under {pct} % of opening hours. Their counts are a lower bound, not an estimate.",
     observed_pct: "% observed", staffed_pct: "% staffed", backlog: "Outbox backlog",
+    audit: "Verified accuracy",
   },
 };
 const INCOMPLETE = "#b8b8b8"; // footfall bars of periods the entrance cameras did not fully observe
@@ -240,13 +242,23 @@ async function loadLive() {
 
 async function loadDevices() {
   const devices = await json("/devices", { site: state.site });
-  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"], [t("backlog"), "num"]],
+  fillTable($("devices"), [[t("device")], [t("state")], [t("last_seen")], [t("fps"), "num"], [t("backlog"), "num"],
+    [t("audit")]],
     devices.map((d) => {
       const badge = cell("span", d.silent ? t("silent") : t(d.state || "unknown"),
         `badge ${d.silent || d.state === "offline" ? "bad" : d.state === "online" ? "ok" : "unknown"}`);
       return [d.device, badge, d.last_seen ? siteTime(d.last_seen) : null,
-        d.health ? d.health.effective_fps.toFixed(1) : null, d.health ? d.health.outbox_depth : null];
+        d.health ? d.health.effective_fps.toFixed(1) : null, d.health ? d.health.outbox_depth : null,
+        auditText(d.audit)];
     }));
+}
+
+// "97 % (12/11/2026)": the latest on-site audit's line accuracy and its UTC date.
+function auditText(audit) {
+  if (!audit) return null;
+  const [y, m, day] = audit.audited_at.slice(0, 10).split("-");
+  const accuracy = audit.line_accuracy === null ? "–" : `${Math.round(audit.line_accuracy * 100)} %`;
+  return `${accuracy} (${day}/${m}/${y})`;
 }
 
 async function loadOccupancy() {
