@@ -397,6 +397,9 @@ class SqliteStore:
             for r in rows
         ]
 
+    def maintain(self) -> None:
+        """Nothing deferred: the rollup is updated in the transaction of each write."""
+
     def close(self) -> None:
         with self._connections_lock:
             for conn in self._connections:
