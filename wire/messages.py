@@ -18,7 +18,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Final, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from wire.topics import IDENTIFIER_PATTERN, Kind, Topic
+from wire.topics import Kind, Topic
+from wire.vocabulary import Identifier, Name, TimezoneName
 
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -88,19 +88,7 @@ def _whole_second(value: datetime) -> datetime:
     return value
 
 
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {value!r}") from None
-    return value
-
-
-Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-# Line and zone names are tags and labels, not topic levels: allow more.
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
-TimezoneName = Annotated[str, AfterValidator(_timezone)]
 # Strict numbers: JSON `true`, `"3"` or (for integers) `3.0` are refused, not coerced.
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
 Counter = Annotated[int, Field(ge=0, le=MAX_COUNTER, strict=True)]

@@ -137,11 +137,8 @@ class BatchWriter:
     def _maintain(self) -> None:
         # Deferred store upkeep (InfluxStore's rollup settle pass) while idle;
         # a failure here loses nothing, the next write or tick retries.
-        maintain = getattr(self._store, "maintain", None)
-        if maintain is None:
-            return
         try:
-            maintain()
+            self._store.maintain()
         except Exception as exc:  # noqa: BLE001 - upkeep is retried on the next tick; it may never stop ingest
             logger.debug("store upkeep postponed: %s", exc)
 

@@ -184,6 +184,10 @@ class Store(Protocol):
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """Newest first."""
 
+    def maintain(self) -> None:
+        """Deferred upkeep, called by ingest while idle (InfluxDB's rollup settle pass);
+        a failure loses nothing and the next call retries."""
+
     def close(self) -> None: ...
 
     def observation_intervals(

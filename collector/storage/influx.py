@@ -61,15 +61,15 @@ from collector.storage.base import (
     ZoneInterval,
     differing,
 )
+from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S, DevicesSeen
 from wire import Audit, CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
 from wire.messages import MAX_DWELLS_PER_RECORD
 
 logger = logging.getLogger(__name__)
 
-ENTRANCE_ROLE = "entrance"
 _NS = 1_000_000_000
 ROLLUP = "footfall_15m"
-SLOT_NS = 900 * _NS
+SLOT_NS = SLOT_S * _NS
 ROLLUP_SETTLE_S = 5.0
 # Existence checks read whole time ranges; a gap longer than this starts another range.
 _CLUSTER_GAP_NS = 3600 * _NS
@@ -164,12 +164,8 @@ def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = (
     """The points of one batch (pure; exposed for the benchmark and tests); ``repeats``
     are stored already and only count as seen."""
     points: list[Any] = []
-    seen: dict[tuple[str, str], tuple[int, str | None]] = {}
-
-    def saw(site: str, device: str, at_ns: int, timezone: str | None) -> None:
-        previous = seen.get((site, device))
-        if previous is None or at_ns > previous[0]:
-            seen[(site, device)] = (at_ns, timezone or (previous[1] if previous else None))
+    seen: DevicesSeen[int] = DevicesSeen()
+    saw = seen.saw
 
     for r in repeats:
         saw(r.site, r.device, _start_ns(r) + r.interval_s * _NS, r.timezone)
@@ -318,7 +314,7 @@ class InfluxStore:
         # Repeats too: a collector killed between its raw write and its rollup leaves the
         # slot stale until the redelivered copy recomputes it.
         touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in [*fresh.counts, *repeats]
-                   if isinstance(c, LineCounts) and c.role == ENTRANCE_ROLE}  # fmt: skip
+                   if isinstance(c, LineCounts) and c.role == FOOTFALL_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
         return conflicts
@@ -420,7 +416,7 @@ class InfluxStore:
         hi = max(slot for _, slot in keys) + SLOT_NS
         series = self._query(
             f'SELECT sum("in_count"), sum("out_count") FROM "line_counts" '  # noqa: S608
-            f'WHERE "role" = {_literal(ENTRANCE_ROLE)} AND {_any_of("site", sites)} '
+            f'WHERE "role" = {_literal(FOOTFALL_ROLE)} AND {_any_of("site", sites)} '
             f'AND time >= {lo} AND time < {hi} GROUP BY time(15m), "site" fill(none)'
         )
         lines = [
@@ -468,7 +464,7 @@ class InfluxStore:
             edges = [(lo, hi)]
         statements += [
             f'SELECT sum("in_count"), sum("out_count") FROM "line_counts" '  # noqa: S608
-            f'WHERE "role" = {_literal(ENTRANCE_ROLE)} AND {where} AND time >= {a} AND time < {b} {group}'
+            f'WHERE "role" = {_literal(FOOTFALL_ROLE)} AND {where} AND time >= {a} AND time < {b} {group}'
             for a, b in edges
             if a < b
         ]

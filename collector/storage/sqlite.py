@@ -43,10 +43,8 @@ from collector.storage.base import (
     ZoneInterval,
     differing,
 )
+from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S, DevicesSeen
 from wire import Audit, CameraState, DeviceState, Health
-
-SLOT_S = 900
-ENTRANCE_ROLE = "entrance"
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -168,13 +166,9 @@ class SqliteStore:
             raise StoreError(f"SQLite write failed: {type(exc).__name__}: {exc}") from exc
 
     def _write(self, conn: sqlite3.Connection, batch: Batch) -> list[Conflict]:
-        seen: dict[tuple[str, str], tuple[float, str | None]] = {}
+        seen: DevicesSeen[float] = DevicesSeen()
+        saw = seen.saw
         conflicts: list[Conflict] = []
-
-        def saw(site: str, device: str, at: float, timezone: str | None) -> None:
-            previous = seen.get((site, device))
-            if previous is None or at > previous[0]:
-                seen[(site, device)] = (at, timezone or (previous[1] if previous else None))
 
         for c in batch.counts:
             start = int(_epoch(c.interval_start))
@@ -182,7 +176,7 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO line_counts VALUES (?,?,?,?,?,?,?,?,?)",
                 (c.site, start, c.device, c.line, c.role, c.interval_s, c.observed_s, c.in_count, c.out_count),
             )
-            if cur.rowcount == 1 and c.role == ENTRANCE_ROLE:
+            if cur.rowcount == 1 and c.role == FOOTFALL_ROLE:
                 conn.execute(
                     "INSERT INTO footfall_rollup VALUES (?,?,?,?) ON CONFLICT (site, slot_start) DO UPDATE SET "
                     "in_count = in_count + excluded.in_count, out_count = out_count + excluded.out_count",
@@ -323,7 +317,7 @@ class SqliteStore:
                 f"SELECT site, interval_start, sum(in_count), sum(out_count) FROM line_counts "  # noqa: S608
                 f"WHERE site IN ({marks}) AND interval_start >= ? AND interval_start < ? AND role = ? "
                 "GROUP BY site, interval_start",
-                (*sites, edge_lo, edge_hi, ENTRANCE_ROLE),
+                (*sites, edge_lo, edge_hi, FOOTFALL_ROLE),
             )
             for site, at, in_count, out_count in rows:
                 key = (site, bounds[bisect_right(bounds, at) - 1])
@@ -421,6 +415,9 @@ class SqliteStore:
             "ORDER BY site, device"
         )
         return [Audit.model_validate_json(str(r[0])) for r in rows]
+
+    def maintain(self) -> None:
+        """Nothing deferred: the rollup is updated in the transaction of each write."""
 
     def close(self) -> None:
         with self._connections_lock:
