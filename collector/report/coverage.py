@@ -37,13 +37,13 @@ from collector.report.gerai import STAFF_ROLES, WAITING_ROLES, Gerai
 from collector.report.periods import Granularity, TimeRange, month_start, next_month
 from collector.storage.base import HealthSample, ObservationInterval
 from wire import CameraState, DeviceState
+from wire.vocabulary import CountingRole
 
 DEFAULT_COMPLETE_AT = 0.95  # coverage a period needs to count as complete, unless the site sets its own
 DEFAULT_MIN_GAP_S = 300.0  # shorter silences are restarts and reconnects, not gaps worth listing
 # An interval observed for less than half its length is unobserved for gap finding
 # (the same rule staffing uses for its unobserved stretches).
 OBSERVED_AT_LEAST = 0.5
-ENTRANCE_ROLE = "entrance"
 NO_FRAMES_AFTER_S = 60.0  # a health report whose last frame is older says the camera delivers none
 # A health report or Last Will this long before a gap still explains it (one default health interval
 # plus the broker's keepalive grace).
@@ -154,7 +154,7 @@ def expected_watches(records: Iterable[ObservationInterval], gerai: Iterable[Ger
     """Entrance lines seen in ``records`` (footfall) and every staff and queue zone of the site's gerai."""
     found: set[Watch] = set()
     for rec in records:
-        if rec.kind == "counts" and rec.role == ENTRANCE_ROLE:
+        if rec.kind == "counts" and rec.role == CountingRole.ENTRANCE:
             found.add(Watch(rec.device, Use.ENTRANCE, rec.name))
     for g in gerai:
         for zone in g.zones:
