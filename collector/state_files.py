@@ -4,6 +4,8 @@ they hold every site's counts and the API's token hashes."""
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from pathlib import Path
 
 
@@ -17,3 +19,24 @@ def create_private(path: Path) -> None:
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+class SharedSqlite:
+    """One SQLite connection in a private file (WAL, autocommit), shared by threads behind a lock:
+    the admin database's tables and the alert tables beside them. Raises OSError or sqlite3.Error."""
+
+    def __init__(self, path: Path, schema: str, timeout_s: float = 5.0) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        create_private(path)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout_s)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(schema)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())

@@ -9,7 +9,6 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from collector.admin.models import GeraiSettings, OpeningHoursSettings, Principal, Role, SiteSettings, TokenInfo
-from collector.state_files import create_private
+from collector.state_files import SharedSqlite
 
 ENV_TOKEN_LABEL = "MPP_API_TOKEN"  # noqa: S105 - a label, not a secret
 _T = TypeVar("_T", SiteSettings, GeraiSettings, OpeningHoursSettings)
@@ -44,30 +43,17 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class AdminDb:
+class AdminDb(SharedSqlite):
     def __init__(self, path: Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.path = path
         self._clock = clock
-        self._lock = threading.Lock()
         try:
-            create_private(path)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            super().__init__(path, _SCHEMA)
             present = {row[1] for row in self._db.execute("PRAGMA table_info(token)")}
             for name, declaration in _TOKEN_COLUMNS:
                 if name not in present:
                     self._db.execute(f"ALTER TABLE token ADD COLUMN {name} {declaration}")
         except (OSError, sqlite3.Error) as exc:
             raise AdminDbError(f"cannot open admin db {path}: {exc}") from None
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
 
     def _exec(self, sql: str, *args: object) -> int:
         with self._lock:

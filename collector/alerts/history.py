@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from collector.alerts.evaluate import Finding
 from collector.alerts.rules import DEFAULT_RULES, AlertKind, AlertRules
-from collector.state_files import create_private
+from collector.state_files import SharedSqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_rules (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
@@ -67,25 +66,12 @@ def _utc(epoch: object) -> datetime:
     return datetime.fromtimestamp(float(str(epoch)), UTC)
 
 
-class AlertDb:
+class AlertDb(SharedSqlite):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
         try:
-            create_private(path)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            super().__init__(path, _SCHEMA, timeout_s=10)
         except (OSError, sqlite3.Error) as exc:
             raise AlertDbError(f"cannot open alert tables in {path}: {exc}") from None
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
 
     # Rules -----------------------------------------------------------------
     def rules(self, site: str) -> AlertRules:
