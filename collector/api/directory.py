@@ -10,19 +10,23 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from collector.admin import AdminDb, OpeningDay
+from collector.admin import AdminDb, OpeningDay, SiteDay
 from collector.admin.models import wall_time
+from collector.admin.national_holidays import national_days
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
 from collector.report.periods import DEFAULT_TIMEZONE
-from collector.report.schedule import DEFAULT_HOURS, DayHours, Schedule
+from collector.report.schedule import DEFAULT_HOURS, DayHours, HolidayDay, Schedule, holiday_calendar
 from collector.report.sites import SiteInfo as SiteInfo  # re-exported: deps.py and routes name it here
 from collector.storage.base import Store, ZoneInterval
 
 GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
 CACHE_TTL_S = 30.0
+# The calendar coverage uses holds the national holidays of these years around the clock's.
+CALENDAR_YEARS_BACK = 10
+CALENDAR_YEARS_AHEAD = 1
 
 
 def _hhmm(value: time) -> str:
@@ -69,14 +73,47 @@ class SiteDirectory:
         raise UnknownSite(site)
 
     def schedule(self, site: str) -> Schedule:
+        """Weekly hours and every closed day: national holidays, unless the site works through one,
+        and the site's own (cuti bersama it observes, local days)."""
+        year = self._clock().year
+        years = range(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD + 1)
+        closed = frozenset(d.date for d in self.holidays(site, years) if d.closed)
         settings = self._admin.opening_hours(site)
         if settings is None:
-            return Schedule(DEFAULT_HOURS, frozenset(), configured=False)
+            return Schedule(DEFAULT_HOURS, closed, configured=False)
         return Schedule(
             tuple(DayHours(d.weekday, wall_time(d.opens), wall_time(d.closes)) for d in settings.days),
-            frozenset(h.date for h in settings.holidays),
+            closed,
             configured=True,
         )
+
+    def holidays(self, site: str, years: Iterable[int], lang: Literal["id", "en"] = "id") -> list[HolidayDay]:
+        """The national calendar of ``years`` with the site's own days (of any year) laid over it."""
+        preloaded = [day for year in years for day in national_days(year, lang)]
+        hours = self._admin.opening_hours(site)
+        # Holidays entered with the opening hours (the older way) are the site's own closed days.
+        own = [(h.date, True, h.name) for h in hours.holidays] if hours else []
+        own += [(d.date, d.closed, d.name) for d in self._admin.site_days(site)]
+        return holiday_calendar(preloaded, own)
+
+    def close_day(self, site: str, day: date, name: str) -> None:
+        """The site is closed on ``day``: a local holiday, a cuti bersama day, or a national one restored."""
+        self._admin.put_site_day(site, SiteDay(date=day, closed=True, name=name))
+
+    def open_day(self, site: str, day: date) -> bool:
+        """The site is open on ``day`` after all; False when it was no closed day of the site."""
+        entry = next((d for d in self.holidays(site, [day.year]) if d.date == day), None)
+        if entry is None or not entry.closed:
+            return False
+        if entry.source == "national":
+            self._admin.put_site_day(site, SiteDay(date=day, closed=False, name=entry.name))
+            return True
+        self._admin.delete_site_day(site, day)
+        hours = self._admin.opening_hours(site)
+        if hours is not None and any(h.date == day for h in hours.holidays):
+            kept = [h for h in hours.holidays if h.date != day]
+            self._admin.put_opening_hours(site, hours.model_copy(update={"holidays": kept}))
+        return True
 
     @staticmethod
     def as_opening_days(days: Iterable[DayHours]) -> list[OpeningDay]:
