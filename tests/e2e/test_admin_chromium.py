@@ -124,12 +124,15 @@ def test_an_admin_edits_a_site_its_hours_and_a_local_holiday(served: Clocked, br
     # A national holiday the MPP works through: opened with one click, struck through.
     browser.find_element(By.CSS_SELECTOR, "#admin-holidays button[data-day='2025-08-17']").click()
     stamp = admin_loaded(browser, stamp)
-    assert "opened" in str(browser.find_element(By.CSS_SELECTOR, "tr[data-day='2025-08-17']").get_attribute("class"))
+    worked = browser.find_element(By.CSS_SELECTOR, "tr[data-day='2025-08-17']")
+    assert "opened" in str(worked.get_attribute("class")) and "buka" in worked.text
     browser.execute_script("arguments[0].scrollIntoView()", card)
     card.screenshot(str(ARTIFACTS / "admin-id.png"))
 
     browser.find_element(By.ID, "lang").click()
-    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.CSS_SELECTOR, "#admin-card h2").text == "Administration")
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#admin-card h2").text == "Administration"
+    )
     admin_loaded(browser, stamp)
     assert "Eid al-Fitr" in browser.find_element(By.CSS_SELECTOR, "tr[data-day='2025-03-31']").text
     assert "this site" in browser.find_element(By.CSS_SELECTOR, "tr[data-day='2025-06-20']").text
@@ -186,15 +189,15 @@ def test_a_signed_report_link_opens_without_a_token_and_is_refused_once_expired(
     url = str(browser.find_element(By.ID, "link-url").get_attribute("value"))
     assert url.startswith(f"{served.url}/reports/monthly?site=mpp-jakarta&month=2025-05&exp=") and "sig=" in url
     assert "berlaku sampai" in browser.find_element(By.ID, "link-expires").text
-    browser.find_element(By.CSS_SELECTOR, "#report-link").find_element(By.XPATH, "./../..").screenshot(
-        str(ARTIFACTS / "report-link-card.png")
-    )
+    report_card = browser.find_element(By.ID, "report-link").find_element(By.XPATH, "./../..")
+    browser.execute_script("arguments[0].scrollIntoView()", report_card)
+    report_card.screenshot(str(ARTIFACTS / "report-link-card.png"))
 
     # "Buka laporan" opens the same kind of stable URL in a new tab, not a blob: URL.
     main = browser.current_window_handle
     browser.find_element(By.ID, "report-html").click()
     WebDriverWait(browser, 20).until(lambda d: len(d.window_handles) == 2)
-    browser.switch_to.window([h for h in browser.window_handles if h != main][0])
+    browser.switch_to.window(next(h for h in browser.window_handles if h != main))
     WebDriverWait(browser, 20).until(lambda d: "/reports/monthly?" in d.current_url)
     assert not browser.current_url.startswith("blob:")
     browser.close()

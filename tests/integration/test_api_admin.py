@@ -26,7 +26,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def app_client(store: Store, data_dir: Path, clock: list[Any] | None = None, link_secret: str | None = None) -> TestClient:
+def app_client(
+    store: Store, data_dir: Path, clock: list[Any] | None = None, link_secret: str | None = None
+) -> TestClient:
     settings = ApiSettings(data_dir)
     settings.link_secret = SecretStr(link_secret) if link_secret else None
     now = clock or [NOW]
