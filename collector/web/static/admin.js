@@ -176,8 +176,10 @@ function drawTokens(tokens) {
   fillTable($("admin-tokens"), [["#"], [at("label")], [at("role")], [at("scope")], [at("created")], [at("expires")], [""]],
     tokens.map((tk) => [tk.id, tk.label, at(tk.role === "admin" ? "admin_role" : "viewer"),
       tk.sites ? tk.sites.join(", ") : at("all_sites"), localDate(tk.created_at), localDate(tk.expires_at),
-      button(at("revoke"), () => { if (window.confirm(at("revoke_confirm"))) adminDo(() => apiSend("DELETE", `/tokens/${tk.id}`)); },
-        { "data-token": String(tk.id) })]));
+      // The admin token from MPP_API_TOKEN is replaced by changing that variable, not revoked here.
+      tk.label === "MPP_API_TOKEN" ? "" : button(at("revoke"), () => {
+        if (window.confirm(at("revoke_confirm"))) adminDo(() => apiSend("DELETE", `/tokens/${tk.id}`));
+      }, { "data-token": String(tk.id) })]));
   const picker = $("admin-token-sites");
   const chosen = new Set([...picker.selectedOptions].map((o) => o.value));
   picker.replaceChildren(...state.sites.map((s) => { const o = cell("option", s.name); o.value = s.site; o.selected = chosen.has(s.site); return o; }));
