@@ -11,9 +11,10 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 
-from collector.admin import AdminDb, OpeningDay, SiteDay
+from collector.admin import AdminDb, OpeningDay, OpeningHoursSettings, SiteDay
 from collector.admin.models import wall_time
 from collector.admin.national_holidays import national_days
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
@@ -33,6 +34,13 @@ def _hhmm(value: time) -> str:
     return "24:00" if value == time.max else value.isoformat("minutes")
 
 
+@lru_cache(maxsize=8)
+def _national_closed(first_year: int, last_year: int) -> frozenset[date]:
+    """National holidays of the years (cuti bersama stays open unless a site closes it)."""
+    years = range(first_year, last_year + 1)
+    return frozenset(d for y in years for d, _, kind in national_days(y) if kind == "national")
+
+
 class UnknownSite(LookupError):
     def __init__(self, site: str) -> None:
         super().__init__(f"unknown site {site!r}: not seen in telemetry and not configured")
@@ -46,6 +54,8 @@ class SiteDirectory:
         self._clock = clock
         self._lock = threading.Lock()
         self._gerai_cache: dict[str, tuple[float, dict[str, Gerai]]] = {}
+        year = clock().year  # the national calendar is computed once, before the first request needs it
+        _national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD)
 
     def sites(self) -> list[SiteInfo]:
         seen = {s.site: s.timezone for s in self._store.sites()}
@@ -76,25 +86,27 @@ class SiteDirectory:
         """Weekly hours and every closed day: national holidays, unless the site works through one,
         and the site's own (cuti bersama it observes, local days)."""
         year = self._clock().year
-        years = range(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD + 1)
-        closed = frozenset(d.date for d in self.holidays(site, years) if d.closed)
+        closed = set(_national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD))
         settings = self._admin.opening_hours(site)
+        for day, is_closed, _ in self._own_days(site, settings):
+            (closed.add if is_closed else closed.discard)(day)
         if settings is None:
-            return Schedule(DEFAULT_HOURS, closed, configured=False)
+            return Schedule(DEFAULT_HOURS, frozenset(closed), configured=False)
         return Schedule(
             tuple(DayHours(d.weekday, wall_time(d.opens), wall_time(d.closes)) for d in settings.days),
-            closed,
+            frozenset(closed),
             configured=True,
         )
 
     def holidays(self, site: str, years: Iterable[int], lang: Literal["id", "en"] = "id") -> list[HolidayDay]:
         """The national calendar of ``years`` with the site's own days (of any year) laid over it."""
         preloaded = [day for year in years for day in national_days(year, lang)]
-        hours = self._admin.opening_hours(site)
+        return holiday_calendar(preloaded, self._own_days(site, self._admin.opening_hours(site)))
+
+    def _own_days(self, site: str, hours: OpeningHoursSettings | None) -> list[tuple[date, bool, str]]:
         # Holidays entered with the opening hours (the older way) are the site's own closed days.
         own = [(h.date, True, h.name) for h in hours.holidays] if hours else []
-        own += [(d.date, d.closed, d.name) for d in self._admin.site_days(site)]
-        return holiday_calendar(preloaded, own)
+        return own + [(d.date, d.closed, d.name) for d in self._admin.site_days(site)]
 
     def close_day(self, site: str, day: date, name: str) -> None:
         """The site is closed on ``day``: a local holiday, a cuti bersama day, or a national one restored."""
