@@ -99,6 +99,7 @@ def test_an_admin_edits_a_site_its_hours_and_a_local_holiday(served: Clocked, br
     stamp = admin_loaded(browser, stamp)
     assert status_text(browser) == "Tersimpan."
     assert served.get("/sites/mpp-jakarta").json()["name"] == "MPP DKI Jakarta"
+    assert Select(browser.find_element(By.ID, "site")).first_selected_option.text == "MPP DKI Jakarta"
 
     saturday = browser.find_element(By.CSS_SELECTOR, "#admin-hours input[data-weekday='5']")
     assert saturday.get_attribute("value") == ""  # the default: Monday-Friday only
@@ -141,6 +142,20 @@ def test_an_admin_edits_a_site_its_hours_and_a_local_holiday(served: Clocked, br
     no_console_errors(browser)
 
 
+def test_the_admin_card_fits_a_360_px_phone(served: Clocked, browser: webdriver.Chrome) -> None:
+    browser.set_window_size(360, 1400)
+    login(browser, served.url, ADMIN_TOKEN)
+    admin_loaded(browser)
+    width = browser.execute_script("return window.innerWidth")
+    overflow = browser.execute_script("return document.documentElement.scrollWidth")
+    assert overflow <= width, f"page {overflow} px wide on a {width} px screen"
+    card = browser.find_element(By.ID, "admin-card")
+    right = browser.execute_script("return arguments[0].getBoundingClientRect().right", card)
+    assert right <= width
+    browser.execute_script("arguments[0].scrollIntoView()", card)
+    browser.save_screenshot(str(ARTIFACTS / "admin-360.png"))
+
+
 def test_a_site_scoped_token_made_in_the_dashboard_reads_only_its_site(
     served: Clocked, browser: webdriver.Chrome
 ) -> None:
@@ -157,7 +172,9 @@ def test_a_site_scoped_token_made_in_the_dashboard_reads_only_its_site(
     listed = browser.find_element(By.ID, "admin-tokens").text
     assert "Camat Menteng" in listed and secret not in listed
     assert secret not in str(browser.execute_script("return JSON.stringify(localStorage)"))
-    browser.find_element(By.ID, "admin-card").screenshot(str(ARTIFACTS / "admin-token-created.png"))
+    secret_box = browser.find_element(By.ID, "admin-secret-box")
+    browser.execute_script("arguments[0].scrollIntoView()", secret_box)
+    secret_box.screenshot(str(ARTIFACTS / "admin-token-created.png"))
     browser.find_element(By.ID, "admin-secret-hide").click()
     assert browser.find_element(By.ID, "admin-secret").get_attribute("value") == ""
     tokens = served.get("/tokens").json()
@@ -189,6 +206,11 @@ def test_a_signed_report_link_opens_without_a_token_and_is_refused_once_expired(
     url = str(browser.find_element(By.ID, "link-url").get_attribute("value"))
     assert url.startswith(f"{served.url}/reports/monthly?site=mpp-jakarta&month=2025-05&exp=") and "sig=" in url
     assert "berlaku sampai" in browser.find_element(By.ID, "link-expires").text
+    browser.find_element(By.ID, "lang").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "report-link").text == "Create link")
+    assert browser.find_element(By.CSS_SELECTOR, "#link-days option[value='7']").text == "7 days"
+    browser.find_element(By.ID, "lang").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "report-link").text == "Buat tautan")
     report_card = browser.find_element(By.ID, "report-link").find_element(By.XPATH, "./../..")
     browser.execute_script("arguments[0].scrollIntoView()", report_card)
     report_card.screenshot(str(ARTIFACTS / "report-link-card.png"))

@@ -204,6 +204,10 @@ async function loadAdmin() {
   const sites = await json("/sites");
   state.sites = sites;
   drawSites(sites);
+  for (const option of $("site").options) { // a renamed site shows its new name in the header too
+    const site = sites.find((s) => s.site === option.value);
+    if (site) option.textContent = site.name;
+  }
   for (const el of document.querySelectorAll(".admin-site-name")) {
     el.textContent = (sites.find((s) => s.site === state.site) || {}).name || state.site || "";
   }
