@@ -19,7 +19,14 @@ from collector.admin.models import wall_time
 from collector.admin.national_holidays import national_days
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
 from collector.report.periods import DEFAULT_TIMEZONE
-from collector.report.schedule import DEFAULT_HOURS, DayHours, HolidayDay, Schedule, holiday_calendar
+from collector.report.schedule import (
+    DEFAULT_HOURS,
+    DayHours,
+    HolidayCalendar,
+    HolidayDay,
+    Schedule,
+    holiday_calendar,
+)
 from collector.report.sites import SiteInfo as SiteInfo  # re-exported: deps.py and routes name it here
 from collector.storage.base import Store, ZoneInterval
 
@@ -102,6 +109,10 @@ class SiteDirectory:
         """The national calendar of ``years`` with the site's own days (of any year) laid over it."""
         preloaded = [day for year in years for day in national_days(year, lang)]
         return holiday_calendar(preloaded, self._own_days(site, self._admin.opening_hours(site)))
+
+    def calendar(self, site: str, year: int, lang: Literal["id", "en"] = "id") -> HolidayCalendar:
+        days = tuple(d for d in self.holidays(site, [year], lang) if d.date.year == year)
+        return HolidayCalendar(site, year, days)
 
     def _own_days(self, site: str, hours: OpeningHoursSettings | None) -> list[tuple[date, bool, str]]:
         # Holidays entered with the opening hours (the older way) are the site's own closed days.

@@ -43,6 +43,15 @@ class HolidayDay:
     overridden: bool
 
 
+@dataclass(frozen=True, slots=True)
+class HolidayCalendar:
+    """One year of a site's holiday calendar, by date."""
+
+    site: str
+    year: int
+    holidays: tuple[HolidayDay, ...]
+
+
 def holiday_calendar(
     preloaded: Iterable[tuple[date, str, Literal["national", "cuti_bersama"]]],
     site_days: Iterable[tuple[date, bool, str]],

@@ -23,9 +23,8 @@ Day = Annotated[date, PathParam(description="YYYY-MM-DD, site-local")]
 
 
 def _calendar(ctx: Ctx, info: SiteInfo, year: int | None, lang: Language) -> HolidayCalendarOut:
-    year = year or ctx.clock().astimezone(info.tz).year
-    days = [d for d in ctx.directory.holidays(info.site, [year], lang) if d.date.year == year]
-    return HolidayCalendarOut.model_validate({"site": info.site, "year": year, "holidays": days})
+    calendar = ctx.directory.calendar(info.site, year or ctx.clock().astimezone(info.tz).year, lang)
+    return HolidayCalendarOut.model_validate(calendar)
 
 
 @router.get("/sites/{site}/holidays", response_model=HolidayCalendarOut)
