@@ -195,3 +195,16 @@ def test_the_link_secret_comes_from_settings_or_a_private_file_and_is_never_logg
     assert not (tmp_path / "other" / "link-secret").exists()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert configured not in logged and secret_file.read_text() not in logged and ADMIN_TOKEN not in logged
+
+
+def test_holidays_entered_with_the_opening_hours_are_the_sites_own_days(store: Store, tmp_path: Path) -> None:
+    client = app_client(store, tmp_path / "var")
+    week = [{"weekday": d, "opens": "08:00", "closes": "16:00"} for d in range(5)]
+    hours = {"days": week, "holidays": [{"date": "2025-06-20", "name": "Tutup"}]}
+    assert client.put(f"/api/v1/sites/{SITE}/opening-hours", json=hours).status_code == 200
+    assert calendar(client, 2025)["2025-06-20"] == {"date": "2025-06-20", "name": "Tutup", "source": "site",
+                                                    "closed": True, "overridden": True}  # fmt: skip
+    assert client.delete(f"/api/v1/sites/{SITE}/holidays/2025-06-20").status_code == 200
+    assert "2025-06-20" not in calendar(client, 2025)
+    kept = client.get(f"/api/v1/sites/{SITE}/opening-hours").json()
+    assert kept["holidays"] == [] and len(kept["days"]) == 5  # the week is untouched
