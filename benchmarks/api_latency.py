@@ -52,6 +52,7 @@ class Settings:
     api_token: SecretStr | None
     data_dir: Path
     silent_after_s: float = 180.0
+    link_secret: SecretStr | None = None
 
 
 def device_names(devices: int) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ class ConfigError(ValueError):
 
 MIN_API_TOKEN_CHARS = 32
 MIN_API_TOKEN_BITS = 128
+MIN_LINK_SECRET_CHARS = 32
 
 
 def token_bits(secret: str) -> float:
@@ -164,6 +165,8 @@ class CollectorSettings(_Settings):
     store: StoreSettings
     listen: ListenAddress = ListenAddress()
     api_token: SecretStr | None = None
+    # Signs the shareable report links; None: made once and kept in data_dir/link-secret.
+    link_secret: SecretStr | None = None
     data_dir: Path = Path("var")
     silent_after_s: float = Field(default=180.0, gt=0)
     batch: BatchSettings = BatchSettings()
@@ -397,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="MQTT -> validation -> SQLite or InfluxDB -> HTTP API and dashboard.",
         epilog="Every flag has an environment variable. The InfluxDB token comes from MPP_INFLUX_TOKEN or the "
         "file named by MPP_INFLUX_TOKEN_FILE; the MQTT password may come from MPP_MQTT_PASSWORD or "
-        "MPP_MQTT_PASSWORD_FILE instead of the URL (percent-encode special characters in URLs).",
+        "MPP_MQTT_PASSWORD_FILE instead of the URL (percent-encode special characters in URLs). Report links "
+        "are signed with MPP_LINK_SECRET or the file named by MPP_LINK_SECRET_FILE (default: a secret made once "
+        "in the data dir).",
     )
     for option in _OPTIONS:
         parser.add_argument(option.flag, dest=option.dest, default=None, help=f"{option.help} [{option.env}]")
@@ -439,6 +444,12 @@ def from_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Collect
     if token and isinstance(tree["store"], InfluxStoreSettings):
         tree["store"] = tree["store"].model_copy(update={"token": SecretStr(token)})
     _alert_secrets(tree, environ)
+    link_secret = environ.get("MPP_LINK_SECRET") or _secret_file(environ, "MPP_LINK_SECRET_FILE")
+    if link_secret:
+        if len(link_secret) < MIN_LINK_SECRET_CHARS:
+            raise ConfigError(f"MPP_LINK_SECRET(_FILE): needs at least {MIN_LINK_SECRET_CHARS} characters "
+                              "(openssl rand -hex 32)")  # fmt: skip
+        tree["link_secret"] = SecretStr(link_secret)
     try:
         return CollectorSettings.model_validate(tree)
     except ValidationError as exc:

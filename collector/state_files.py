@@ -4,6 +4,7 @@ they hold every site's counts and the API's token hashes."""
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -19,6 +20,18 @@ def create_private(path: Path) -> None:
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def private_secret(path: Path, nbytes: int = 32) -> bytes:
+    """The secret kept in ``path`` (0600), made from ``nbytes`` random bytes the first time. A secret
+    kept this way survives restarts, so what was signed with it stays valid."""
+    create_private(path)
+    with path.open("r+b") as file:
+        secret = file.read().strip()
+        if not secret:
+            secret = secrets.token_hex(nbytes).encode()
+            file.write(secret)
+    return secret
 
 
 class SharedSqlite:

@@ -1,4 +1,4 @@
-"""Admin-editable configuration (sites, gerai, opening hours, API tokens) in a small SQLite db."""
+"""Admin-editable configuration (sites, gerai, opening hours, holidays, API tokens) in a small SQLite db."""
 
 from collector.admin.db import AdminDb, AdminDbError
 from collector.admin.models import (
@@ -9,6 +9,7 @@ from collector.admin.models import (
     OpeningHoursSettings,
     Principal,
     Role,
+    SiteDay,
     SiteSettings,
     TokenInfo,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "OpeningHoursSettings",
     "Principal",
     "Role",
+    "SiteDay",
     "SiteSettings",
     "TokenInfo",
 ]

@@ -10,13 +10,21 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
 
-from collector.admin.models import GeraiSettings, OpeningHoursSettings, Principal, Role, SiteSettings, TokenInfo
+from collector.admin.models import (
+    GeraiSettings,
+    OpeningHoursSettings,
+    Principal,
+    Role,
+    SiteDay,
+    SiteSettings,
+    TokenInfo,
+)
 from collector.state_files import SharedSqlite
 
 ENV_TOKEN_LABEL = "MPP_API_TOKEN"  # noqa: S105 - a label, not a secret
@@ -27,6 +35,8 @@ CREATE TABLE IF NOT EXISTS site (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS gerai (
   site TEXT NOT NULL, gerai TEXT NOT NULL, settings TEXT NOT NULL, PRIMARY KEY (site, gerai));
 CREATE TABLE IF NOT EXISTS opening_hours (site TEXT PRIMARY KEY, settings TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS site_day (
+  site TEXT NOT NULL, day TEXT NOT NULL, closed INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (site, day));
 CREATE TABLE IF NOT EXISTS token (
   id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
   label TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT, sites TEXT);
@@ -87,6 +97,18 @@ class AdminDb(SharedSqlite):
 
     def put_opening_hours(self, site: str, settings: OpeningHoursSettings) -> None:
         self._exec("INSERT OR REPLACE INTO opening_hours VALUES (?, ?)", site, settings.model_dump_json())
+
+    # Holidays: a site's own closed days and the national holidays it works through -----------
+    def site_days(self, site: str) -> list[SiteDay]:
+        rows = self._rows("SELECT day, closed, name FROM site_day WHERE site = ? ORDER BY day", site)
+        return [SiteDay(date=date.fromisoformat(str(d)), closed=bool(c), name=str(n)) for d, c, n in rows]
+
+    def put_site_day(self, site: str, day: SiteDay) -> None:
+        self._exec("INSERT OR REPLACE INTO site_day VALUES (?, ?, ?, ?)",
+                   site, day.date.isoformat(), int(day.closed), day.name)  # fmt: skip
+
+    def delete_site_day(self, site: str, day: date) -> bool:
+        return self._exec("DELETE FROM site_day WHERE site = ? AND day = ?", site, day.isoformat()) > 0
 
     # Tokens ----------------------------------------------------------------
     def create_token(

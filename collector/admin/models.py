@@ -62,6 +62,15 @@ class Holiday(_Strict):
     name: Annotated[str, Field(max_length=120)] = ""
 
 
+class SiteDay(_Strict):
+    """An admin's decision for one date at one site: closed (a local holiday, a cuti bersama day the
+    MPP observes) or open (a national holiday the MPP works through)."""
+
+    date: date
+    closed: bool
+    name: Annotated[str, Field(max_length=120)] = ""
+
+
 class OpeningHoursSettings(_Strict):
     days: list[OpeningDay] = Field(max_length=7 * 4)
     holidays: list[Holiday] = Field(default=[], max_length=1000)

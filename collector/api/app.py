@@ -26,6 +26,7 @@ from collector.api.routes import (
     devices,
     footfall,
     health,
+    holidays,
     occupancy,
     reports,
     sites,
@@ -33,12 +34,15 @@ from collector.api.routes import (
     tokens,
 )
 from collector.report.periods import PeriodError
+from collector.report.report_links import ReportLinks
+from collector.state_files import private_secret
 from collector.storage.base import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 ADMIN_DB_NAME = "admin.db"
+LINK_SECRET_NAME = "link-secret"  # noqa: S105 - a file name, not a secret
 
 
 def utc_now() -> datetime:
@@ -81,13 +85,19 @@ def create_app(
     )
     alert_db = AlertDb(admin_db.path)
     app.state.alerts = alert_db
-    app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock)
+    # The report links' secret: from MPP_LINK_SECRET(_FILE), else made once and kept in the data dir.
+    secret = settings.link_secret
+    links = ReportLinks(
+        secret.get_secret_value().encode() if secret else private_secret(settings.data_dir / LINK_SECRET_NAME), clock
+    )
+    app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock, links)
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
-    for module in (footfall, coverage, occupancy, staffing, sites, devices, reports, tokens, alerts):
+    for module in (footfall, coverage, occupancy, staffing, sites, holidays, devices, reports, tokens, alerts):
         api.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(reports.public)
     app.include_router(api)
 
     @app.exception_handler(PeriodError)

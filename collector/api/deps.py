@@ -19,6 +19,7 @@ from pydantic import BaseModel, SecretStr
 from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
 from collector.api.schemas import OutputFormat
+from collector.report.report_links import ReportLinks
 from collector.storage.base import Store
 from wire.topics import IDENTIFIER_PATTERN
 
@@ -35,6 +36,9 @@ class ApiSettings(Protocol):
     @property
     def silent_after_s(self) -> float: ...
 
+    @property
+    def link_secret(self) -> SecretStr | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
@@ -43,6 +47,7 @@ class ApiContext:
     admin: AdminDb
     directory: SiteDirectory
     clock: Callable[[], datetime]
+    links: ReportLinks
 
 
 def _context(request: Request) -> ApiContext:

@@ -10,23 +10,42 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 
-from collector.admin import AdminDb, OpeningDay
+from collector.admin import AdminDb, OpeningDay, OpeningHoursSettings, SiteDay
 from collector.admin.models import wall_time
+from collector.admin.national_holidays import national_days
 from collector.report.gerai import Gerai, GeraiZone, gerai_from_telemetry
 from collector.report.periods import DEFAULT_TIMEZONE
-from collector.report.schedule import DEFAULT_HOURS, DayHours, Schedule
+from collector.report.schedule import (
+    DEFAULT_HOURS,
+    DayHours,
+    HolidayCalendar,
+    HolidayDay,
+    Schedule,
+    holiday_calendar,
+)
 from collector.report.sites import SiteInfo as SiteInfo  # re-exported: deps.py and routes name it here
 from collector.storage.base import Store, ZoneInterval
 
 GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
 CACHE_TTL_S = 30.0
+# The calendar coverage uses holds the national holidays of these years around the clock's.
+CALENDAR_YEARS_BACK = 10
+CALENDAR_YEARS_AHEAD = 1
 
 
 def _hhmm(value: time) -> str:
     return "24:00" if value == time.max else value.isoformat("minutes")
+
+
+@lru_cache(maxsize=8)
+def _national_closed(first_year: int, last_year: int) -> frozenset[date]:
+    """National holidays of the years (cuti bersama stays open unless a site closes it)."""
+    years = range(first_year, last_year + 1)
+    return frozenset(d for y in years for d, _, kind in national_days(y) if kind == "national")
 
 
 class UnknownSite(LookupError):
@@ -42,6 +61,8 @@ class SiteDirectory:
         self._clock = clock
         self._lock = threading.Lock()
         self._gerai_cache: dict[str, tuple[float, dict[str, Gerai]]] = {}
+        year = clock().year  # the national calendar is computed once, before the first request needs it
+        _national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD)
 
     def sites(self) -> list[SiteInfo]:
         seen = {s.site: s.timezone for s in self._store.sites()}
@@ -69,14 +90,53 @@ class SiteDirectory:
         raise UnknownSite(site)
 
     def schedule(self, site: str) -> Schedule:
+        """Weekly hours and every closed day: national holidays, unless the site works through one,
+        and the site's own (cuti bersama it observes, local days)."""
+        year = self._clock().year
+        closed = set(_national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD))
         settings = self._admin.opening_hours(site)
+        for day, is_closed, _ in self._own_days(site, settings):
+            (closed.add if is_closed else closed.discard)(day)
         if settings is None:
-            return Schedule(DEFAULT_HOURS, frozenset(), configured=False)
+            return Schedule(DEFAULT_HOURS, frozenset(closed), configured=False)
         return Schedule(
             tuple(DayHours(d.weekday, wall_time(d.opens), wall_time(d.closes)) for d in settings.days),
-            frozenset(h.date for h in settings.holidays),
+            frozenset(closed),
             configured=True,
         )
+
+    def holidays(self, site: str, years: Iterable[int], lang: Literal["id", "en"] = "id") -> list[HolidayDay]:
+        """The national calendar of ``years`` with the site's own days (of any year) laid over it."""
+        preloaded = [day for year in years for day in national_days(year, lang)]
+        return holiday_calendar(preloaded, self._own_days(site, self._admin.opening_hours(site)))
+
+    def calendar(self, site: str, year: int, lang: Literal["id", "en"] = "id") -> HolidayCalendar:
+        days = tuple(d for d in self.holidays(site, [year], lang) if d.date.year == year)
+        return HolidayCalendar(site, year, days)
+
+    def _own_days(self, site: str, hours: OpeningHoursSettings | None) -> list[tuple[date, bool, str]]:
+        # Holidays entered with the opening hours (the older way) are the site's own closed days.
+        own = [(h.date, True, h.name) for h in hours.holidays] if hours else []
+        return own + [(d.date, d.closed, d.name) for d in self._admin.site_days(site)]
+
+    def close_day(self, site: str, day: date, name: str) -> None:
+        """The site is closed on ``day``: a local holiday, a cuti bersama day, or a national one restored."""
+        self._admin.put_site_day(site, SiteDay(date=day, closed=True, name=name))
+
+    def open_day(self, site: str, day: date) -> bool:
+        """The site is open on ``day`` after all; False when it was no closed day of the site."""
+        entry = next((d for d in self.holidays(site, [day.year]) if d.date == day), None)
+        if entry is None or not entry.closed:
+            return False
+        if entry.source == "national":
+            self._admin.put_site_day(site, SiteDay(date=day, closed=False, name=entry.name))
+            return True
+        self._admin.delete_site_day(site, day)
+        hours = self._admin.opening_hours(site)
+        if hours is not None and any(h.date == day for h in hours.holidays):
+            kept = [h for h in hours.holidays if h.date != day]
+            self._admin.put_opening_hours(site, hours.model_copy(update={"holidays": kept}))
+        return True
 
     @staticmethod
     def as_opening_days(days: Iterable[DayHours]) -> list[OpeningDay]:

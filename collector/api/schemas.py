@@ -12,6 +12,7 @@ from collector.admin.models import GeraiZoneRef, Holiday, OpeningDay, Role, Site
 from collector.report.coverage import GapCause, Use
 from collector.report.dwell import DwellStats
 from collector.report.periods import Granularity
+from collector.report.schedule import HolidaySource
 from collector.report.sites import SiteInfo
 from collector.report.staffing import CellState
 from wire import CameraState, DeviceState
@@ -295,6 +296,42 @@ class OpeningRow(_Out):
     closes: str | None
     date: date | None
     name: str | None
+
+
+class HolidayOut(_Out):
+    date: date
+    name: str
+    source: HolidaySource = Field(
+        description="national: a public holiday (closed unless the site works through it); cuti_bersama: joint "
+        "leave (open unless the site observes it); site: the site's own day"
+    )
+    closed: bool = Field(description="no opening time that day: coverage expects nothing, so it is no gap")
+    overridden: bool = Field(description="an admin decided this day for the site")
+
+
+class HolidayCalendarOut(_Out):
+    site: str
+    year: int
+    holidays: list[HolidayOut] = Field(description="by date; national and cuti bersama days from the holidays library")
+
+
+class ClosedDayIn(_Out):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(default="", max_length=120, description="e.g. Hari Jadi Kabupaten, Cuti Bersama Idul Fitri")
+
+
+class NewReportLink(_Out):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    month: str | None = Field(
+        default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: the last complete month"
+    )
+    valid_days: int = Field(default=30, ge=1, le=366, description="the link opens for this many days")
+
+
+class ReportLinkOut(_Out):
+    path: str = Field(description="the link, from the collector's root (/reports/monthly?...&sig=...)")
+    month: str
+    expires_at: datetime
 
 
 class HealthOut(_Out):

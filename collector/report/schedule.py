@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from collector.report.periods import TimeRange
@@ -24,6 +25,46 @@ class Schedule:
     days: tuple[DayHours, ...]
     holidays: frozenset[date]
     configured: bool
+
+
+HolidaySource = Literal["national", "cuti_bersama", "site"]
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayDay:
+    """One day of a site's holiday calendar. ``closed``: no opening time that day (coverage expects
+    nothing, so it is no gap). National holidays start closed and cuti bersama open; an admin's
+    entry for the site (``overridden``) decides either way, and ``site`` days are the site's own."""
+
+    date: date
+    name: str
+    source: HolidaySource
+    closed: bool
+    overridden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayCalendar:
+    """One year of a site's holiday calendar, by date."""
+
+    site: str
+    year: int
+    holidays: tuple[HolidayDay, ...]
+
+
+def holiday_calendar(
+    preloaded: Iterable[tuple[date, str, Literal["national", "cuti_bersama"]]],
+    site_days: Iterable[tuple[date, bool, str]],
+) -> list[HolidayDay]:
+    """The preloaded national calendar with a site's own decisions (date, closed, name) laid over it."""
+    days = {d: HolidayDay(d, name, kind, kind == "national", False) for d, name, kind in preloaded}
+    for day, closed, name in site_days:
+        base = days.get(day)
+        if base is None:
+            days[day] = HolidayDay(day, name, "site", closed, True)
+        else:
+            days[day] = HolidayDay(day, name or base.name, base.source, closed, True)
+    return [days[d] for d in sorted(days)]
 
 
 # Typical MPP service hours when an admin has not set any: Monday to Friday 08:00-16:00.

@@ -34,6 +34,7 @@ class ApiSettings:
         self.api_token = SecretStr(token) if token else None
         self.data_dir = data_dir
         self.silent_after_s = silent_after_s
+        self.link_secret: SecretStr | None = None  # made once in data_dir
 
 
 def counts(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from collector.admin import AdminDb, AdminDbError, GeraiSettings, OpeningHoursSettings, Role, SiteSettings
+from collector.admin import (
+    AdminDb,
+    AdminDbError,
+    GeraiSettings,
+    OpeningHoursSettings,
+    Role,
+    SiteDay,
+    SiteSettings,
+)
 
 
 def test_tokens_are_hashed_and_revocable(tmp_path: Path) -> None:
@@ -47,3 +56,20 @@ def test_unopenable_path_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(AdminDbError, match="cannot open admin db"):
         AdminDb(tmp_path / "file" / "admin.db")
+
+
+def test_site_days_are_kept_per_site_and_survive_a_reopen(tmp_path: Path) -> None:
+    db = AdminDb(tmp_path / "admin.db")
+    db.put_site_day("mpp-a", SiteDay(date=date(2026, 8, 17), closed=False))
+    db.put_site_day("mpp-a", SiteDay(date=date(2026, 4, 21), closed=True, name="Hari Jadi"))
+    db.put_site_day("mpp-a", SiteDay(date=date(2026, 4, 21), closed=True, name="Hari Jadi Kabupaten"))  # replaces
+    db.close()
+    reopened = AdminDb(tmp_path / "admin.db")
+    assert reopened.site_days("mpp-a") == [
+        SiteDay(date=date(2026, 4, 21), closed=True, name="Hari Jadi Kabupaten"),
+        SiteDay(date=date(2026, 8, 17), closed=False),
+    ]
+    assert reopened.site_days("mpp-b") == []
+    assert reopened.delete_site_day("mpp-a", date(2026, 8, 17))
+    assert not reopened.delete_site_day("mpp-a", date(2026, 8, 17))
+    assert [d.date for d in reopened.site_days("mpp-a")] == [date(2026, 4, 21)]

@@ -23,6 +23,7 @@ class _Settings:
         self.api_token = SecretStr("snapshot-token")
         self.data_dir = data_dir
         self.silent_after_s = 180.0
+        self.link_secret = None
 
 
 def openapi_document(work_dir: Path) -> str:

@@ -375,13 +375,8 @@ async function download(path, params, filename) {
   } catch (err) { showError(filename, err); }
 }
 
-async function openReport(format) {
-  const params = { format, lang: state.lang, month: $("report-month").value || undefined };
-  try {
-    const blob = await (await api(`/sites/${state.site}/reports/monthly`, params)).blob();
-    window.open(URL.createObjectURL(blob), "_blank");
-  } catch (err) { showError(t("report"), err); }
-}
+// The report opens at a signed, expiring URL that can be bookmarked or sent (links.js).
+function openReport(format) { return openReportLink(format); }
 
 async function refresh() {
   $("error").hidden = true;
