@@ -22,6 +22,7 @@ from collector.api.directory import SiteDirectory, UnknownSite
 from collector.api.guard import RequestGuard
 from collector.api.routes import (
     alerts,
+    analytics,
     coverage,
     devices,
     footfall,
@@ -85,7 +86,7 @@ def create_app(
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
-    for module in (footfall, coverage, occupancy, staffing, sites, devices, reports, tokens, alerts):
+    for module in (footfall, coverage, occupancy, staffing, analytics, sites, devices, reports, tokens, alerts):
         api.include_router(module.router)
     app.include_router(health.router)
     app.include_router(api)
