@@ -119,9 +119,14 @@ def choose_range(
         start,
         end,
     )
+    # Each date typed reloads the card; done once the last reload is in.
     WebDriverWait(driver, 20).until(
-        lambda d: int(d.execute_script(f"return document.getElementById('card-{card}').dataset.loaded || '0'"))
-        > int(before)
+        lambda d: d.execute_script(
+            "const c = document.getElementById(arguments[0]).dataset;"
+            " return Number(c.loaded || 0) > Number(arguments[1]) && c.pending === '0';",
+            f"card-{card}",
+            before,
+        )
     )
 
 

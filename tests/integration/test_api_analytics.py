@@ -96,7 +96,8 @@ def test_heatmap_folds_hours_of_the_week_and_leaves_unobserved_cells_unobserved(
     )  # fmt: skip
     assert sum(c["in"] for c in cells) == 16 + 2 + 4
     # CSV: one row per cell, with the range.
-    response = client.get(SITE + "/footfall/heatmap", params={"start": "2025-03-03", "end": "2025-03-16", "format": "csv"})
+    march = {"start": "2025-03-03", "end": "2025-03-16", "format": "csv"}
+    response = client.get(SITE + "/footfall/heatmap", params=march)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 168

@@ -14,6 +14,7 @@ Object.assign(I18N.id, {
   heat_title: "{day} {hour}:00 · masuk {n} dalam {hours} jam · {cover}",
   wd0: "Sen", wd1: "Sel", wd2: "Rab", wd3: "Kam", wd4: "Jum", wd5: "Sab", wd6: "Min",
   staff_view_hour: "Per jam", staff_view_month: "Per bulan", all_gerai: "Semua gerai", month: "Bulan",
+  whole_range: "Seluruh rentang",
 });
 Object.assign(I18N.en, {
   kpi: "Summary", kpi_today: "Visitors today", kpi_month: "This month", kpi_last_month: "Last month, same days",
@@ -25,6 +26,7 @@ Object.assign(I18N.en, {
   heat_title: "{day} {hour}:00 · {n} in over {hours} hours · {cover}",
   wd0: "Mon", wd1: "Tue", wd2: "Wed", wd3: "Thu", wd4: "Fri", wd5: "Sat", wd6: "Sun",
   staff_view_hour: "Per hour", staff_view_month: "Per month", all_gerai: "All gerai", month: "Month",
+  whole_range: "Whole range",
 });
 
 const HOURLY_STAFFING_MAX_DAYS = 93; // GET /staffing's longest range; longer ranges show months
@@ -89,7 +91,7 @@ async function loadKpi() {
 
 // ---- Footfall heat map: hour x weekday -------------------------------------------------------------
 
-const heatBlue = (share) => `hsl(205, 70%, ${Math.round(95 - share * 55)}%)`;
+const heatBlue = (share) => `hsl(205, 70%, ${Math.round(95 - share * 50)}%)`;
 
 async function loadHeat() {
   const body = await json(`/sites/${state.site}/footfall/heatmap`, cardRange("heat"));
@@ -122,8 +124,9 @@ async function loadHeat() {
       td.dataset.state = stateName;
       td.dataset.in = String(c.in);
       td.dataset.mean = c.mean_in === null ? "" : String(c.mean_in);
-      td.style.background = stateName === "not_observed" ? NOT_OBSERVED
-        : c.in > 0 ? heatBlue(top > 0 ? mean / top : 0) : "";
+      const share = top > 0 ? mean / top : 0;
+      td.style.background = stateName === "not_observed" ? NOT_OBSERVED : c.in > 0 ? heatBlue(share) : "";
+      if (stateName !== "not_observed" && share > 0.6) td.style.color = "#fff"; // readable on the darkest blues
       td.title = fmt("heat_title", { day: t(`wd${day}`), hour: String(h).padStart(2, "0"), n: number(c.in),
         hours: c.hours, cover: coverageTip(c) });
       tr.appendChild(td);
@@ -182,7 +185,7 @@ async function loadStaffingPeriods() {
   });
   const total = document.createElement("tr");
   total.className = "total";
-  total.appendChild(cell("th", "Σ"));
+  total.appendChild(cell("th", t("whole_range")));
   for (const [, , whole] of columns) total.append(...shareCells(whole));
   table.appendChild(total);
   $("gaps").replaceChildren();
@@ -192,7 +195,11 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const b of document.querySelectorAll("[data-staffing-view]")) {
     b.addEventListener("click", () => {
       staffingView = b.dataset.staffingView;
-      document.dispatchEvent(new CustomEvent("mpp:range", { detail: { card: "staffing" } }));
+      const preset = cardRanges.staffing && cardRanges.staffing.preset;
+      // Months over a day or a week say little: a year of months; hours over a year cannot be asked for: today.
+      if (staffingView === "month" && ["today", "7d", "30d"].includes(preset)) setCardRange("staffing", "12m");
+      else if (staffingView === "hour" && rangeDays("staffing") > HOURLY_STAFFING_MAX_DAYS) setCardRange("staffing", "today");
+      else document.dispatchEvent(new CustomEvent("mpp:range", { detail: { card: "staffing" } }));
     });
   }
 });

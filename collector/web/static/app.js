@@ -389,14 +389,21 @@ const LOADERS = { kpi: () => loadKpi(), footfall: () => loadFootfall(), compare:
   live: () => loadLive(), devices: () => loadDevices(), occupancy: () => loadOccupancy(),
   staffing: () => loadStaffing(), heat: () => loadHeat(), waiting: () => loadWaiting() };
 
-// One card again (its range changed): stamps that card's data-loaded, not the page's.
-async function reloadCard(name) {
-  await LOADERS[name]().catch((err) => {
-    if (err instanceof ApiError && err.status === 401) return logout();
-    showError(t(name), err);
-  });
+// One card again (its range changed): stamps that card's data-loaded, not the page's. A card's loads run
+// one after another, so the last range chosen is the one shown (never a slower, older answer).
+const cardQueue = {};
+function reloadCard(name) {
   const card = $(`card-${name}`);
-  if (card) card.dataset.loaded = String(Date.now());
+  if (card) card.dataset.pending = String(Number(card.dataset.pending || 0) + 1);
+  const run = async () => {
+    await LOADERS[name]().catch((err) => {
+      if (err instanceof ApiError && err.status === 401) return logout();
+      showError(t(name), err);
+    });
+    if (card) Object.assign(card.dataset, { loaded: String(Date.now()), pending: String(Number(card.dataset.pending) - 1) });
+  };
+  cardQueue[name] = (cardQueue[name] || Promise.resolve()).then(run);
+  return cardQueue[name];
 }
 
 async function refresh() {
