@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from collector.report.coverage import periods
@@ -87,15 +87,24 @@ def _sums(
 _ByZone = dict[tuple[str, str], list[ZoneInterval]]
 
 
-def _by_part(records: Sequence[ZoneInterval], parts: Sequence[TimeRange]) -> list[_ByZone]:
-    """The records of each part (by interval start), per (device, zone)."""
-    starts = [p.start for p in parts]
+def _by_part(records: Sequence[ZoneInterval], parts: Sequence[TimeRange]) -> tuple[list[_ByZone], list[ZoneInterval]]:
+    """The records of each part (by interval start), per (device, zone); and one record of each
+    (device, zone, role, gerai), which is all that finding the gerai reads. One pass: records come
+    in time order, and bounds in UTC (as records are) compare fast."""
+    bounds = [(p.start.astimezone(UTC), p.end.astimezone(UTC)) for p in parts]
+    starts = [b[0] for b in bounds]
     out: list[_ByZone] = [{} for _ in parts]
+    tags: dict[tuple[str, str, str, str | None], ZoneInterval] = {}
+    i = 0
     for rec in records:
-        i = bisect_right(starts, rec.interval_start) - 1
-        if 0 <= i < len(parts) and rec.interval_start < parts[i].end:
-            out[i].setdefault((rec.device, rec.zone), []).append(rec)
-    return out
+        at = rec.interval_start
+        tags.setdefault((rec.device, rec.zone, rec.role, rec.gerai), rec)
+        if not bounds[i][0] <= at < bounds[i][1]:
+            i = max(bisect_right(starts, at) - 1, 0)
+            if not bounds[i][0] <= at < bounds[i][1]:
+                continue
+        out[i].setdefault((rec.device, rec.zone), []).append(rec)
+    return out, list(tags.values())
 
 
 def staffing_by_period(
@@ -119,11 +128,12 @@ def staffing_by_period(
     for month in periods(span, "month", tz):
         # A month after now holds no records: no need to ask.
         records = store.zone_intervals(info.site, month.start, month.end) if month.start < now else []
-        for gerai in sites.gerai(info.site, records):
+        mine = [p for p in spans[index:] if p.start < month.end]
+        parts, tagged = _by_part(records, mine)
+        for gerai in sites.gerai(info.site, tagged):
             if gerai.zone_names(STAFF_ROLES):
                 found[gerai.gerai] = gerai
-        mine = [p for p in spans[index:] if p.start < month.end]
-        for offset, (part, by_zone) in enumerate(zip(mine, _by_part(records, mine), strict=True)):
+        for offset, (part, by_zone) in enumerate(zip(mine, parts, strict=True)):
             windows = windows_of(part)
             for gerai in found.values():
                 sums.setdefault(gerai.gerai, {})[index + offset] = _sums(by_zone, gerai, windows, info)

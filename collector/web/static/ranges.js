@@ -117,3 +117,15 @@ function initRanges() {
     showRange(el.dataset.rangeCard);
   }
 }
+
+// Titles are not text content (applyLanguage leaves them): relabel them when the language changes.
+new MutationObserver(() => {
+  for (const el of document.querySelectorAll("[data-range-card]")) {
+    const select = el.querySelector("select");
+    if (select) select.setAttribute("aria-label", t("r_range"));
+    for (const [sel, key] of [["[data-range-from]", "r_from"], ["[data-range-to]", "r_to"]]) {
+      const input = el.querySelector(sel);
+      if (input) { input.title = t(key); input.setAttribute("aria-label", t(key)); }
+    }
+  }
+}).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
