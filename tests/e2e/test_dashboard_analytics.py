@@ -252,7 +252,8 @@ def test_kpi_tiles_heat_map_and_staffing_per_month(served: Served, browser: webd
     options = browser.execute_script(
         "return [...document.querySelector('[data-range-card=heat] select').options].map(o => o.textContent)"
     )
-    assert browser.find_element(By.CSS_SELECTOR, "[data-range-card=heat] [data-range-to]").get_attribute("title") == "To"
+    to_input = browser.find_element(By.CSS_SELECTOR, "[data-range-card=heat] [data-range-to]")
+    assert to_input.get_attribute("title") == "To"
     assert options == ["Today", "7 days", "30 days", "This month", "Last month", "This year", "12 months",
                        "Custom range"]  # fmt: skip
     browser.save_screenshot(str(ARTIFACTS / "dashboard-analytics-en.png"))

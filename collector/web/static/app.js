@@ -394,13 +394,16 @@ const LOADERS = { kpi: () => loadKpi(), footfall: () => loadFootfall(), compare:
 const cardQueue = {};
 function reloadCard(name) {
   const card = $(`card-${name}`);
-  if (card) card.dataset.pending = String(Number(card.dataset.pending || 0) + 1);
+  if (card) { card.dataset.pending = String(Number(card.dataset.pending || 0) + 1); card.classList.add("busy"); }
   const run = async () => {
     await LOADERS[name]().catch((err) => {
       if (err instanceof ApiError && err.status === 401) return logout();
       showError(t(name), err);
     });
-    if (card) Object.assign(card.dataset, { loaded: String(Date.now()), pending: String(Number(card.dataset.pending) - 1) });
+    if (card) {
+      Object.assign(card.dataset, { loaded: String(Date.now()), pending: String(Number(card.dataset.pending) - 1) });
+      card.classList.toggle("busy", card.dataset.pending !== "0");
+    }
   };
   cardQueue[name] = (cardQueue[name] || Promise.resolve()).then(run);
   return cardQueue[name];
