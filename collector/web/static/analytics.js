@@ -7,7 +7,7 @@
 Object.assign(I18N.id, {
   kpi: "Ringkasan", kpi_today: "Pengunjung hari ini", kpi_month: "Bulan ini", kpi_last_month: "Bulan lalu, periode sama",
   kpi_last_year: "Tahun lalu, periode sama", kpi_staffing: "Petugas hadir bulan ini",
-  kpi_vs_month: "{change} dari bulan lalu", kpi_vs_year: "{change} dari tahun lalu", kpi_not_comparable: "tidak sebanding: cakupan kamera tidak lengkap",
+  kpi_vs_month: "{change} dari bulan lalu", kpi_vs_year: "{change} dari tahun lalu", kpi_not_comparable: "tidak sebanding: tidak teramati penuh, atau tutup",
   kpi_no_base: "tidak ada pembanding", kpi_observed: "teramati {pct} % dari jam buka",
   kpi_lower_bound: "batas bawah", kpi_staff_unobserved: "Tak teramati",
   heat: "Pengunjung per jam dan hari", heat_help: "Rata-rata masuk per jam, waktu setempat. Abu-abu: kamera pintu tidak mengamati cukup (angka batas bawah).",
@@ -19,7 +19,7 @@ Object.assign(I18N.id, {
 Object.assign(I18N.en, {
   kpi: "Summary", kpi_today: "Visitors today", kpi_month: "This month", kpi_last_month: "Last month, same days",
   kpi_last_year: "Last year, same days", kpi_staffing: "Staff present this month",
-  kpi_vs_month: "{change} on last month", kpi_vs_year: "{change} on last year", kpi_not_comparable: "not comparable: camera coverage incomplete",
+  kpi_vs_month: "{change} on last month", kpi_vs_year: "{change} on last year", kpi_not_comparable: "not comparable: not fully observed, or closed",
   kpi_no_base: "nothing to compare", kpi_observed: "observed {pct} % of opening hours",
   kpi_lower_bound: "lower bound", kpi_staff_unobserved: "Not observed",
   heat: "Visitors by hour and weekday", heat_help: "Mean entries per hour, local time. Grey: the entrance cameras did not observe enough (the number is a lower bound).",
