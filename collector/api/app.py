@@ -22,6 +22,7 @@ from collector.api.directory import SiteDirectory, UnknownSite
 from collector.api.guard import RequestGuard
 from collector.api.routes import (
     alerts,
+    analytics,
     coverage,
     devices,
     footfall,
@@ -94,7 +95,8 @@ def create_app(
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])
-    for module in (footfall, coverage, occupancy, staffing, sites, holidays, devices, reports, tokens, alerts):
+    routes = (footfall, coverage, occupancy, staffing, analytics, sites, holidays, devices, reports, tokens, alerts)
+    for module in routes:
         api.include_router(module.router)
     app.include_router(health.router)
     app.include_router(reports.public)

@@ -102,6 +102,34 @@ def wait_loaded(driver: webdriver.Chrome, after: str = "0") -> None:
     )
 
 
+def choose_range(
+    driver: webdriver.Chrome, card: str, preset: str = "custom", start: str | None = None, end: str | None = None
+) -> None:
+    """Pick a card's range as a user does (a preset, or two dates typed into its date inputs) and wait
+    until that card has loaded again."""
+    before = driver.execute_script(f"return document.getElementById('card-{card}').dataset.loaded || '0'")
+    control = driver.find_element(By.CSS_SELECTOR, f'[data-range-card="{card}"]')
+    driver.execute_script(
+        "const [el, preset, start, end] = arguments; const select = el.querySelector('select');"
+        " select.value = preset; select.dispatchEvent(new Event('change'));"
+        " if (preset === 'custom') { for (const [sel, v] of [['[data-range-from]', start], ['[data-range-to]', end]]) {"
+        "   const input = el.querySelector(sel); input.value = v; input.dispatchEvent(new Event('change')); } }",
+        control,
+        preset,
+        start,
+        end,
+    )
+    # Each date typed reloads the card; done once the last reload is in.
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "const c = document.getElementById(arguments[0]).dataset;"
+            " return Number(c.loaded || 0) > Number(arguments[1]) && c.pending === '0';",
+            f"card-{card}",
+            before,
+        )
+    )
+
+
 def test_dashboard_renders_seeded_data_without_console_errors(served: Served, browser: webdriver.Chrome) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     browser.get(served.url + "/")
@@ -158,9 +186,7 @@ def test_dashboard_renders_seeded_data_without_console_errors(served: Served, br
     assert "online" in browser.find_element(By.ID, "devices").text
     browser.save_screenshot(str(ARTIFACTS / "dashboard-en.png"))
 
-    loaded = browser.execute_script("return document.body.dataset.loaded")
-    browser.find_element(By.CSS_SELECTOR, "[data-range=week]").click()
-    wait_loaded(browser, loaded)
+    choose_range(browser, "occupancy", "7d")
     week = chart_data(browser, "chart-occupancy")  # hourly over 27 May - 2 June; only 2 June has data
     assert week["labels"][0] == "2025-06-02 08:00" and len(week["labels"]) == 7
 

@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from collector.api import create_app
 from collector.storage import open_store
 from tests import coverage_scenario as sc
-from tests.e2e.test_dashboard_chromium import ARTIFACTS, Served, browser, wait_loaded
+from tests.e2e.test_dashboard_chromium import ARTIFACTS, Served, browser, choose_range, wait_loaded
 from tests.integration.test_api_coverage import CALENDAR
 from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings
 from tests.integration.test_store_coverage import _fill
@@ -120,9 +120,8 @@ def test_dashboard_shows_coverage_honestly(served: Served, browser: webdriver.Ch
     local = datetime.fromisoformat(g1["last_seen"]).astimezone(sc.TZ)
     assert f"{local:%Y-%m-%d %H:%M}" in devices.text
 
-    loaded = browser.execute_script("return document.body.dataset.loaded")
-    browser.find_element(By.CSS_SELECTOR, "[data-range=week]").click()  # 14-20 August, hourly
-    wait_loaded(browser, loaded)
+    for card in ("occupancy", "staffing"):  # 14-20 August, hourly; each card has its own range
+        choose_range(browser, card, "7d")
     occupancy = chart(browser, "chart-occupancy")
     series = {d["label"]: d for d in occupancy["datasets"]}
     # Series are "gerai name – role": gerai g2 is BPJS, its one zone a staff zone.

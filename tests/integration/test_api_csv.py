@@ -26,6 +26,8 @@ EXPORTS = (
     "/api/v1/sites/mpp-jakarta/waiting?start=2025-06-02&end=2025-06-02",
     "/api/v1/sites/mpp-jakarta/occupancy?start=2025-06-02&end=2025-06-02",
     "/api/v1/sites/mpp-jakarta/occupancy/live",
+    "/api/v1/sites/mpp-jakarta/staffing/periods?start=2025-05&end=2025-06",
+    "/api/v1/sites/mpp-jakarta/footfall/heatmap",
 )
 
 

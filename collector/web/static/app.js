@@ -12,7 +12,7 @@ const I18N = {
     bad_token: "Token tidak valid.", footfall: "Pengunjung", daily: "Harian", monthly: "Bulanan", csv: "CSV",
     compare: "Perbandingan antar MPP (per bulan)", live: "Okupansi terkini", devices: "Status perangkat",
     occupancy: "Okupansi per gerai", today: "Hari ini", week: "7 hari",
-    staffing: "Kehadiran petugas (gerai × jam)", waiting: "Antrean dan lama tunggu per gerai",
+    staffing: "Kehadiran petugas per gerai", waiting: "Antrean dan lama tunggu per gerai",
     report: "Laporan bulanan", open_report: "Buka laporan", footer: "Tidak ada gambar yang meninggalkan kamera.",
     in: "Masuk", out: "Keluar", zone: "Zona", people: "Orang (rata-rata)", max: "Maks", at: "Pukul",
     device: "Perangkat", state: "Status", last_seen: "Terakhir terlihat", fps: "FPS", silent: "senyap",
@@ -30,7 +30,7 @@ const I18N = {
     bad_token: "Invalid token.", footfall: "Visitors", daily: "Daily", monthly: "Monthly", csv: "CSV",
     compare: "Comparison with other sites (monthly)", live: "Live occupancy", devices: "Device status",
     occupancy: "Occupancy per gerai", today: "Today", week: "7 days",
-    staffing: "Staff presence (gerai × hour)", waiting: "Queue and waiting time per gerai",
+    staffing: "Staff presence per gerai", waiting: "Queue and waiting time per gerai",
     report: "Monthly report", open_report: "Open report", footer: "No image ever leaves a camera.",
     in: "In", out: "Out", zone: "Zone", people: "People (mean)", max: "Max", at: "At",
     device: "Device", state: "State", last_seen: "Last seen", fps: "FPS", silent: "silent",
@@ -53,11 +53,8 @@ const state = {
   site: localStorage.getItem("mpp.site"),
   sites: [],
   granularity: "day",
-  range: "today",
   now: null,
   charts: {},
-  staffing: null, // the /staffing response promise of this refresh: its gerai names label the occupancy cards
-
 };
 
 const $ = (id) => document.getElementById(id);
@@ -157,10 +154,11 @@ function siteTime(iso) {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}${zone ? " " + zone.value : ""}`;
 }
 
+// Gerai names label the occupancy cards (read on their own: no other card's range may change them).
 async function geraiNames() {
   try {
-    return Object.fromEntries((await state.staffing).gerai.map((g) => [g.gerai, g.name]));
-  } catch (_) { return {}; } // the staffing card reports its own error
+    return Object.fromEntries((await json(`/sites/${state.site}/gerai`)).map((g) => [g.gerai, g.name]));
+  } catch (_) { return {}; } // codes stand in for names
 }
 
 // Local dates of the site, from the server's clock (the browser's may be wrong or elsewhere).
@@ -171,10 +169,12 @@ function siteDate(offsetDays = 0) {
     .format(at);
 }
 
-function rangeParams() {
-  return state.range === "week" ? { start: siteDate(-6), end: siteDate(0), resolution: "1h" }
-    : { start: siteDate(0), end: siteDate(0), resolution: "5m" };
+// A card's own range (ranges.js), with an occupancy resolution that keeps a chart readable.
+function rangeParams(card) {
+  const days = rangeDays(card);
+  return { ...cardRange(card), resolution: days <= 1 ? "5m" : days <= 14 ? "1h" : "1d" };
 }
+const RESOLUTION_MS = { "5m": 300000, "1h": 3600000, "1d": 86400000 };
 
 const label = (iso, granularity) =>
   granularity === "month" ? iso.slice(0, 7) : granularity === "day" ? iso.slice(0, 10)
@@ -205,7 +205,7 @@ const coverageTooltip = (periodsOf) => ({
 });
 
 async function loadFootfall() {
-  const body = await json(`/sites/${state.site}/footfall`, { granularity: state.granularity });
+  const body = await json(`/sites/${state.site}/footfall`, { ...cardRange("footfall"), granularity: state.granularity });
   const periods = body.periods;
   drawChart("chart-footfall", "bar", periods.map((p) => label(p.start, state.granularity)), [
     footfallDataset(t("in"), periods, (p) => p.in, COLORS[0]),
@@ -217,10 +217,12 @@ async function loadFootfall() {
   note.textContent = missing ? fmt("incomplete_note", { n: missing, pct: Math.round(body.complete_at * 100) }) : "";
 }
 
+const compared = () => state.sites.slice(0, MAX_COMPARED_SITES).map((s) => s.site).join(",");
+
 async function loadComparison() {
-  const sites = state.sites.slice(0, MAX_COMPARED_SITES).map((s) => s.site).join(",");
+  const sites = compared();
   if (!sites) return;
-  const body = await json("/footfall", { sites, granularity: "month" });
+  const body = await json("/footfall", { ...cardRange("compare"), sites, granularity: "month" });
   const labels = [...new Set(body.sites.flatMap((s) => s.periods.map((p) => p.start.slice(0, 7))))].sort();
   const monthsOf = body.sites.map((s) => {
     const byMonth = Object.fromEntries(s.periods.map((p) => [p.start.slice(0, 7), p]));
@@ -262,13 +264,13 @@ function auditText(audit) {
 }
 
 async function loadOccupancy() {
-  const params = rangeParams();
+  const params = rangeParams("occupancy");
   const body = await json(`/sites/${state.site}/occupancy`, params);
   const names = await geraiNames();
   const series = new Map();
   // A point observed for less than half its length is unobserved (as in staffing): null, never 0.
   const seen = (p) => p.mean_count !== null && p.observed_s >= 0.5 * p.interval_s;
-  const stepMs = (params.resolution === "1h" ? 3600 : 300) * 1000;
+  const stepMs = RESOLUTION_MS[params.resolution];
   const known = [...new Set(body.points.map((p) => p.start))].sort();
   // Time with no record at all gets a null point too, so the line breaks there (spanGaps: false).
   const starts = known.flatMap((s, i) => (i && Date.parse(s) - Date.parse(known[i - 1]) > stepMs ? [null, s] : [s]));
@@ -281,7 +283,7 @@ async function loadOccupancy() {
     const before = m.has(p.start) ? m.get(p.start) : 0;
     m.set(p.start, before === null || !seen(p) ? null : before + p.mean_count);
   }
-  const gran = state.range === "week" ? "hour" : "time";
+  const gran = { "5m": "time", "1h": "hour", "1d": "day" }[params.resolution];
   drawChart("chart-occupancy", "line", starts.map((s) => (s === null ? "" : label(s, gran))),
     [...series.entries()].map(([key, m]) => ({ label: key, spanGaps: false,
       data: starts.map((s) => (s !== null && m.has(s) && m.get(s) !== null ? +m.get(s).toFixed(2) : null)) })));
@@ -291,14 +293,11 @@ function heatColor(share) {
   return share === null ? "#e6e6e6" : `hsl(${Math.round(share * 120)}, 70%, 75%)`;
 }
 
-function fetchStaffing() {
-  const { start, end } = rangeParams();
-  state.staffing = json(`/sites/${state.site}/staffing`, { start, end });
-  state.staffing.catch(() => {}); // handled by loadStaffing
-}
-
 async function loadStaffing() {
-  const body = await state.staffing;
+  if (staffingByMonth()) return loadStaffingPeriods(); // analytics.js: the yearly view
+  for (const b of document.querySelectorAll("[data-staffing-view]")) b.classList.toggle("on", b.dataset.staffingView === "hour");
+  const body = await json(`/sites/${state.site}/staffing`, cardRange("staffing"));
+  $("heatmap").dataset.view = "hour";
   const hours = [...new Set(body.gerai.flatMap((g) => g.hours.map((h) => h.hour)))].sort((a, b) => a - b);
   const table = $("heatmap");
   table.replaceChildren();
@@ -343,8 +342,7 @@ async function loadStaffing() {
 }
 
 async function loadWaiting() {
-  const { start, end } = rangeParams();
-  const body = await json(`/sites/${state.site}/waiting`, { start, end });
+  const body = await json(`/sites/${state.site}/waiting`, cardRange("waiting"));
   const minutes = (s) => (s === null ? null : (s / 60).toFixed(1) + " " + t("min"));
   fillTable($("waiting"), [[t("gerai")], [t("visits"), "num"], [t("p50"), "num"], [t("p90"), "num"], [t("queue"), "num"]],
     body.gerai.map((g) => {
@@ -355,13 +353,16 @@ async function loadWaiting() {
 }
 
 const CSV = {
-  footfall: () => [`/sites/${state.site}/footfall`, { granularity: state.granularity }],
-  compare: () => ["/footfall", { sites: state.sites.slice(0, MAX_COMPARED_SITES).map((s) => s.site).join(","), granularity: "month" }],
+  footfall: () => [`/sites/${state.site}/footfall`, { ...cardRange("footfall"), granularity: state.granularity }],
+  compare: () => ["/footfall", { ...cardRange("compare"), sites: compared(), granularity: "month" }],
   live: () => [`/sites/${state.site}/occupancy/live`, {}],
   devices: () => ["/devices", { site: state.site }],
-  occupancy: () => [`/sites/${state.site}/occupancy`, rangeParams()],
-  staffing: () => [`/sites/${state.site}/staffing`, { start: rangeParams().start, end: rangeParams().end }],
-  waiting: () => [`/sites/${state.site}/waiting`, { start: rangeParams().start, end: rangeParams().end }],
+  occupancy: () => [`/sites/${state.site}/occupancy`, rangeParams("occupancy")],
+  staffing: () => (staffingByMonth()
+    ? [`/sites/${state.site}/staffing/periods`, { ...cardRange("staffing"), granularity: "month" }]
+    : [`/sites/${state.site}/staffing`, cardRange("staffing")]),
+  waiting: () => [`/sites/${state.site}/waiting`, cardRange("waiting")],
+  heat: () => [`/sites/${state.site}/footfall/heatmap`, cardRange("heat")],
 };
 
 async function download(path, params, filename) {
@@ -378,15 +379,34 @@ async function download(path, params, filename) {
 // The report opens at a signed, expiring URL that can be bookmarked or sent (links.js).
 function openReport(format) { return openReportLink(format); }
 
+// Card loaders by name; kpi and heat are in analytics.js.
+const LOADERS = { kpi: () => loadKpi(), footfall: () => loadFootfall(), compare: () => loadComparison(),
+  live: () => loadLive(), devices: () => loadDevices(), occupancy: () => loadOccupancy(),
+  staffing: () => loadStaffing(), heat: () => loadHeat(), waiting: () => loadWaiting() };
+
+// One card again (its range changed): stamps that card's data-loaded, not the page's. A card's loads run
+// one after another, so the last range chosen is the one shown (never a slower, older answer).
+const cardQueue = {};
+function reloadCard(name) {
+  const card = $(`card-${name}`);
+  if (card) { card.dataset.pending = String(Number(card.dataset.pending || 0) + 1); card.classList.add("busy"); }
+  const run = async () => {
+    await LOADERS[name]().catch((err) => {
+      if (err instanceof ApiError && err.status === 401) return logout();
+      showError(t(name), err);
+    });
+    if (card) {
+      Object.assign(card.dataset, { loaded: String(Date.now()), pending: String(Number(card.dataset.pending) - 1) });
+      card.classList.toggle("busy", card.dataset.pending !== "0");
+    }
+  };
+  cardQueue[name] = (cardQueue[name] || Promise.resolve()).then(run);
+  return cardQueue[name];
+}
+
 async function refresh() {
   $("error").hidden = true;
-  fetchStaffing();
-  const loaders = { footfall: loadFootfall, compare: loadComparison, live: loadLive, devices: loadDevices,
-    occupancy: loadOccupancy, staffing: loadStaffing, waiting: loadWaiting };
-  await Promise.all(Object.entries(loaders).map(([name, load]) => load().catch((err) => {
-    if (err instanceof ApiError && err.status === 401) return logout();
-    showError(t(name), err);
-  })));
+  await Promise.all(Object.keys(LOADERS).map(reloadCard));
   document.body.dataset.loaded = String(Date.now());
 }
 
@@ -400,6 +420,7 @@ async function start() {
   }
   state.now = me.now;
   state.sites = await json("/sites");
+  initRanges(); // ranges.js: each card's range control, from the server's today
   if (!state.sites.some((s) => s.site === state.site)) state.site = state.sites.length ? state.sites[0].site : null;
   const select = $("site");
   select.replaceChildren(...state.sites.map((s) => { const o = cell("option", s.name); o.value = s.site; return o; }));
@@ -449,11 +470,17 @@ document.addEventListener("DOMContentLoaded", () => {
     refresh();
   });
   for (const b of document.querySelectorAll("[data-footfall]")) {
-    b.addEventListener("click", () => { state.granularity = b.dataset.footfall; toggle("footfall", state.granularity, "footfall"); loadFootfall().catch((e) => showError(t("footfall"), e)); });
+    b.addEventListener("click", () => {
+      state.granularity = b.dataset.footfall;
+      toggle("footfall", state.granularity, "footfall");
+      // Month view: a year of months; day view: a month of days (a range chosen by hand stays).
+      const preset = cardRanges.footfall && cardRanges.footfall.preset;
+      if (state.granularity === "month" && preset === "30d") setCardRange("footfall", "12m");
+      else if (state.granularity === "day" && preset === "12m") setCardRange("footfall", "30d");
+      else reloadCard("footfall");
+    });
   }
-  for (const b of document.querySelectorAll("[data-range]")) {
-    b.addEventListener("click", () => { state.range = b.dataset.range; toggle("range", state.range, "range"); refresh(); });
-  }
+  document.addEventListener("mpp:range", (event) => { if (state.token && state.site) reloadCard(event.detail.card); });
   for (const b of document.querySelectorAll("[data-csv]")) {
     b.addEventListener("click", () => { const [path, params] = CSV[b.dataset.csv](); download(path, { ...params, format: "csv" }, `${b.dataset.csv}-${state.site}.csv`); });
   }

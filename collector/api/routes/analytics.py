@@ -1,0 +1,70 @@
+"""The dashboard's analytics: KPI figures, footfall by hour of the week, staffing per month or day."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from collector.api.analytics_schemas import (
+    FootfallHeatmapOut,
+    HeatmapRow,
+    SiteKpiOut,
+    StaffingPeriodRow,
+    StaffingPeriodsReport,
+)
+from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.report.heatmap import footfall_heatmap, heatmap_span
+from collector.report.kpi import site_kpi
+from collector.report.staffing_periods import StaffingGranularity, staffing_by_period, staffing_span
+
+router = APIRouter(tags=["analytics"])
+
+PeriodQuery = Annotated[StaffingGranularity, Query(description="month (up to 400 days) or day (up to 93 days)")]
+
+
+@router.get("/sites/{site}/kpi", response_model=SiteKpiOut)
+def get_kpi(ctx: Ctx, site: Site) -> SiteKpiOut:
+    """Visitors today; this month so far against the same stretch of last month and of this month a year
+    ago; staffing this month. Each count with its coverage, each change with whether it is comparable."""
+    return SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, ctx.clock()))
+
+
+@router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
+def get_footfall_heatmap(
+    ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None, fmt: Format = "json"
+) -> FootfallHeatmapOut | Response:
+    """Entrance counts per local weekday and hour over the range (default: the last 30 days, at most
+    400), each cell with the entrance cameras' coverage of its opening time."""
+    body = FootfallHeatmapOut.model_validate(
+        footfall_heatmap(ctx.store, ctx.directory, site, heatmap_span(site, start, end, ctx.clock()))
+    )
+    if fmt == "csv":
+        rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
+        return csv_response(HeatmapRow, rows, f"footfall-heatmap-{site.site}")
+    return body
+
+
+@router.get("/sites/{site}/staffing/periods", response_model=StaffingPeriodsReport, responses=CSV_RESPONSE)
+def get_staffing_periods(
+    ctx: Ctx,
+    site: Site,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    granularity: PeriodQuery = "month",
+    fmt: Format = "json",
+) -> StaffingPeriodsReport | Response:
+    """Each gerai's staffed share per month (default: the last 12 months) or day, beside its observed
+    share; a period the camera saw too little of is not_observed, never staffed nor unstaffed."""
+    now = ctx.clock()
+    span = staffing_span(site, granularity, start, end, now)
+    report = staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now)
+    body = StaffingPeriodsReport.model_validate(report)
+    if fmt == "csv":
+        rows = [
+            StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())
+            for g in body.gerai
+            for p in g.periods
+        ]
+        return csv_response(StaffingPeriodRow, rows, f"staffing-{granularity}-{site.site}")
+    return body

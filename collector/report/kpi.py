@@ -1,0 +1,102 @@
+"""The figures at the top of the dashboard: visitors today, this month so far against the same days of
+last month and of the same month last year, and this month's staffing.
+
+Every figure carries its coverage: a visitor count from time the entrance cameras did not observe is
+a lower bound, and a change between two counts is only ``comparable`` when both are complete.
+Comparisons are like for like: this month from the 1st up to now against the same stretch (same day
+of the month, same time of day, cut at the month's end) of the other month.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from collector.report.periods import Granularity, TimeRange
+from collector.report.site_coverage import FootfallWithCoverage, footfall_with_coverage
+from collector.report.sites import SiteInfo, Sites
+from collector.report.staffing import ShareCell, share_cell
+from collector.report.staffing_report import staffing_report
+from collector.storage.base import Store
+
+_STAFFING_GAP_MIN = 24 * 60.0  # the tile shows shares only; stretches are the staffing card's
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """``current`` against ``previous``: relative change, and whether both counts are complete."""
+
+    ratio: float | None  # (current - previous) / previous; None when previous is 0
+    comparable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SiteKpi:
+    site: str
+    timezone: str
+    as_of: datetime  # the server's now, site-local
+    complete_at: float
+    today: FootfallWithCoverage  # local midnight to now
+    month: FootfallWithCoverage  # the 1st of this month to now
+    last_month: FootfallWithCoverage  # the same stretch of last month
+    last_year: FootfallWithCoverage  # the same stretch of this month a year ago
+    staffing: ShareCell  # every gerai's staff zones pooled, this month to now
+
+    @property
+    def vs_last_month(self) -> Change:
+        return _change(self.month, self.last_month)
+
+    @property
+    def vs_last_year(self) -> Change:
+        return _change(self.month, self.last_year)
+
+
+def _change(current: FootfallWithCoverage, previous: FootfallWithCoverage) -> Change:
+    ratio = (current.in_count - previous.in_count) / previous.in_count if previous.in_count else None
+    return Change(ratio, current.complete and previous.complete)
+
+
+def same_stretch(now: datetime, year: int, month: int) -> TimeRange:
+    """The 1st of ``year``-``month`` up to the same day and time of day as ``now`` (local), cut at the
+    month's end (31 March against February ends on 28 or 29 February, 24:00)."""
+    tz = now.tzinfo
+    assert isinstance(tz, ZoneInfo)
+    start = datetime(year, month, 1, tzinfo=tz)
+    days = calendar.monthrange(year, month)[1]
+    if now.day > days:
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    else:
+        end = now.replace(year=year, month=month, day=now.day)
+    return TimeRange(start, end)
+
+
+def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime) -> SiteKpi:
+    tz = info.tz
+    local = now.astimezone(tz)
+    schedule = sites.schedule(info.site)
+
+    def footfall(span: TimeRange, granularity: Granularity) -> FootfallWithCoverage:
+        if span.end <= span.start:  # the first instant of a day or month: nothing yet, nothing expected
+            return FootfallWithCoverage(span.start, span.start, 0, 0, 0.0, 0.0, None, False)
+        (only,) = footfall_with_coverage(store, info.site, span, info.timezone, granularity, schedule.days,
+                                         schedule.holidays, complete_at=info.complete_at)  # fmt: skip
+        return only
+
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = TimeRange(midnight.replace(day=1), local)
+    previous = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    gerai = staffing_report(store, sites, info, month, _STAFFING_GAP_MIN).gerai if month.end > month.start else ()
+    pooled = share_cell(sum(g.open_s for g in gerai), sum(g.observed_s for g in gerai), sum(g.staffed_s for g in gerai))
+    return SiteKpi(
+        site=info.site,
+        timezone=info.timezone,
+        as_of=local,
+        complete_at=info.complete_at,
+        today=footfall(TimeRange(midnight, local), "day"),
+        month=footfall(month, "month"),
+        last_month=footfall(same_stretch(local, *previous), "month"),
+        last_year=footfall(same_stretch(local, local.year - 1, local.month), "month"),
+        staffing=pooled,
+    )
