@@ -123,7 +123,7 @@ def _number(value: float | int) -> str:
 
 def batch_lines(batch: Batch) -> str:
     """Line protocol of the interval rows of a batch, as InfluxStore writes them (checked against
-    ``collector.storage.influx.batch_points`` before seeding). Building influxdb_client Points costs
+    ``collector.storage.influx_lines.batch_points`` before seeding). Building influxdb_client Points costs
     ~30 us a record, which would make a year of data take most of an hour to write."""
     lines = []
     for c in batch.counts:
@@ -144,7 +144,7 @@ def batch_lines(batch: Batch) -> str:
 
 
 def check_lines_match_store(devices: int) -> None:
-    from collector.storage.influx import batch_points
+    from collector.storage.influx_lines import batch_points
 
     batch = day_batch(0, device_names(devices))
     sample = Batch(counts=batch.counts[::97], occupancy=batch.occupancy[::97])

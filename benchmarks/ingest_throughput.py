@@ -33,7 +33,7 @@ from collector.config import from_args
 from collector.ingest import IngestService
 from collector.storage import open_store
 from collector.storage.base import Batch
-from collector.storage.influx import batch_points
+from collector.storage.influx_lines import batch_points
 from tests.services import InfluxServer, MosquittoBroker, free_port
 from wire import LineCounts, ZoneOccupancy, encode
 

@@ -19,15 +19,16 @@ from edge.camera import SourceError
 from edge.config import LineConfig, ZoneConfig
 from edge.counting import SceneFrame
 from edge.pipeline import FrameResult
+from wire.vocabulary import CountingRole
 
 log = logging.getLogger(__name__)
 
 # BGR, one colour per role: a staff zone and a queue zone must not look alike.
 ROLE_COLOURS: Mapping[str, tuple[int, int, int]] = {
-    "entrance": (0, 200, 255),  # amber
-    "staff": (220, 60, 200),  # purple
-    "queue": (255, 160, 0),  # azure
-    "visitor": (60, 200, 60),  # green
+    CountingRole.ENTRANCE.value: (0, 200, 255),  # amber
+    CountingRole.STAFF.value: (220, 60, 200),  # purple
+    CountingRole.QUEUE.value: (255, 160, 0),  # azure
+    CountingRole.VISITOR.value: (60, 200, 60),  # green
 }
 OTHER_ROLE = (200, 200, 200)
 TRACK_COLOUR = (60, 60, 255)

@@ -45,15 +45,17 @@ def build_gate(config: EdgeConfig, *, gating: bool) -> FrameGate:
 
 def build_counting(config: EdgeConfig, rules: SceneRules = TRACKER_RULES) -> tuple[SceneCounter, IntervalAggregator]:
     """The counters of ``config``'s lines and zones (also for a new geometry while running)."""
+    lines = [line.as_counting() for line in config.lines]
+    zones = [zone.as_counting() for zone in config.zones]
     aggregator = IntervalAggregator(
         site=config.site,
         device=config.device,
         timezone=config.timezone,
         interval_s=config.interval_s,
-        lines=config.lines,
-        zones=config.zones,
+        lines=lines,
+        zones=zones,
     )
-    return SceneCounter(config.lines, config.zones, rules), aggregator
+    return SceneCounter(lines, zones, rules), aggregator
 
 
 def build_pipeline(

@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from edge.counting.geometry import Point, Polygon, Segment
+from edge.counting.layout import CountingLine, CountingZone
 from wire.vocabulary import IDENTIFIER_PATTERN, NAME_PATTERN, CountingRole, Identifier, Name, TimezoneName
 
 
@@ -69,6 +71,11 @@ class LineConfig(_Strict):
             raise ValueError("line end points must differ")
         return points
 
+    def as_counting(self) -> CountingLine:
+        """This line as the counting core takes it: plain geometry, no configuration."""
+        a, b = self.points
+        return CountingLine(self.name, Segment(Point(a.x, a.y), Point(b.x, b.y)), self.role)
+
 
 class ZoneConfig(_Strict):
     name: Name
@@ -76,6 +83,10 @@ class ZoneConfig(_Strict):
     role: Name = CountingRole.VISITOR.value
     # Which gerai (service booth) this zone belongs to, if any.
     gerai: Identifier | None = None
+
+    def as_counting(self) -> CountingZone:
+        """This zone as the counting core takes it: plain geometry, no configuration."""
+        return CountingZone(self.name, Polygon(tuple(Point(p.x, p.y) for p in self.points)), self.role, self.gerai)
 
 
 class TlsConfig(_Strict):

@@ -144,14 +144,14 @@ class Pipeline:
         with self._lock:
             self._next_counting = (scene, aggregator)
 
-    def _switch_counting(self, end: datetime, durations_s: dict[int, float]) -> None:
+    def _switch_counting(self, end: datetime) -> None:
         with self._lock:
             pending, self._next_counting = self._next_counting, None
         if pending is None:
             return
-        self._aggregate(self.scene.flush(), durations_s)
+        self._aggregate(self.scene.flush())
         self.aggregator.add_dwells(self.scene.close(end))
-        records = self.aggregator.flush(end)
+        records = self.aggregator.flush()
         if records:
             self.sink.put(records)
         self.scene, self.aggregator = pending
@@ -166,8 +166,6 @@ class Pipeline:
         previous_ts: datetime | None = None
         end: datetime | None = None
         default_s = 1.0 / self.source.fps_hint
-        # Seconds each frame stands for, until the scene releases it.
-        durations_s: dict[int, float] = {}
         try:
             for frame in self.source.frames():
                 if stop.is_set():
@@ -178,36 +176,37 @@ class Pipeline:
                     and previous_ts is not None
                     and self.aggregator.interval_start(frame.ts) != self.aggregator.interval_start(previous_ts)
                 ):
-                    self._switch_counting(end, durations_s)
+                    self._switch_counting(end)
                 inferred = self.gate.should_infer(frame, len(seen.tracks))
                 if inferred:
                     seen = self.tracker.update(frame)
                 gap_s = (frame.ts - previous_ts).total_seconds() if previous_ts else default_s
-                durations_s[frame.index] = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
+                # The seconds this frame stands for travel with it through the scene's delay.
+                duration_s = gap_s if 0 < gap_s <= MAX_FRAME_GAP_S else default_s
                 previous_ts = frame.ts
-                end = frame.ts + timedelta(seconds=durations_s[frame.index])
+                end = frame.ts + timedelta(seconds=duration_s)
                 if self.observer is not None:
                     self.observer.on_frame(FrameResult(frame, inferred, seen))
-                self._count(frame, inferred, durations_s[frame.index])
-                self._aggregate(self.scene.update(seen, frame.ts, frame.index, inferred=inferred), durations_s)
+                self._count(frame, inferred, duration_s)
+                self._aggregate(
+                    self.scene.update(seen, frame.ts, frame.index, inferred=inferred, duration_s=duration_s)
+                )
                 if self._pacing is not None:
                     self._pacing[0].set_idle_interval(self._pacing[1].idle_interval_s)
         finally:
             done.set()
             self.source.close()
             if end is not None:
-                self._aggregate(self.scene.flush(), durations_s)
+                self._aggregate(self.scene.flush())
                 self.aggregator.add_dwells(self.scene.close(end))
-                records = self.aggregator.flush(end)
+                records = self.aggregator.flush()
                 if records:
                     self.sink.put(records)
             watcher.join()
 
-    def _aggregate(self, scenes: Sequence[SceneFrame], durations_s: dict[int, float]) -> None:
+    def _aggregate(self, scenes: Sequence[SceneFrame]) -> None:
         for scene in scenes:
-            records = self.aggregator.add_frame(
-                scene.ts, durations_s.pop(scene.frame_index), scene.crossings, scene.zones
-            )
+            records = self.aggregator.add_frame(scene.ts, scene.duration_s, scene.crossings, scene.zones)
             if records:
                 self.sink.put(records)
             if self.observer is not None:

@@ -1,9 +1,10 @@
 """InfluxStore: InfluxDB over the v1 HTTP API that every InfluxDB answers
 (1.x natively, 2.x through its v1 compatibility API, 3 Core).
 
-Line protocol is built with influxdb-client's ``Point`` and POSTed to
-``/write``; reads are InfluxQL on ``/query`` with ``tz()`` for local calendar
-days. This module is the only one that imports httpx or influxdb_client.
+Line protocol is built in collector.storage.influx_lines (with influxdb-client's
+``Point``) and POSTed here to ``/write``; reads are InfluxQL on ``/query`` with
+``tz()`` for local calendar days. These two modules are the only ones that
+import httpx (this one) or influxdb_client (influx_lines).
 
 One natural key per record, as in SQLite: (site, device, line or zone,
 interval start to the second). Role and gerai are tags for the queries (and
@@ -39,8 +40,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from influxdb_client.client.write.point import Point
-from influxdb_client.domain.write_precision import WritePrecision
 
 from collector.config import InfluxStoreSettings
 from collector.storage.base import (
@@ -61,14 +60,16 @@ from collector.storage.base import (
     ZoneInterval,
     differing,
 )
-from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S, DevicesSeen
+from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S
+from collector.storage.influx_lines import NS as _NS
+from collector.storage.influx_lines import ROLLUP, batch_points, rollup_line
+from collector.storage.influx_lines import ns as _ns
+from collector.storage.influx_lines import start_ns as _start_ns
 from wire import Audit, CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
 from wire.messages import MAX_DWELLS_PER_RECORD
 
 logger = logging.getLogger(__name__)
 
-_NS = 1_000_000_000
-ROLLUP = "footfall_15m"
 SLOT_NS = SLOT_S * _NS
 ROLLUP_SETTLE_S = 5.0
 # Existence checks read whole time ranges; a gap longer than this starts another range.
@@ -76,12 +77,6 @@ _CLUSTER_GAP_NS = 3600 * _NS
 
 # measurement, site, device, line or zone, interval start in ns (whole seconds)
 RecordKey = tuple[str, str, str, str, int]
-
-
-def _ns(value: datetime) -> int:
-    # Integer arithmetic: float timestamps lose nanoseconds.
-    delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86400 + delta.seconds) * _NS + delta.microseconds * 1000
 
 
 def _from_ns(value: int) -> datetime:
@@ -100,16 +95,6 @@ def _rfc3339(value: datetime) -> str:
 
 def _any_of(tag: str, values: Iterable[str]) -> str:
     return "(" + " OR ".join(f'"{tag}" = {_literal(v)}' for v in values) + ")"
-
-
-def _point(measurement: str) -> Any:
-    # influxdb_client's Point is untyped; Any keeps the fluent chains readable.
-    return Point(measurement)  # type: ignore[no-untyped-call]
-
-
-def _start_ns(record: LineCounts | ZoneOccupancy) -> int:
-    # Whole seconds, as SQLite's integer column: one key per record in both stores.
-    return _ns(record.interval_start) // _NS * _NS
 
 
 def record_key(record: LineCounts | ZoneOccupancy) -> RecordKey:
@@ -158,86 +143,6 @@ def _clusters(times: Iterable[int]) -> list[tuple[int, int]]:
         else:
             ranges.append([at, at])
     return [(lo, hi) for lo, hi in ranges]
-
-
-def batch_points(batch: Batch, repeats: Sequence[LineCounts | ZoneOccupancy] = ()) -> list[Any]:
-    """The points of one batch (pure; exposed for the benchmark and tests); ``repeats``
-    are stored already and only count as seen."""
-    points: list[Any] = []
-    seen: DevicesSeen[int] = DevicesSeen()
-    saw = seen.saw
-
-    for r in repeats:
-        saw(r.site, r.device, _start_ns(r) + r.interval_s * _NS, r.timezone)
-    for c in batch.counts:
-        at = _start_ns(c)
-        saw(c.site, c.device, at + c.interval_s * _NS, c.timezone)
-        points.append(
-            _point("line_counts").tag("site", c.site).tag("device", c.device).tag("line", c.line).tag("role", c.role)
-            .field("in_count", int(c.in_count)).field("out_count", int(c.out_count))
-            .field("interval_s", int(c.interval_s)).field("observed_s", float(c.observed_s))
-            .time(at, WritePrecision.NS)
-        )  # fmt: skip
-    for z in batch.occupancy:
-        at = _start_ns(z)
-        saw(z.site, z.device, at + z.interval_s * _NS, z.timezone)
-        point = _point("zone_occupancy").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
-        point.tag("role", z.role)
-        if z.gerai:
-            point.tag("gerai", z.gerai)
-        points.append(
-            point.field("mean_count", float(z.mean_count)).field("max_count", int(z.max_count))
-            .field("occupied_s", float(z.occupied_s)).field("visits", int(z.visits))
-            .field("interval_s", int(z.interval_s)).field("observed_s", float(z.observed_s))
-            .time(at, WritePrecision.NS)
-        )  # fmt: skip
-        for index, dwell_s in enumerate(z.dwells_s):
-            dwell = _point("dwell").tag("site", z.site).tag("device", z.device).tag("zone", z.zone)
-            dwell.tag("role", z.role)
-            if z.gerai:
-                dwell.tag("gerai", z.gerai)
-            points.append(dwell.field("dwell_s", float(dwell_s)).time(at + index, WritePrecision.NS))
-    for h in batch.health:
-        at = _ns(h.ts)
-        point = _point("health").tag("site", h.site).tag("device", h.device)
-        for name in ("fps", "effective_fps", "gating_share", "uptime_s"):
-            point.field(name, float(getattr(h, name)))
-        for name in ("outbox_depth", "dropped_records", "reconnects"):
-            point.field(name, int(getattr(h, name)))
-        if h.last_frame_age_s is not None:
-            point.field("last_frame_age_s", float(h.last_frame_age_s))
-        for name in ("cpu_temp_c", "idle_share", "cpu_s"):
-            if getattr(h, name) is not None:
-                point.field(name, float(getattr(h, name)))
-        points.append(
-            point.field("camera_state", h.camera_state.value).field("message", h.model_dump_json())
-            .time(at, WritePrecision.NS)
-        )  # fmt: skip
-        saw(h.site, h.device, at, h.timezone)
-    for s in batch.status:
-        at = _ns(s.ts)
-        points.append(
-            _point("status").tag("site", s.site).tag("device", s.device).field("state", s.state.value)
-            .time(at, WritePrecision.NS)
-        )  # fmt: skip
-        saw(s.site, s.device, at, None)
-    for (site, device), (at, timezone) in seen.items():
-        point = _point("device_seen").tag("site", site).tag("device", device).field("seen", True)
-        if timezone:
-            point.field("timezone", timezone)
-        points.append(point.time(at, WritePrecision.NS))
-    for a in batch.audits:
-        point = _point("audit").tag("site", a.site).tag("device", a.device).field("message", a.model_dump_json())
-        if a.line_accuracy is not None:
-            point.field("line_accuracy", float(a.line_accuracy))
-        points.append(point.time(_ns(a.audited_at), WritePrecision.NS))
-    for index, d in enumerate(batch.dead_letters):
-        points.append(
-            _point("dead_letters").field("topic", d.topic).field("reason", d.reason)
-            .field("payload_excerpt", d.payload_excerpt)
-            .time(_ns(d.received_at) + index % 1000, WritePrecision.NS)
-        )  # fmt: skip
-    return points
 
 
 class InfluxStore:
@@ -420,8 +325,7 @@ class InfluxStore:
             f'AND time >= {lo} AND time < {hi} GROUP BY time(15m), "site" fill(none)'
         )
         lines = [
-            _point(ROLLUP).tag("site", s["tags"]["site"]).field("in_count", int(row[1]))
-            .field("out_count", int(row[2])).time(int(row[0]), WritePrecision.NS).to_line_protocol()
+            rollup_line(s["tags"]["site"], int(row[0]), int(row[1]), int(row[2]))
             for s in series
             for row in s.get("values", [])
             if row[1] is not None and (s["tags"]["site"], int(row[0])) in keys

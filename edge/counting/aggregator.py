@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from edge.config import LineConfig, ZoneConfig
-from edge.counting.lines import Direction, LineCrossing
-from edge.counting.zones import ZoneFrame
+from edge.counting.frames import Direction, LineCrossing, ZoneFrame
+from edge.counting.layout import CountingLine, CountingZone
 from wire.messages import MAX_DWELLS_PER_RECORD, LineCounts, ZoneOccupancy
 
 Record = LineCounts | ZoneOccupancy
@@ -50,8 +49,8 @@ class IntervalAggregator:
         device: str,
         timezone: str,
         interval_s: int,
-        lines: Sequence[LineConfig],
-        zones: Sequence[ZoneConfig],
+        lines: Sequence[CountingLine],
+        zones: Sequence[CountingZone],
     ) -> None:
         self.site, self.device, self.timezone, self.interval_s = site, device, timezone, interval_s
         self._lines = tuple(lines)
@@ -99,8 +98,8 @@ class IntervalAggregator:
         for frame in zones:
             self._current.zones.setdefault(frame.zone, _ZoneTally()).dwells_s.extend(frame.dwells_s)
 
-    def flush(self, at: datetime) -> list[Record]:
-        """Emit the partial last interval, if any frame arrived (``at``: end of observation, for logs)."""
+    def flush(self) -> list[Record]:
+        """Emit the partial last interval, if any frame arrived."""
         if self._current is None:
             return []
         current, self._current = self._current, None

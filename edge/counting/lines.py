@@ -6,24 +6,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from edge.counting.frames import Direction, LineCrossing
 from edge.counting.geometry import Point, Segment, crossing_offset, signed_distance
 from edge.counting.tracks import Track
-
-
-class Direction(StrEnum):
-    IN = "in"
-    OUT = "out"
-
-
-@dataclass(frozen=True, slots=True)
-class LineCrossing:
-    line: str
-    direction: Direction
-    track_id: int
-    frame_index: int
-    ts: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""All counters of one camera view, built from its configured lines and zones."""
+"""All counters of one camera view, built from its lines and zones."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from edge.config import LineConfig, ZoneConfig
-from edge.counting.geometry import Point, Polygon, Segment
-from edge.counting.lines import LineCounter, LineCrossing, LineRules
+from edge.counting.frames import LineCrossing, SceneFrame, ZoneFrame
+from edge.counting.layout import CountingLine, CountingZone
+from edge.counting.lines import LineCounter, LineRules
 from edge.counting.smoothing import ZoneCountSmoother
 from edge.counting.tracks import Observation, Track
-from edge.counting.zones import ZoneCounter, ZoneFrame, ZoneRules
+from edge.counting.zones import ZoneCounter, ZoneRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,38 +44,26 @@ TRACKER_RULES = SceneRules()
 TRUTH_RULES = SceneRules(count_smoothing_s=0.0)
 
 
-@dataclass(frozen=True, slots=True)
-class SceneFrame:
-    """What one frame counted; zone counts are smoothed (SceneRules.count_smoothing_s)."""
-
-    frame_index: int
-    ts: datetime
-    crossings: tuple[LineCrossing, ...]
-    zones: tuple[ZoneFrame, ...]
-
-
 class SceneCounter:
-    def __init__(self, lines: Sequence[LineConfig], zones: Sequence[ZoneConfig], rules: SceneRules) -> None:
+    def __init__(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone], rules: SceneRules) -> None:
         self.min_confidence = rules.min_confidence
-        self.lines = [
-            LineCounter(
-                line.name,
-                Segment(Point(line.points[0].x, line.points[0].y), Point(line.points[1].x, line.points[1].y)),
-                rules.line,
-            )
-            for line in lines
-        ]
-        self.zones = [
-            ZoneCounter(zone.name, Polygon(tuple(Point(p.x, p.y) for p in zone.points)), rules.zone) for zone in zones
-        ]
+        self.lines = [LineCounter(line.name, line.segment, rules.line) for line in lines]
+        self.zones = [ZoneCounter(zone.name, zone.polygon, rules.zone) for zone in zones]
         self._smoother = ZoneCountSmoother(rules.count_smoothing_s)
 
     def update(
-        self, seen: Observation | Sequence[Track], ts: datetime, frame_index: int, *, inferred: bool = True
+        self,
+        seen: Observation | Sequence[Track],
+        ts: datetime,
+        frame_index: int,
+        *,
+        inferred: bool = True,
+        duration_s: float = 0.0,
     ) -> list[SceneFrame]:
         """One frame in; the frames whose smoothing window is complete out, in order.
         On a frame that was not inferred, ``seen`` is the previous frame's: zones keep
-        it, lines learn no new positions."""
+        it, lines learn no new positions. ``duration_s``, the camera time the frame stands
+        for, comes out with it (SceneFrame.duration_s)."""
         observed = Observation.of(seen)
         tracks = [track for track in observed.tracks if track.confidence >= self.min_confidence]
         crossings: list[LineCrossing] = []
@@ -90,7 +78,7 @@ class SceneCounter:
             zones = tuple(
                 replace(frame, count=zone.occupancy(people)) for zone, frame in zip(self.zones, zones, strict=True)
             )
-        return self._smoother.push(SceneFrame(frame_index, ts, tuple(crossings), zones))
+        return self._smoother.push(SceneFrame(frame_index, ts, tuple(crossings), zones, duration_s))
 
     def flush(self) -> list[SceneFrame]:
         """The frames still held back (end of footage or of a run)."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from edge.counting.scene import SceneFrame
+from edge.counting.frames import SceneFrame
 
 
 class ZoneCountSmoother:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from edge.counting.frames import ZoneFrame
 from edge.counting.geometry import Point, Polygon
 from edge.counting.tracks import Detection, Track
 
@@ -30,15 +31,6 @@ class ZoneRules:
     rebirth_radius: float = 0.05
     # State of a track unseen for this long is dropped (its open visit ends).
     forget_after_s: float = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneFrame:
-    zone: str
-    count: int
-    # Visits that started on this frame, and durations of visits that ended on it.
-    entered: int
-    dwells_s: tuple[float, ...]
 
 
 @dataclass(slots=True)

@@ -85,7 +85,7 @@ def count_tracks(
     fps: float,
 ) -> SceneCounts:
     """Count frames 1..``frames`` of given tracks (ground truth) or recorded tracker output."""
-    scene = SceneCounter(lines, zones, rules)
+    scene = SceneCounter([line.as_counting() for line in lines], [zone.as_counting() for zone in zones], rules)
     counts = SceneCounts.empty([line.name for line in lines], [zone.name for zone in zones])
     for index in range(1, frames + 1):
         ts = start + timedelta(seconds=(index - 1) / fps)

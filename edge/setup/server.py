@@ -35,13 +35,14 @@ from edge.audit.session import AuditSession
 from edge.audit.truth import AuditInputError
 from edge.config import ConfigError, EdgeConfig, parse_config
 from edge.setup.live import LiveScene
+from wire.vocabulary import CountingRole
 
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "MPP_SETUP_PASSWORD"  # noqa: S105 - the variable's name, not a password
 MIN_PASSWORD_CHARS = 8
 ALL_INTERFACES = ("", "0.0.0.0", "::")  # noqa: S104 - named to refuse them unless asked
-ROLES = ("entrance", "staff", "queue", "visitor")
+ROLES = tuple(role.value for role in CountingRole)
 SESSION_S = 8 * 3600
 COOKIE = "mpp_setup"
 _MAX_BODY = 64 * 1024

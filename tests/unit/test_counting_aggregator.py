@@ -6,8 +6,10 @@ from edge.config import LineConfig, ZoneConfig
 from edge.counting import Direction, IntervalAggregator, LineCrossing, ZoneFrame
 from wire.messages import LineCounts, ZoneOccupancy
 
-LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0], [0.5, 1]], "role": "entrance"})
-ZONE = ZoneConfig.model_validate({"name": "seat", "points": [[0, 0], [1, 0], [1, 1]], "role": "staff", "gerai": "g1"})
+LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0], [0.5, 1]], "role": "entrance"}).as_counting()
+ZONE = ZoneConfig.model_validate(
+    {"name": "seat", "points": [[0, 0], [1, 0], [1, 1]], "role": "staff", "gerai": "g1"}
+).as_counting()
 
 
 def aggregator() -> IntervalAggregator:
@@ -26,7 +28,7 @@ def test_intervals_are_wall_clock_aligned_and_the_partial_last_one_flushes() -> 
         dwells = (3.5,) if i == 300 else ()
         zone = ZoneFrame("seat", 1 if i < 250 else 0, 1 if i == 0 else 0, dwells)
         records += agg.add_frame(ts, 0.04, crossings, [zone])
-    records += agg.flush(start + timedelta(seconds=20))
+    records += agg.flush()
     counts = [r for r in records if isinstance(r, LineCounts)]
     zones = [r for r in records if isinstance(r, ZoneOccupancy)]
     minute = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -41,4 +43,4 @@ def test_intervals_are_wall_clock_aligned_and_the_partial_last_one_flushes() -> 
 
 
 def test_no_frames_no_records() -> None:
-    assert aggregator().flush(datetime(2026, 1, 5, tzinfo=UTC)) == []
+    assert aggregator().flush() == []

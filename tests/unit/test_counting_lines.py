@@ -190,8 +190,10 @@ def test_memory_is_bounded_over_100k_frames_of_synthetic_tracks() -> None:
 
 
 def test_low_confidence_observations_are_not_counted_but_keep_the_track() -> None:
-    line = LineConfig.model_validate({"name": "door", "points": [[0.45, 0.24], [0.45, 0.56]]})
-    zone = ZoneConfig.model_validate({"name": "booth", "points": [[0.0, 0.0], [0.45, 0.0], [0.45, 1.0], [0.0, 1.0]]})
+    line = LineConfig.model_validate({"name": "door", "points": [[0.45, 0.24], [0.45, 0.56]]}).as_counting()
+    zone = ZoneConfig.model_validate(
+        {"name": "booth", "points": [[0.0, 0.0], [0.45, 0.0], [0.45, 1.0], [0.0, 1.0]]}
+    ).as_counting()
     scene = SceneCounter([line], [zone], SceneRules())
     low = SceneRules().min_confidence / 2
     found, occupancy = [], []

@@ -23,8 +23,10 @@ from edge.pipeline import FrameGate, FrameResult, Pipeline
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
 T0 = datetime(2026, 1, 5, 2, 0, 58, tzinfo=UTC)
-LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0.0], [0.5, 1.0]]})
-ZONE = ZoneConfig.model_validate({"name": "left", "points": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]})
+LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0.0], [0.5, 1.0]]}).as_counting()
+ZONE = ZoneConfig.model_validate(
+    {"name": "left", "points": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}
+).as_counting()
 
 
 class ScriptedSource:

@@ -9,8 +9,10 @@ from edge.counting import Box, Detection, Observation, SceneCounter, SceneFrame,
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 DT = timedelta(seconds=0.04)
-ZONE = ZoneConfig.model_validate({"name": "booth", "points": [[0.2, 0.2], [0.6, 0.2], [0.6, 0.6], [0.2, 0.6]]})
-LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0.0], [0.5, 1.0]]})
+ZONE = ZoneConfig.model_validate(
+    {"name": "booth", "points": [[0.2, 0.2], [0.6, 0.2], [0.6, 0.6], [0.2, 0.6]]}
+).as_counting()
+LINE = LineConfig.model_validate({"name": "door", "points": [[0.5, 0.0], [0.5, 1.0]]}).as_counting()
 UNSMOOTHED = SceneRules(count_smoothing_s=0.0)
 
 
@@ -78,3 +80,18 @@ def test_lines_still_count_tracks_only() -> None:
     frames = [Observation((), (Detection.from_box(box_at(x, 0.5), 0.9),)) for x in (0.3, 0.4, 0.45, 0.55, 0.6, 0.7)]
     counted = run(SceneCounter([LINE], [], UNSMOOTHED), frames)
     assert [c for f in counted for c in f.crossings] == []
+
+
+def test_each_frame_carries_its_own_duration_through_the_smoothing_delay() -> None:
+    """Frames held back by the smoother come out with the seconds they came in with."""
+    scene = SceneCounter([], [ZONE], SceneRules())
+    person = Detection.from_box(box_at(0.4, 0.4), 0.9)
+    durations = [0.04, 0.08, 0.04, 0.12, 0.04, 0.04, 0.2, 0.04, 0.04, 0.04]
+    out: list[SceneFrame] = []
+    for i, duration_s in enumerate(durations):
+        released = scene.update(Observation((), (person,)), T0 + i * DT, i + 1, duration_s=duration_s)
+        if i == 0:
+            assert released == []  # held back: the smoothing window needs later frames
+        out.extend(released)
+    out += scene.flush()
+    assert [(f.frame_index, f.duration_s) for f in out] == [(i + 1, d) for i, d in enumerate(durations)]

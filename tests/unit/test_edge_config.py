@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import ConfigError, load_config, parse_config
+from edge.counting import CountingLine, CountingZone, Point, Polygon, Segment
 
 MINIMAL = {"site": "kobar", "device": "pintu-1", "source": "clip.mp4"}
 
@@ -117,3 +118,18 @@ def test_a_broken_name_rule_is_said_in_words(change: dict[str, object], message:
         parse_config({**MINIMAL, **change}, "device.yaml")
     assert message in str(info.value)
     assert "^[" not in str(info.value)  # no raw regular expression
+
+
+def test_lines_and_zones_reach_the_counting_core_as_plain_geometry() -> None:
+    config = parse_config(
+        {
+            "site": "mpp-a", "device": "cam-1", "source": "clip.mp4",
+            "lines": [{"name": "door", "points": [[0.1, 0.2], [0.3, 0.4]]}],
+            "zones": [{"name": "booth", "role": "queue", "gerai": "g1", "points": [[0, 0], [1, 0], [1, 1]]}],
+        },
+        "test",
+    )  # fmt: skip
+    assert config.lines[0].as_counting() == CountingLine("door", Segment(Point(0.1, 0.2), Point(0.3, 0.4)), "entrance")
+    assert config.zones[0].as_counting() == CountingZone(
+        "booth", Polygon((Point(0, 0), Point(1, 0), Point(1, 1))), "queue", "g1"
+    )

@@ -13,7 +13,7 @@ from edge.pipeline import Pipeline
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
 T0 = datetime(2026, 1, 5, 2, 0, 0, tzinfo=UTC)
-ZONE = ZoneConfig.model_validate({"name": "all", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]})
+ZONE = ZoneConfig.model_validate({"name": "all", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]}).as_counting()
 
 
 class PacedLiveSource:

@@ -10,10 +10,10 @@ from edge.pipeline import AlwaysInfer, FrameResult
 from tests.unit.test_counting_pipeline import build
 from wire.messages import LineCounts, ZoneOccupancy
 
-NEW_LINE = LineConfig.model_validate({"name": "door-new", "points": [[0.5, 0.0], [0.5, 1.0]]})
+NEW_LINE = LineConfig.model_validate({"name": "door-new", "points": [[0.5, 0.0], [0.5, 1.0]]}).as_counting()
 NEW_ZONE = ZoneConfig.model_validate(
     {"name": "right", "role": "queue", "points": [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]}
-)
+).as_counting()
 
 
 def test_a_new_geometry_applies_from_the_next_interval_without_losing_any() -> None:
