@@ -5,7 +5,6 @@ refused. Screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -24,7 +22,7 @@ from collector.api import create_app
 from collector.storage import open_store
 from tests.e2e.test_dashboard_chromium import ARTIFACTS, NOW, browser, wait_loaded
 from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings, seed
-from tests.services import free_port
+from tests.services import served_app
 
 __all__ = ["browser"]  # the fixture, re-used
 pytestmark = pytest.mark.slow
@@ -46,18 +44,8 @@ def served(tmp_path: Path) -> Iterator[Clocked]:
     seed(store)
     clock = [NOW]
     app = create_app(ApiSettings(tmp_path / "var"), store, clock=lambda: clock[0])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 15 s")
-        time.sleep(0.05)
-    yield Clocked(f"http://127.0.0.1:{port}", clock)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(app) as url:
+        yield Clocked(url, clock)
     store.close()
 
 

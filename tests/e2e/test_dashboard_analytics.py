@@ -4,14 +4,12 @@ footfall heat map (grey where not observed) and staffing per month; both languag
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,7 +19,7 @@ from collector.storage import open_store
 from tests import analytics_scenario as sc
 from tests.e2e.test_dashboard_chromium import ARTIFACTS, Served, browser, chart_data, choose_range, wait_loaded
 from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings
-from tests.services import free_port
+from tests.services import served_app
 
 __all__ = ["browser"]  # the fixture
 
@@ -36,18 +34,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     store = open_store(f"sqlite:///{tmp_path / 'mpp.db'}")
     sc.plant(store)
     app = create_app(ApiSettings(tmp_path / "var"), store, clock=lambda: sc.NOW)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 15 s")
-        time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(app) as url:
+        yield Served(url)
     store.close()
 
 

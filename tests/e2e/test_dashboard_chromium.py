@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -24,7 +21,7 @@ from collector.api import create_app
 from collector.storage import open_store
 from tests.conftest import REPO_ROOT
 from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings, seed
-from tests.services import free_port
+from tests.services import served_app
 
 # 15:05 WIB on Monday 2 June 2025: the gerai's last minute (14:59) is "live".
 NOW = datetime(2025, 6, 2, 8, 5, tzinfo=UTC)
@@ -44,18 +41,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     store = open_store(f"sqlite:///{tmp_path / 'mpp.db'}")
     seed(store)
     app = create_app(ApiSettings(tmp_path / "var"), store, clock=lambda: NOW)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 15 s")
-        time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(app) as url:
+        yield Served(url)
     store.close()
 
 

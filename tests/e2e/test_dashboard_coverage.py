@@ -4,8 +4,6 @@ cell is coloured as staffed where the hour was not observed."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
@@ -24,7 +21,7 @@ from tests.e2e.test_dashboard_chromium import ARTIFACTS, Served, browser, choose
 from tests.integration.test_api_coverage import CALENDAR
 from tests.integration.test_api_stores import ADMIN_TOKEN, ApiSettings
 from tests.integration.test_store_coverage import _fill
-from tests.services import free_port
+from tests.services import served_app
 
 __all__ = ["browser"]  # the fixture
 
@@ -40,26 +37,19 @@ def served(tmp_path: Path) -> Iterator[Served]:
     store = open_store(f"sqlite:///{tmp_path / 'mpp.db'}")
     _fill(store)
     app = create_app(ApiSettings(tmp_path / "var"), store, clock=lambda: NOW)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 15 s")
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    assert httpx.put(f"{url}/api/v1/sites/{sc.SITE}/opening-hours", json=CALENDAR, headers=headers).status_code == 200
-    for gerai in sc.GERAI:
-        zones = [{"device": z.device, "zone": z.zone, "role": z.role} for z in gerai.zones]
-        put = httpx.put(f"{url}/api/v1/sites/{sc.SITE}/gerai/{gerai.gerai}", json={"name": gerai.name, "zones": zones},
-                        headers=headers)  # fmt: skip
-        assert put.status_code == 200, put.text
-    yield Served(url)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(app) as url:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        hours = httpx.put(f"{url}/api/v1/sites/{sc.SITE}/opening-hours", json=CALENDAR, headers=headers)
+        assert hours.status_code == 200, hours.text
+        for gerai in sc.GERAI:
+            zones = [{"device": z.device, "zone": z.zone, "role": z.role} for z in gerai.zones]
+            put = httpx.put(
+                f"{url}/api/v1/sites/{sc.SITE}/gerai/{gerai.gerai}",
+                json={"name": gerai.name, "zones": zones},
+                headers=headers,
+            )
+            assert put.status_code == 200, put.text
+        yield Served(url)
     store.close()
 
 
