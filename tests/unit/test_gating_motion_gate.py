@@ -211,3 +211,8 @@ def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
     late = [i for i in inferred if i > gone + 15]
     assert len(late) <= (len(frames) - gone) // 20 + 1, late
     assert all(b - a == 20 for a, b in itertools.pairwise(late))
+
+
+def test_config_rejects_a_back_off_cap_below_the_idle_interval() -> None:
+    with pytest.raises(ValueError, match="idle_inference_max_interval_s"):
+        GatingConfig(idle_inference_interval_s=30.0, idle_inference_max_interval_s=20.0)
