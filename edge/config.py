@@ -168,6 +168,9 @@ class GatingConfig(_Strict):
     idle_probe_interval_s: float = Field(default=0.25, ge=0.02, le=1.0)
     # While idle: seconds between detector runs, to notice someone who arrived without motion.
     idle_inference_interval_s: float = Field(default=10.0, ge=0.5, le=600.0)
+    # ...doubling after each run that finds no one, up to this (10, 20, 40, 60, 60 s...): right
+    # after activity a person whose track was lost is checked for soon, an empty hall once a minute.
+    idle_inference_max_interval_s: float = Field(default=60.0, ge=0.5, le=3600.0)
     # Seconds of full-rate inference after the last motion or tracked person.
     hold_s: float = Field(default=1.0, ge=0.0, le=60.0)
 
@@ -181,6 +184,12 @@ class GatingConfig(_Strict):
                 "remove idle_stride"
             )
         return value
+
+    @model_validator(mode="after")
+    def _backoff_not_below_start(self) -> GatingConfig:
+        if self.idle_inference_max_interval_s < self.idle_inference_interval_s:
+            raise ValueError("idle_inference_max_interval_s must be >= idle_inference_interval_s")
+        return self
 
 
 class EdgeConfig(_Strict):

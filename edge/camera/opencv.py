@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from edge.camera.source import Clock, Frame, SourceError
 from wire.messages import CameraState
@@ -44,12 +43,15 @@ def shrink(image: Any, size: tuple[int, int]) -> Any:
 def grey_preview(frame: Frame, width_px: int) -> Any:
     """The frame's image, area-averaged down to ``width_px`` wide, in grey levels."""
     image = frame.image
+    size = preview_size(frame, width_px)
     # Averaging 4x4 samples per cell flattens noise as well as every pixel would; on a large
     # frame reading every pixel would cost more than the rest of the probe (4K: 18 ms).
-    step = max(1, image.shape[1] // (4 * width_px))
-    if step > 1:
-        image = np.ascontiguousarray(image[::step, ::step])
-    return cv2.cvtColor(shrink(image, preview_size(frame, width_px)), cv2.COLOR_BGR2GRAY)
+    # Sampled by OpenCV (nearest pixel), not by a strided numpy copy: a third of the time.
+    sampled = (4 * size[0], 4 * size[1])
+    if image.shape[1] > sampled[0] and image.shape[0] > sampled[1]:
+        image = cv2.resize(image, sampled, interpolation=cv2.INTER_NEAREST)
+    # Grey after shrinking: the colour conversion runs on the few preview pixels only.
+    return cv2.cvtColor(shrink(image, size), cv2.COLOR_BGR2GRAY)
 
 
 class _Recording:
@@ -102,8 +104,9 @@ class _Recording:
 class VideoFileSource(_Recording):
     """Every frame of a video file, at the file's frame rate (25 fps if it names none).
 
-    Each frame is grabbed (demuxed and decoded by FFmpeg); the conversion to BGR pixels,
-    a good part of the cost of a small frame, happens only for frames that are looked at.
+    Each frame is grabbed (demuxed and decoded by FFmpeg, on one thread); the conversion to
+    BGR pixels, a good part of the cost of a small frame, happens only for frames that are
+    looked at.
     """
 
     def __init__(self, path: Path, clock: Clock, video_start: datetime | None = None) -> None:
@@ -111,7 +114,12 @@ class VideoFileSource(_Recording):
             raise SourceError(f"video not found: {path}")
         _quiet_opencv()
         self._path = path
-        self._capture = cv2.VideoCapture(str(path))
+        # One decoding thread: FFmpeg's frame threads cost about a third more CPU per frame
+        # (handing frames between threads), and a file is decoded faster than it is inferred.
+        self._capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+        if not self._capture.isOpened():
+            self._capture.release()
+            self._capture = cv2.VideoCapture(str(path))
         if not self._capture.isOpened():
             raise SourceError(f"cannot open video {path}: not a readable video file")
         ok, first = self._capture.read()

@@ -2,7 +2,10 @@
 
 While the scene is idle nothing is decoded but a small preview a few times a second
 (``probe_interval_s``), and the detector runs only every ``inference_interval_s`` (a person
-standing still causes no motion). Motion in a probe, or live tracks, make the scene busy:
+standing still causes no motion), or, with ``max_inference_interval_s``, after as long as the
+scene has been quiet, between the two: 10, 20, 40, 80, 140, 200 s... after the last activity.
+A person whose track was lost is most likely still there right after the activity; an empty
+hall needs a check a minute, not six. Motion in a probe, or live tracks, make the scene busy:
 every frame is inferred, from the probe that saw the motion on, until ``hold_s`` has passed
 without either. Counted in seconds, not frames, so the idle cost does not grow with the
 camera's frame rate.
@@ -28,10 +31,14 @@ class IdleSchedule:
     inference_interval_s: float = 10.0
     # Seconds of full-rate inference after the last motion or live track.
     hold_s: float = 1.0
+    # The idle detector interval grows with the quiet time up to this (None: stays fixed).
+    max_inference_interval_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.probe_interval_s <= 0 or self.inference_interval_s <= 0 or self.hold_s < 0:
             raise ValueError("probe_interval_s and inference_interval_s must be > 0, hold_s >= 0")
+        if self.max_inference_interval_s is not None and self.max_inference_interval_s < self.inference_interval_s:
+            raise ValueError("max_inference_interval_s must be >= inference_interval_s")
 
 
 class IdleScheduler:
@@ -43,6 +50,8 @@ class IdleScheduler:
         self._next_probe_s = -float("inf")
         self._next_inference_s = -float("inf")
         self._busy_until_s = -float("inf")
+        # Since when the scene has been quiet (no motion, no live tracks); None before the first frame.
+        self._quiet_since_s: float | None = None
         self._last_s: float | None = None
         self.busy = True
 
@@ -56,6 +65,8 @@ class IdleScheduler:
             self._next_probe_s += shift
             self._next_inference_s += shift
             self._busy_until_s += shift
+            if self._quiet_since_s is not None:
+                self._quiet_since_s += shift
         self._last_s = now_s
         s = self.schedule
         if live_tracks > 0:
@@ -69,6 +80,12 @@ class IdleScheduler:
                 self._busy_until_s = now_s + max(s.hold_s, s.probe_interval_s)
         self.busy = now_s <= self._busy_until_s + _EPS_S
         infer = self.busy or now_s >= self._next_inference_s - _EPS_S
+        if self.busy or self._quiet_since_s is None:
+            self._quiet_since_s = now_s
         if infer:
-            self._next_inference_s = now_s + s.inference_interval_s
+            interval_s = s.inference_interval_s
+            if s.max_inference_interval_s is not None:
+                # An idle run that finds someone leaves live tracks: busy again, quiet from then on.
+                interval_s = min(s.max_inference_interval_s, max(interval_s, now_s - self._quiet_since_s))
+            self._next_inference_s = now_s + interval_s
         return infer

@@ -136,3 +136,34 @@ def test_never_longer_than_the_inference_interval_idle_and_never_idle_after_a_tr
     assert max((b - a for a, b in itertools.pairwise([*times, len(tracks) / fps])), default=0.0) <= 2.0 + 1 / fps
     # A frame after a frame with live tracks is always inferred.
     assert all(n + 1 in inferred for n, live in enumerate(tracks[:-1]) if live)
+
+
+def test_idle_inference_backs_off_with_the_quiet_time_up_to_the_cap() -> None:
+    schedule = IdleSchedule(probe_interval_s=0.25, inference_interval_s=10.0, hold_s=1.0, max_inference_interval_s=60.0)
+    # Something moves from 300 s to 302 s; frames at 10 fps for 10 minutes.
+    inferred = run(IdleScheduler(schedule), 10.0, 600.0, Motion(moving_from_s=300.0, moving_until_s=302.0))
+    idle = [n / 10 for n in inferred if n / 10 < 300.0]
+    # From the start: 10 s after it, then as long again as the scene has been quiet, at most 60 s.
+    assert idle == pytest.approx([0.0, 10.0, 20.0, 40.0, 80.0, 140.0, 200.0, 260.0], abs=0.1)
+    # The motion probe at 300 s wakes it (busy to 303 s, hold after the last moving probe at
+    # 301.75 s); quiet from the last busy frame on, the same back-off starts again.
+    busy_end_s = max(n / 10 for n in inferred if n / 10 <= 303.0)
+    after = [n / 10 - busy_end_s for n in inferred if n / 10 > busy_end_s]
+    assert after == pytest.approx([10.0, 20.0, 40.0, 80.0, 140.0, 200.0, 260.0], abs=0.1)
+
+
+def test_an_idle_run_that_finds_someone_restarts_the_back_off() -> None:
+    schedule = IdleSchedule(probe_interval_s=0.25, inference_interval_s=10.0, hold_s=0.5, max_inference_interval_s=60.0)
+    # No motion ever (a person standing still): the idle run at 80 s finds them (live tracks on
+    # the next frame), the tracker keeps them until frame 849 (84.9 s).
+    tracks = {n: 1 for n in range(801, 850)}
+    inferred = run(IdleScheduler(schedule), 10.0, 200.0, Motion(), tracks)
+    assert [n for n in inferred if n < 801] == [0, 100, 200, 400, 800]
+    assert [n for n in inferred if 801 <= n <= 855] == list(range(801, 855))
+    # Quiet from 85.4 s (the end of the hold) on: 10 s later, then the back-off again.
+    assert [n for n in inferred if n > 855] == [954, 1054, 1254, 1654]
+
+
+def test_schedule_rejects_a_cap_below_the_interval() -> None:
+    with pytest.raises(ValueError, match="max_inference_interval_s"):
+        IdleSchedule(inference_interval_s=10.0, max_inference_interval_s=5.0)

@@ -64,9 +64,11 @@ def test_static_noisy_scene_infers_only_every_inference_interval() -> None:
 
 
 def test_from_config_uses_the_time_based_keys() -> None:
-    config = GatingConfig(idle_probe_interval_s=0.5, idle_inference_interval_s=2.0, hold_s=0.0)
+    config = GatingConfig(
+        idle_probe_interval_s=0.5, idle_inference_interval_s=2.0, hold_s=0.0, idle_inference_max_interval_s=30.0
+    )
     gate = MotionGate.from_config(config)
-    assert gate.settings.schedule == IdleSchedule(0.5, 2.0, 0.0)
+    assert gate.settings.schedule == IdleSchedule(0.5, 2.0, 0.0, max_inference_interval_s=30.0)
     scene = Scene()
     assert run(gate, [scene.frame() for _ in range(125)]) == [1, 51, 101]
 
@@ -209,3 +211,8 @@ def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
     late = [i for i in inferred if i > gone + 15]
     assert len(late) <= (len(frames) - gone) // 20 + 1, late
     assert all(b - a == 20 for a, b in itertools.pairwise(late))
+
+
+def test_config_rejects_a_back_off_cap_below_the_idle_interval() -> None:
+    with pytest.raises(ValueError, match="idle_inference_max_interval_s"):
+        GatingConfig(idle_inference_interval_s=30.0, idle_inference_max_interval_s=20.0)
