@@ -236,12 +236,12 @@ def day_records(site: SimSite, day: date, story: Plan) -> DayRecords:
         local = start.astimezone(tz)
         hour_share = HOUR_PROFILE.get(local.hour, 0.0) if open_day else 0.0
         arrivals = _poisson(rng, expected * hour_share * length / 3600)
-        # Visitors stay 30-90 minutes; a few pass through outside the opening hours (staff, guards).
+        # Visitors stay 30-90 minutes; on open days a few pass before and after the opening hours (staff).
         for _ in range(arrivals):
             leaves = index + rng.randint(1, 3)
             leaving[leaves] = leaving.get(leaves, 0) + 1
-        out_count = leaving.pop(index, 0) + (_poisson(rng, 0.3) if local.hour in (7, 16) else 0)
-        in_count = arrivals + (_poisson(rng, 0.3) if local.hour == 7 else 0)
+        out_count = leaving.pop(index, 0) + (_poisson(rng, 0.3) if open_day and local.hour in (7, 16) else 0)
+        in_count = arrivals + (_poisson(rng, 0.3) if open_day and local.hour == 7 else 0)
         if start + timedelta(seconds=length) > story.now:
             break
         staffed_hours = open_day and OPENS <= local.time() < CLOSES
