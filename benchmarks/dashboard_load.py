@@ -118,7 +118,7 @@ async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
     (await client.get("/api/v1/me")).raise_for_status()
     (await client.get("/api/v1/sites")).raise_for_status()
     day = {"start": today, "end": today}
-    calls = [
+    calls: list[tuple[str, dict[str, str | int]]] = [
         (f"/api/v1/sites/{site}/staffing", day),
         (f"/api/v1/sites/{site}/footfall", {"granularity": "day"}),
         ("/api/v1/footfall", {"sites": ",".join(SITES), "granularity": "month"}),
@@ -130,7 +130,7 @@ async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
     ]
     gate = asyncio.Semaphore(BROWSER_CONNECTIONS)
 
-    async def one(path: str, params: dict[str, object]) -> None:
+    async def one(path: str, params: dict[str, str | int]) -> None:
         async with gate:
             response = await client.get(path, params=params)
             if response.status_code == 404 and path.endswith("/alerts"):
@@ -237,7 +237,8 @@ def main() -> None:
                 store.close()
             loads, probes = figures.loads_ms, figures.healthz_ms
             print(
-                f"{kind}: {len(loads)} full loads ({args.clients} at once x {args.rounds}), failures {figures.failures}: "
+                f"{kind}: {len(loads)} full loads ({args.clients} at once x {args.rounds}), "
+                f"failures {figures.failures}: "
                 f"p50 {statistics.median(loads):,.0f} ms, p95 {_p(loads, 0.95):,.0f} ms, max {max(loads):,.0f} ms; "
                 f"/healthz ({len(probes)} probes) p50 {statistics.median(probes):.1f} ms, "
                 f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms",

@@ -249,7 +249,8 @@ def day_records(site: SimSite, day: date, story: Plan) -> DayRecords:
         counts.append(
             LineCounts(
                 site=site.site, device=ENTRANCE_DEVICE, timezone=TIMEZONE, interval_start=start,
-                interval_s=length, observed_s=0.0 if camera_off else float(length), line=LINE, role=CountingRole.ENTRANCE.value,
+                interval_s=length, observed_s=0.0 if camera_off else float(length), line=LINE,
+                role=CountingRole.ENTRANCE.value,
                 in_count=0 if camera_off else in_count, out_count=0 if camera_off else out_count,
             )
         )  # fmt: skip
@@ -292,7 +293,7 @@ def _gerai_records(
         mean_count=round(queue_mean, 3), max_count=queue_max, occupied_s=float(min(length, round(waiting_s))),
         visits=visits, dwells_s=dwells,
     )  # fmt: skip
-    unstaffed = (site.site == ANOMALY_SITE and gerai.gerai == UNSTAFFED_GERAI and day >= story.unstaffed_from)
+    unstaffed = site.site == ANOMALY_SITE and gerai.gerai == UNSTAFFED_GERAI and day >= story.unstaffed_from
     if staffed_hours and not unstaffed:
         # At the counter most of the time; short absences (files, prayers), longer over lunch.
         local_hour = start.astimezone(ZoneInfo(TIMEZONE)).hour
@@ -351,9 +352,7 @@ class LoadResult:
     conflicts: int
 
 
-def load(
-    store: Store, story: Plan, first: date | None = None, stop: Callable[[], bool] = lambda: False
-) -> LoadResult:
+def load(store: Store, story: Plan, first: date | None = None, stop: Callable[[], bool] = lambda: False) -> LoadResult:
     """Write the history (from ``first`` on) into ``store``, until ``stop()`` says so. Idempotent: a
     record already stored is stored once; a conflicting copy (a day first written under another plan)
     keeps the first."""

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from collector.storage import StoreError, open_store
-
 from demo import history
 from demo.admin_client import configure_simulated_sites, configure_site, healthy
 from demo.assets import ONLINE_MODEL, SHARED_MODEL, resolve_model, resolve_video

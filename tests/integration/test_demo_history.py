@@ -45,7 +45,9 @@ def client(loaded: tuple[Store, float, history.LoadResult], tmp_path: Path) -> I
     with TestClient(app, headers=HEADERS) as test_client:
         # The settings the demo puts through the admin API (demo/admin_client.py).
         for site, name in history.site_names():
-            assert test_client.put(f"/api/v1/sites/{site}", json={"name": name, "timezone": history.TIMEZONE}).is_success
+            assert test_client.put(
+                f"/api/v1/sites/{site}", json={"name": name, "timezone": history.TIMEZONE}
+            ).is_success
             assert test_client.put(f"/api/v1/sites/{site}/opening-hours", json=history.opening_hours()).is_success
             for gerai, body in history.gerai_settings():
                 assert test_client.put(f"/api/v1/sites/{site}/gerai/{gerai}", json=body).is_success
