@@ -34,6 +34,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from benchmarks.api_latency import Settings, batch_lines, free_port
@@ -117,7 +118,7 @@ def _p(values: list[float], q: float) -> float:
 async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
     (await client.get("/api/v1/me")).raise_for_status()
     (await client.get("/api/v1/sites")).raise_for_status()
-    day = {"start": today, "end": today}
+    day: dict[str, str | int] = {"start": today, "end": today}
     calls: list[tuple[str, dict[str, str | int]]] = [
         (f"/api/v1/sites/{site}/staffing", day),
         (f"/api/v1/sites/{site}/footfall", {"granularity": "day"}),
@@ -176,10 +177,22 @@ async def _run(base: str, today: str, clients: int, rounds: int) -> Figures:
     return Figures(loads, probes, failures)
 
 
-def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int) -> Figures:
+def _healthz_in_threadpool(app: FastAPI) -> None:
+    """/healthz as it was before it became ``async def``: a plain ``def`` route, run in the threadpool."""
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/healthz"]
+
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_api_route("/healthz", healthz)
+
+
+def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int, threadpool: bool) -> Figures:
     last_day = YEAR_START + timedelta(days=days - 1)
     now = last_day + timedelta(hours=15)  # 15:00 WIB of the last seeded day
     app = create_app(Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now)
+    if threadpool:
+        _healthz_in_threadpool(app)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -196,6 +209,20 @@ def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int) 
         thread.join(timeout=30)
 
 
+def report(label: str, figures: Figures, args: argparse.Namespace) -> None:
+    loads, probes = figures.loads_ms, figures.healthz_ms
+    if not loads:
+        print(f"{label}: every load failed ({figures.failures})", flush=True)
+        return
+    print(
+        f"{label}: {len(loads)} full loads ({args.clients} at once x {args.rounds}), failures {figures.failures}: "
+        f"p50 {statistics.median(loads):,.0f} ms, p95 {_p(loads, 0.95):,.0f} ms, max {max(loads):,.0f} ms; "
+        f"/healthz ({len(probes)} probes) p50 {statistics.median(probes):.1f} ms, "
+        f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", action="append", choices=["sqlite", "influxdb"], required=True)
@@ -206,6 +233,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mpp-dashboard-bench"))
+    parser.add_argument(
+        "--healthz-in-threadpool",
+        action="store_true",
+        help="also measure with /healthz as a plain `def` route (as before), for comparison in the same run",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     seed_key = {"days": args.days, "devices": args.devices, "interval_s": args.interval_s, "sites": len(SITES)}
@@ -232,18 +264,12 @@ def main() -> None:
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s", flush=True)
             store = open_store(url)
             try:
-                figures = measure(store, args.workdir / f"var-{kind}", args.days, args.clients, args.rounds)
+                for threadpool in (False, True) if args.healthz_in_threadpool else (False,):
+                    figures = measure(store, args.workdir / f"var-{kind}", args.days, args.clients, args.rounds,
+                                      threadpool)  # fmt: skip
+                    report(f"{kind}{' (healthz in threadpool)' if threadpool else ''}", figures, args)
             finally:
                 store.close()
-            loads, probes = figures.loads_ms, figures.healthz_ms
-            print(
-                f"{kind}: {len(loads)} full loads ({args.clients} at once x {args.rounds}), "
-                f"failures {figures.failures}: "
-                f"p50 {statistics.median(loads):,.0f} ms, p95 {_p(loads, 0.95):,.0f} ms, max {max(loads):,.0f} ms; "
-                f"/healthz ({len(probes)} probes) p50 {statistics.median(probes):.1f} ms, "
-                f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms",
-                flush=True,
-            )
         finally:
             if influx is not None:
                 influx.stop()
