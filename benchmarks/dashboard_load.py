@@ -159,13 +159,13 @@ async def _run(base: str, today: str, clients: int, rounds: int) -> Figures:
     async def user(n: int) -> None:
         nonlocal failures
         limits = httpx.Limits(max_connections=BROWSER_CONNECTIONS)
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=300, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=1200, limits=limits) as client:
             t0 = time.perf_counter()
             try:
                 await _full_load(client, SITES[n % len(SITES)], today)
             except httpx.HTTPError as exc:
                 failures += 1
-                print(f"load failed: {exc}", flush=True)
+                print(f"load failed: {type(exc).__name__} {exc}", flush=True)
                 return
             loads.append((time.perf_counter() - t0) * 1000)
 
