@@ -194,7 +194,10 @@ def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int, 
     if threadpool:
         _healthz_in_threadpool(app)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Keep-alive longer than any wait: uvicorn closes a connection idle for 5 s by default, and a client
+    # then sending on it gets "Server disconnected" (a browser retries; httpx does not).
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=1200)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
