@@ -1,4 +1,4 @@
-"""The collector's HTTP API as the demo uses it: liveness and two admin settings."""
+"""The collector's HTTP API as the demo uses it: liveness and the admin settings of its sites."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Sequence
 from datetime import datetime
 
+from demo import history
 from demo.settings import SITE, TIMEZONE, DemoError
 
 
@@ -41,5 +42,14 @@ def configure_site(base_url: str, token: str, starts: Sequence[datetime]) -> Non
     the staffing view has opening hours to measure."""
     closes = "23:59" if starts[-1].hour == 23 else f"{starts[-1].hour + 1:02d}:00"
     days = [{"weekday": day, "opens": f"{starts[0].hour:02d}:00", "closes": closes} for day in range(7)]
-    put(base_url, token, f"sites/{SITE}", {"name": "MPP Demo", "timezone": TIMEZONE})
+    put(base_url, token, f"sites/{SITE}", {"name": "Video demo (rekaman langsung)", "timezone": TIMEZONE})
     put(base_url, token, f"sites/{SITE}/opening-hours", {"days": days, "holidays": []})
+
+
+def configure_simulated_sites(base_url: str, token: str) -> None:
+    """Name the simulated MPPs and their gerai, and set their opening hours and holidays."""
+    for site, name in history.site_names():
+        put(base_url, token, f"sites/{site}", {"name": name, "timezone": history.TIMEZONE})
+        put(base_url, token, f"sites/{site}/opening-hours", history.opening_hours())
+        for gerai, body in history.gerai_settings():
+            put(base_url, token, f"sites/{site}/gerai/{gerai}", body)

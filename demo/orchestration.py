@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from demo.admin_client import configure_site, healthy
+from collector.storage import StoreError, open_store
+from demo import history
+from demo.admin_client import configure_simulated_sites, configure_site, healthy
 from demo.assets import ONLINE_MODEL, SHARED_MODEL, resolve_model, resolve_video
 from demo.edge_config import PASSWORD_VARIABLE, edge_config, replay_starts
 from demo.settings import DEVICE, SITE, TIMEZONE, DemoError, DemoSettings, say, settings_from_env
@@ -45,6 +47,7 @@ class Demo:
         self.broker: Broker | None = None
         self.collector: ManagedProcess | None = None
         self.edge: ManagedProcess | None = None
+        self.history: threading.Thread | None = None
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stop_requested.is_set():
@@ -66,6 +69,9 @@ class Demo:
             if not self.stop_requested.is_set():  # Ctrl-C while the collector was starting
                 starts = replay_starts(datetime.now(ZoneInfo(TIMEZONE)))
                 configure_site(settings.dashboard_url, settings.api_token, starts)
+                if settings.history:
+                    configure_simulated_sites(settings.dashboard_url, settings.api_token)
+                    self._start_history()
                 self._announce(video, model)
                 self._replay(video, model, starts)
             if not self.stop_requested.is_set():
@@ -114,6 +120,32 @@ class Demo:
             time.sleep(0.3)
         if not self.stop_requested.is_set():
             raise DemoError(f"the collector did not answer /healthz within 60 s:\n{self.collector.tail()}")
+
+    def _start_history(self) -> None:
+        """Load the simulated history beside the replay (the dashboard is usable meanwhile)."""
+        self.history = threading.Thread(target=self._load_history, name="demo-history", daemon=True)
+        self.history.start()
+
+    def _load_history(self) -> None:
+        settings = self.settings
+        marker = settings.work_dir / "history.json"
+        story = history.plan(datetime.now(ZoneInfo(history.TIMEZONE)))
+        first = history.resume_from(marker.read_text() if marker.is_file() else None, story)
+        say(f"history: loading simulated history (simulasi) of {len(history.SITES)} MPPs, "
+            f"{first or story.first} to {story.last} ...")  # fmt: skip
+        started = time.monotonic()
+        store = open_store(f"sqlite:///{settings.work_dir / 'collector.db'}")
+        try:
+            result = history.load(store, story, first, stop=self.stop_requested.is_set)
+        except StoreError as exc:
+            say(f"history: not loaded ({exc})")
+            return
+        finally:
+            store.close()
+        if self.stop_requested.is_set():
+            return
+        marker.write_text(history.marker_text(story))
+        say(f"history: {result.records:,} simulated records stored in {time.monotonic() - started:.0f} s")
 
     def _check_collector(self) -> None:
         if self.collector is not None and (code := self.collector.poll()) is not None:
@@ -169,6 +201,8 @@ class Demo:
     def _stop_all(self) -> list[str]:
         """Stop in reverse order of start: the edge flushes its outbox, the collector
         acknowledges what it stored, then the broker goes. Returns what had to be killed."""
+        if self.history is not None:
+            self.history.join(timeout=60)  # stops after the batch it is writing
         if self.edge is not None:
             # SIGTERM: graceful once `run` handles signals, and a quiet exit (no traceback) if it
             # arrives while the edge is still importing its libraries.

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-SITE = "demo"
+# The live replay's site; its id sorts after the simulated MPPs (demo/history.py), so the
+# dashboard opens on one with history.
+SITE = "video-demo"
 DEVICE = "cam-1"
 TIMEZONE = "Asia/Jakarta"
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -36,6 +38,7 @@ class DemoSettings:
     mqtt_port: int | None
     video: str | None
     model: str | None
+    history: bool = True  # load the simulated history (MPP_DEMO_HISTORY=0: the live replay only)
 
     @property
     def dashboard_url(self) -> str:
@@ -63,4 +66,5 @@ def settings_from_env(environ: Mapping[str, str], cwd: Path) -> DemoSettings:
         mqtt_port=int(mqtt_port) if mqtt_port else None,
         video=environ.get("VIDEO") or None,
         model=environ.get("MODEL") or None,
+        history=environ.get("MPP_DEMO_HISTORY", "1") != "0",
     )

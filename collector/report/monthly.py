@@ -15,6 +15,7 @@ from babel.numbers import format_decimal, format_percent
 from collector.report.monthly_completeness import Completeness, comparison_note_html, completeness_html, site_mark
 from collector.report.periods import FootfallPeriod
 from collector.report.staffing import Stretch
+from collector.report.waiting import GeraiQueueMonth
 from collector.storage.base import FootfallBucket
 from wire import Audit
 
@@ -59,6 +60,7 @@ class MonthlyReport:
     gerai: tuple[GeraiMonth, ...]
     completeness: Completeness | None = None  # the data-completeness section
     audits: tuple[Audit, ...] = ()  # the latest on-site accuracy audit of each of the site's devices
+    waiting: tuple[GeraiQueueMonth, ...] = ()  # the queue and waiting section
 
     @property
     def visitors(self) -> int:
@@ -108,6 +110,13 @@ LABELS: dict[str, dict[str, str]] = {
         "position": "Jabatan",
         "signer": "Nama",
         "staff_id": "NIP.",
+        "waiting": "Antrean dan waktu tunggu per gerai",
+        "visits": "Kunjungan",
+        "wait_p50": "Median tunggu",
+        "wait_p90": "P90 tunggu",
+        "queue": "Antrean rata-rata (jam buka)",
+        "waiting_note": "Waktu tunggu: lama pengunjung berada di zona antrean; antrean rata-rata: jumlah orang di "
+        "zona antrean, rata-rata selama jam buka yang teramati kamera.",
     },
     "en": {
         "title": "Monthly report",
@@ -136,6 +145,13 @@ LABELS: dict[str, dict[str, str]] = {
         "position": "Position",
         "signer": "Name",
         "staff_id": "Staff no.",
+        "waiting": "Queue and waiting time per gerai",
+        "visits": "Visits",
+        "wait_p50": "Median wait",
+        "wait_p90": "P90 wait",
+        "queue": "Average queue (opening hours)",
+        "waiting_note": "Waiting time: how long visitors stayed in the queue zone; average queue: people in the "
+        "queue zones, averaged over the opening hours the cameras observed.",
     },
 }
 
@@ -167,6 +183,32 @@ def percent(share: float | None, none: str, lang: Language = "id") -> str:
 
 def change(now: int, before: int, lang: Language = "id") -> str:
     return "–" if before == 0 else format_percent((now - before) / before, "+#,##0%;-#,##0%", locale=LOCALES[lang])
+
+
+def minutes(seconds: float | None, lang: Language) -> str:
+    """``5,3 menit`` / ``5.3 min``; a dash with no completed visit."""
+    if seconds is None:
+        return "–"
+    return f"{format_decimal(seconds / 60, '#,##0.0', locale=LOCALES[lang])} {LABELS[lang]['minutes']}"
+
+
+def people(mean: float | None, lang: Language) -> str:
+    return "–" if mean is None else format_decimal(mean, "#,##0.0", locale=LOCALES[lang])
+
+
+def waiting_rows(report: MonthlyReport, lang: Language) -> list[list[str]]:
+    """The queue and waiting table's rows, the same cells in HTML and PDF."""
+    none = LABELS[lang]["none"]
+    return [
+        [g.name, number(g.visits, lang), minutes(g.dwell.p50_s, lang), minutes(g.dwell.p90_s, lang),
+         people(g.mean_queue, lang), percent(g.observed_share, none, lang)]
+        for g in report.waiting
+    ]  # fmt: skip
+
+
+def waiting_header(lang: Language) -> list[str]:
+    t = LABELS[lang]
+    return [t["gerai"], t["visits"], t["wait_p50"], t["wait_p90"], t["queue"], t["observed"]]
 
 
 def stretch_text(s: Stretch, lang: Language) -> str:
@@ -237,6 +279,11 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
         f"<td>{'<br>'.join(e(stretch_text(s, lang)) for s in g.longest_unstaffed) or '–'}</td></tr>"
         for g in report.gerai
     )
+    waiting = "".join(
+        "<tr>" + "".join(f"<td{' class=num' if i else ''}>{e(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in waiting_rows(report, lang)
+    )
+    waiting_head = "".join(f"<th{' class=num' if i else ''}>{e(c)}</th>" for i, c in enumerate(waiting_header(lang)))
     signature = "<br>".join(e(line) or "<br><br>" for line in signature_lines(report, lang))
     title = f"{t['title']} {e(report.name)} – {e(month_label(report.month, lang))}"
     tz = ZoneInfo(report.timezone)
@@ -252,7 +299,7 @@ table{{border-collapse:collapse;width:100%;max-width:48em}} td,th{{border-bottom
 text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
 td.barcell{{width:50%;min-width:8em}} .bar{{background:#1f77b4;height:.8em}}
 tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
-.signature{{margin:3em 0 0 auto;width:20em;line-height:1.6}}
+.note{{font-size:.85em;color:#555}} .signature{{margin:3em 0 0 auto;width:20em;line-height:1.6}}
 @media print{{body{{margin:0}} h2{{break-after:avoid}} table,.signature{{break-inside:avoid}}}}
 </style></head><body>
 <header class=agency><h1>{e(report.name)}</h1>
@@ -270,6 +317,8 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 {hours}</table>
 <h2>{t["staffing"]}</h2><table id=staffing><tr><th>{t["gerai"]}</th><th class=num>{t["staffed"]}</th>
 <th class=num>{t["observed"]}</th><th>{t["empty"]}</th></tr>{gerai}</table>
+<h2>{t["waiting"]}</h2><table id=waiting><tr>{waiting_head}</tr>{waiting}</table>
+<p class=note>{e(t["waiting_note"])}</p>
 <p class=signature id=signature>{signature}</p>
 </body></html>
 """

@@ -31,6 +31,8 @@ from collector.report.monthly import (
     percent,
     signature_lines,
     stretch_text,
+    waiting_header,
+    waiting_rows,
 )
 from collector.report.monthly_completeness import LABELS as COVERAGE_LABELS
 from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark, uses_text
@@ -168,6 +170,12 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
             for g in report.gerai
         ],
     )  # fmt: skip
+
+    heading(t["waiting"])
+    table((50, 22, 27, 27, 30, 24), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"), waiting_header(lang),
+          waiting_rows(report, lang))  # fmt: skip
+    pdf.set_font(FAMILY, "", 8)
+    pdf.multi_cell(0, 4, t["waiting_note"], new_x="LMARGIN", new_y="NEXT")
 
     # Signature block, kept whole on one page: tempat/tanggal, jabatan, space to sign, nama, NIP.
     lines = signature_lines(report, lang)

@@ -15,6 +15,7 @@ from collector.report.periods import MAX_YEAR, MIN_YEAR, PeriodError, TimeRange,
 from collector.report.site_coverage import footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
 from collector.report.staffing_report import staffing_report
+from collector.report.waiting import monthly_waiting
 from collector.storage.base import Store
 
 MIN_GAP_MIN = 15.0
@@ -75,4 +76,5 @@ def gather_monthly_report(
         gerai=gerai,
         completeness=completeness(coverage_of(store, sites, info, TimeRange(start, end), "month")),
         audits=tuple(a for a in store.latest_audits() if a.site == info.site),
+        waiting=monthly_waiting(store, sites, info, TimeRange(start, end)),
     )

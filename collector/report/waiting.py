@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from collector.report.dwell import DwellStats, dwell_stats
 from collector.report.gerai import WAITING_ROLES
 from collector.report.occupancy import RESOLUTION_S, Resolution, resample
-from collector.report.periods import resolve_view_range
+from collector.report.periods import TimeRange, resolve_view_range
+from collector.report.schedule import open_windows
 from collector.report.sites import SiteInfo, Sites
 from collector.storage.base import Store, ZoneInterval
 
@@ -90,3 +93,80 @@ def waiting_report(
             )
         )
     return SiteWaiting(info.site, info.timezone, span.start, span.end, resolution, tuple(out))
+
+
+@dataclass(frozen=True, slots=True)
+class GeraiQueueMonth:
+    """One gerai's waiting over a month, for the monthly report: visits and waiting times over the
+    whole month, queue length over opening hours only (a closed gerai's empty queue is no queue)."""
+
+    gerai: str
+    name: str
+    visits: int
+    dwell: DwellStats
+    mean_queue: float | None  # people in its queue zones, time-weighted over the observed opening time
+    observed_share: float | None  # of the opening time, averaged over its queue zones; None: never open
+
+
+def _overlap_s(start: datetime, length_s: int, windows: Sequence[TimeRange]) -> float:
+    """Seconds of [start, start + length_s) inside the (ordered) open windows."""
+    end = start + timedelta(seconds=length_s)
+    first = bisect_right(windows, start, key=lambda w: w.end)
+    total = 0.0
+    for window in windows[first:]:
+        if window.start >= end:
+            break
+        total += (min(end, window.end) - max(start, window.start)).total_seconds()
+    return total
+
+
+def open_queue(
+    records: Iterable[ZoneInterval], zones: set[tuple[str, str]], windows: Sequence[TimeRange]
+) -> tuple[float | None, float | None]:
+    """(mean queue length, observed share) over the open windows. Each record counts for the part of
+    its observed time that lies in opening hours (its observed time spread evenly over it); several
+    queue zones of one gerai add up (people), and their observed shares average."""
+    open_s = sum((w.end - w.start).total_seconds() for w in windows)
+    if open_s <= 0 or not zones:
+        return None, None
+    weighted: dict[tuple[str, str], float] = dict.fromkeys(zones, 0.0)
+    observed: dict[tuple[str, str], float] = dict.fromkeys(zones, 0.0)
+    for r in records:
+        key = (r.device, r.zone)
+        if key not in weighted or r.interval_s <= 0:
+            continue
+        inside = _overlap_s(r.interval_start, r.interval_s, windows)
+        if inside <= 0:
+            continue
+        seen = r.observed_s * inside / r.interval_s
+        weighted[key] += r.mean_count * seen
+        observed[key] += seen
+    share = sum(min(o / open_s, 1.0) for o in observed.values()) / len(zones)
+    means = [weighted[k] / observed[k] for k in zones if observed[k] > 0]
+    return (sum(means) if means else None), share
+
+
+def monthly_waiting(store: Store, sites: Sites, info: SiteInfo, span: TimeRange) -> tuple[GeraiQueueMonth, ...]:
+    """Each gerai with a queue zone: visits, waiting times and its queue over the opening hours of ``span``."""
+    records = store.zone_intervals(info.site, span.start, span.end)
+    dwells = store.dwell_samples(info.site, span.start, span.end)
+    schedule = sites.schedule(info.site)
+    windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
+    out = []
+    for gerai in sites.gerai(info.site, records):
+        zones = gerai.zone_names(WAITING_ROLES)
+        if not zones:
+            continue
+        mine = [r for r in records if (r.device, r.zone) in zones]
+        mean_queue, observed_share = open_queue(mine, zones, windows)
+        out.append(
+            GeraiQueueMonth(
+                gerai=gerai.gerai,
+                name=gerai.name,
+                visits=sum(r.visits for r in mine),
+                dwell=dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones]),
+                mean_queue=mean_queue,
+                observed_share=observed_share,
+            )
+        )
+    return tuple(out)

@@ -35,6 +35,7 @@ from tests.services import free_port
 VENV = REPO_ROOT / ".venv"
 STARTUP_TIMEOUT_S = 90
 FOOTFALL_TIMEOUT_S = 300
+HISTORY_TIMEOUT_S = 300
 STOP_TIMEOUT_S = 60
 
 
@@ -83,7 +84,7 @@ class Output:
 def today_period(port: int, token: str) -> dict[str, object] | None:
     today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/sites/demo/footfall?granularity=day&start={today}&end={today}",
+        f"http://127.0.0.1:{port}/api/v1/sites/video-demo/footfall?granularity=day&start={today}&end={today}",
         headers={"Authorization": f"Bearer {token}"},
     )
     try:
@@ -96,6 +97,12 @@ def today_period(port: int, token: str) -> dict[str, object] | None:
     except (urllib.error.URLError, ConnectionError):
         return None
     return next((period for period in body["periods"] if period["start"].startswith(today)), None)
+
+
+def api_get(port: int, token: str, path: str) -> str:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return str(response.read().decode())
 
 
 def today_footfall(port: int, token: str) -> int:
@@ -162,6 +169,20 @@ def test_make_demo_on_a_fresh_clone_reports_footfall_today_and_stops_cleanly(tmp
         period = today_period(port, token)
         assert period is not None and period["complete"] is False, period
         assert isinstance(period["coverage"], float) and 0 < period["coverage"] < 0.95, period
+
+        # The simulated history: four labelled MPPs listed first (the dashboard opens the first), and
+        # the report with no month chosen is last month's, full of visitors.
+        deadline = time.monotonic() + HISTORY_TIMEOUT_S
+        while not any("simulated records stored" in line for line in output.lines):
+            assert process.poll() is None, f"the demo exited early:\n{output.text}"
+            assert time.monotonic() < deadline, f"no simulated history after {HISTORY_TIMEOUT_S} s:\n{output.text}"
+            time.sleep(1)
+        sites = json.loads(api_get(port, token, "/api/v1/sites"))
+        assert [s["site"] for s in sites] == ["kobar", "kotim", "lamandau", "sukamara", "video-demo"], sites
+        assert all(s["name"].endswith("(simulasi)") for s in sites[:4]), sites
+        report = api_get(port, token, "/api/v1/sites/kobar/reports/monthly")
+        visitors = report[report.index("id=visitors>") + len("id=visitors>") :].split("<", 1)[0]
+        assert int(visitors.replace(".", "")) > 1000, visitors
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
         process.wait(timeout=STOP_TIMEOUT_S)
