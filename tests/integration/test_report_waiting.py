@@ -26,9 +26,10 @@ NOW = datetime(2026, 9, 2, 3, 0, tzinfo=UTC)  # 10:00 WIB on 2 September: August
 GERAI_NAME = "Disdukcapil – KTP & KK"  # en dash: outside Latin-1
 DWELLS = (60.0, 120.0, 180.0, 240.0, 300.0, 360.0, 420.0, 480.0, 540.0, 600.0)
 # Median 330 s (5,5 menit); p90 540 + 0.1 x 60 = 546 s (9,1 menit), numpy's linear interpolation.
-# Opening hours (the default, Mon-Fri 08:00-16:00): 21 weekdays in August 2026 = 168 h.
+# Opening hours (the default, Mon-Fri 08:00-16:00): 21 weekdays in August 2026, less the national
+# holidays on Monday 17th (Independence Day) and Tuesday 25th (Maulid Nabi) = 19 days, 152 h.
 # Observed in opening hours: Monday 3rd 08-16 at 2 people, Tuesday 4th 08-12 at 4 people: 12 h,
-# mean (2 x 8 + 4 x 4) / 12 = 2.67 people (2,7), observed share 12 / 168 = 7 %.
+# mean (2 x 8 + 4 x 4) / 12 = 2.67 people (2,7), observed share 12 / 152 = 8 %.
 # After closing on the 3rd (16-17) ten people wait: outside opening hours, not in the mean.
 
 
@@ -83,12 +84,12 @@ def test_html_report_has_the_waiting_section_with_opening_hours_only(client: Tes
     section = text[text.index("<table id=waiting>") : text.index("</table>", text.index("<table id=waiting>"))]
     assert "<th>Gerai</th><th class=num>Kunjungan</th><th class=num>Median tunggu</th>" in section
     assert (f"<tr><td>{GERAI_NAME.replace('&', '&amp;')}</td><td class=num>56</td><td class=num>5,5 menit</td>"
-            "<td class=num>9,1 menit</td><td class=num>2,7</td><td class=num>7%</td></tr>") in section  # fmt: skip
+            "<td class=num>9,1 menit</td><td class=num>2,7</td><td class=num>8%</td></tr>") in section  # fmt: skip
     # Seen only on a closed day: visits and no queue over opening hours, observed 0 %.
     assert "<tr><td>g2</td><td class=num>1</td><td class=num>–</td><td class=num>–</td><td class=num>–</td>" \
            "<td class=num>0%</td></tr>" in section  # fmt: skip
     english = client.get(f"/api/v1/sites/{SITE}/reports/monthly", params={"month": "2026-08", "lang": "en"}).text
-    assert "<td class=num>5.5 min</td><td class=num>9.1 min</td><td class=num>2.7</td><td class=num>7%</td>" in english
+    assert "<td class=num>5.5 min</td><td class=num>9.1 min</td><td class=num>2.7</td><td class=num>8%</td>" in english
 
 
 def test_pdf_report_has_the_same_waiting_section(client: TestClient, tmp_path: Path) -> None:
@@ -99,6 +100,6 @@ def test_pdf_report_has_the_same_waiting_section(client: TestClient, tmp_path: P
                           capture_output=True, text=True).stdout  # fmt: skip
     assert "Antrean dan waktu tunggu per gerai" in text
     row = next(line for line in text.splitlines() if line.strip().startswith(GERAI_NAME))
-    assert row.split()[-7:] == ["56", "5,5", "menit", "9,1", "menit", "2,7", "7%"], row
+    assert row.split()[-7:] == ["56", "5,5", "menit", "9,1", "menit", "2,7", "8%"], row
     g2 = next(line for line in text.splitlines() if line.strip().startswith("g2 "))
     assert g2.split() == ["g2", "1", "–", "–", "–", "0%"], g2
