@@ -1,10 +1,15 @@
 """Resident memory of the edge during a replay: after the imports, after the model is loaded
 and at its peak, with the counts, as one JSON object.
 
-    .venv/bin/python benchmarks/edge_memory.py CLIP --model MODEL [mpp-edge replay flags]
+    .venv/bin/python benchmarks/edge_memory.py [--sample-s S] [--import-torchvision] \
+        CLIP --model MODEL [mpp-edge replay flags]
 
 Takes the same arguments as ``mpp-edge replay`` and runs the same code in this process.
-``vm_hwm_mb`` is the kernel's high-water mark (``VmHWM``). Under qemu-user
+``--import-torchvision`` imports torchvision before the replay, as Ultralytics' warm-up did
+before the edge skipped it: the "before" figure, with the same counts expected.
+``vm_hwm_mb`` is the kernel's high-water mark (``VmHWM``); each stage also splits the
+resident pages into anonymous ones (heap, tensors: ``RssAnon``) and file-backed ones
+(library code and read-only data, clean pages the kernel can drop and re-read: ``RssFile``). Under qemu-user
 (``deploy/pi/test-arm64.sh``) that figure is the emulator process's and includes the
 emulator's own memory (translated code, its heap); ``guest_*`` then counts only the pages
 of the mappings the emulated program itself sees in ``/proc/self/maps`` (qemu maps guest
@@ -76,15 +81,20 @@ class Sampler:
 
 
 def main(argv: list[str]) -> int:
-    sample_s = 1.0
-    if argv[:1] == ["--sample-s"]:
-        sample_s, argv = float(argv[1]), argv[2:]
+    sample_s, import_torchvision = 1.0, False
+    while argv[:1] in (["--sample-s"], ["--import-torchvision"]):
+        if argv[0] == "--sample-s":
+            sample_s, argv = float(argv[1]), argv[2:]
+        else:
+            import_torchvision, argv = True, argv[1:]
     stages: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
 
     def mark(name: str, sampler: Sampler) -> None:
         stages[name] = {
             "rss_mb": round(_status_kb("VmRSS") / 1024, 1),
+            "rss_anon_mb": round(_status_kb("RssAnon") / 1024, 1),
+            "rss_file_mb": round(_status_kb("RssFile") / 1024, 1),
             "guest_rss_mb": round(sampler.sample() / 1024, 1),
             "t_s": round(time.perf_counter() - started, 1),
         }
@@ -96,6 +106,10 @@ def main(argv: list[str]) -> int:
         args = cli._parser().parse_args(["replay", *argv])
         config = cli.replay_config(args)
         mark("start", sampler)
+        if import_torchvision:
+            import torchvision  # noqa: F401
+
+            mark("torchvision_imported", sampler)
         from edge.vision import tracker
 
         load = tracker.UltralyticsTracker.__init__
@@ -108,6 +122,7 @@ def main(argv: list[str]) -> int:
         result = replay(config, gating=args.gating == "on", clock=lambda: datetime.now(UTC))
         mark("end", sampler)
     memory = {
+        "torchvision_loaded": "torchvision" in sys.modules,
         "vm_hwm_mb": round(_status_kb("VmHWM") / 1024, 1),
         "guest_peak_mb": round(sampler.guest_peak_kb / 1024, 1),
         "stages": stages,

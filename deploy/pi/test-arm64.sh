@@ -7,12 +7,18 @@
 #   sudo deploy/pi/test-arm64.sh root         # only build the root
 #   sudo deploy/pi/test-arm64.sh install      # (re)run install.sh in the cached root
 #   sudo deploy/pi/test-arm64.sh replay       # replay the clip in the installed root
-# Compare with the same replay on x86 (the SCENE flags below): the line counts must be equal.
+#   sudo deploy/pi/test-arm64.sh x86          # the same replay here, with the checkout's .venv
+#   sudo deploy/pi/test-arm64.sh parity       # both, then compare: exit 1 unless the line
+#                                             # counts are identical (zones: ZONE_TOLERANCE)
+#   sudo deploy/pi/test-arm64.sh memory       # resident memory on arm64 (edge_memory.py)
 #   sudo deploy/pi/test-arm64.sh shell        # a shell in the root
-# Prerequisites (Debian): apt-get install debootstrap qemu-user-static binfmt-support proot
+#   sudo FRAMES=12 deploy/pi/test-arm64.sh parity   # only the clip's first 12 frames
+# Prerequisites (Debian): apt-get install debootstrap qemu-user-static binfmt-support proot;
+# for x86/parity/FRAMES the checkout's .venv (make setup).
 # Takes long under emulation (2 busy x86 cores): the root 26 min, the install 18 min, and
-# about 30 CPU-seconds per frame, so the whole 71-frame TUD-Campus takes most of an hour;
-# CLIP=a folder of its first frames is quicker. Figures: BENCHMARKS.md, "Raspberry Pi (arm64)".
+# tens of CPU-seconds per frame, so the whole 71-frame TUD-Campus takes most of an hour;
+# FRAMES=N replays the clip's first N frames (written once as PNG, the same input for both
+# architectures). Figures: BENCHMARKS.md, "Raspberry Pi (arm64)".
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +27,9 @@ ROOT=$CACHE/bookworm
 SHARED=${MPP_SHARED_DIR:-$REPO/../shared}
 CLIP=${CLIP:-$SHARED/data/mot15/TUD-Campus/TUD-Campus.mp4}
 MODEL=${MODEL:-$SHARED/models/yolov8n_int8_openvino_model}
+FRAMES=${FRAMES:-}
+ZONE_TOLERANCE=${ZONE_TOLERANCE:-1}
+X86_VENV=${X86_VENV:-$REPO/.venv}
 # TUD-Campus's scene of benchmarks/edge_scenes.yaml; every frame inferred (no gating), so
 # that x86 and arm64 see the same frames: compare with the same command run on x86.
 SCENE=(--gating off
@@ -140,32 +149,91 @@ step_install() {
   echo "== installed packages: $CACHE/pip-freeze.txt"
 }
 
+# The clip as given, or with FRAMES=N a folder of its first N frames as lossless PNG,
+# decoded once here so that both architectures replay the very same pixels.
+resolve_clip() {
+  [ -z "$FRAMES" ] && return
+  local dir
+  dir=$CACHE/$(basename "${CLIP%.*}")-first$FRAMES
+  if [ ! -e "$dir/.done" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$X86_VENV/bin/python" -c '
+import sys, cv2
+capture = cv2.VideoCapture(sys.argv[1])
+for i in range(1, int(sys.argv[3]) + 1):
+    ok, image = capture.read()
+    if not ok:
+        sys.exit(f"{sys.argv[1]}: only {i - 1} frames")
+    cv2.imwrite(f"{sys.argv[2]}/{i:06d}.png", image)
+' "$CLIP" "$dir" "$FRAMES"
+    touch "$dir/.done"
+  fi
+  CLIP=$dir
+}
+
+# The clip's path inside the root: the shared folder is bind-mounted read-only at
+# /mnt/shared, anything else is copied into the root's /tmp.
+clip_in_root() {
+  if [[ $CLIP == "$SHARED"/* ]]; then
+    echo "/mnt/shared/${CLIP#"$SHARED"/}"
+  else
+    local clip
+    clip=/tmp/$(basename "$CLIP")
+    rm -rf "${ROOT:?}$clip"
+    cp -r "$CLIP" "$ROOT$clip"
+    echo "$clip"
+  fi
+}
+
 step_replay() {
   mount_root
   trap umount_root EXIT
   local clip model
-  if [[ $CLIP == "$SHARED"/* ]]; then
-    clip=/mnt/shared/${CLIP#"$SHARED"/}
-  else  # e.g. a folder of the clip's first frames (BENCHMARKS.md): copied into the root's /tmp
-    clip=/tmp/$(basename "$CLIP")
-    rm -rf "${ROOT:?}$clip"
-    cp -r "$CLIP" "$ROOT$clip"
-  fi
+  clip=$(clip_in_root)
   model=/mnt/shared/${MODEL#"$SHARED"/}
   echo "== replay on arm64 ($(in_root uname -m)): $clip with $model"
   in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/mpp-edge replay "$clip" --model "$model" "${SCENE[@]}" --json \
     > "$CACHE/replay-arm64.json"
   echo "== counts: $CACHE/replay-arm64.json"
-  echo "== memory by stage (benchmarks/edge_memory.py)"
-  in_root /opt/mpp-counter/.venv/bin/python /opt/mpp-counter/benchmarks/edge_memory.py "$clip" --model "$model" \
-    "${SCENE[@]}" | tee "$CACHE/memory-arm64.json"
+}
+
+step_x86() {
+  echo "== replay on $(uname -m) ($X86_VENV): $CLIP with $MODEL"
+  /usr/bin/time -v "$X86_VENV/bin/mpp-edge" replay "$CLIP" --model "$MODEL" "${SCENE[@]}" --json \
+    > "$CACHE/replay-x86.json"
+  echo "== counts: $CACHE/replay-x86.json"
+}
+
+step_compare() {
+  echo "== parity: x86 (left) against arm64 (right)"
+  python3 "$REPO/benchmarks/replay_parity.py" "$CACHE/replay-x86.json" "$CACHE/replay-arm64.json" \
+    --zone-tolerance "$ZONE_TOLERANCE"
+}
+
+# edge_memory.py in the root: the edge as installed, then as it was before it skipped
+# Ultralytics' warm-up (torchvision imported), each with its counts.
+step_memory() {
+  mount_root
+  trap umount_root EXIT
+  local clip model
+  clip=$(clip_in_root)
+  model=/mnt/shared/${MODEL#"$SHARED"/}
+  echo "== memory by stage on arm64 (benchmarks/edge_memory.py)"
+  in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/python /opt/mpp-counter/benchmarks/edge_memory.py \
+    "$clip" --model "$model" "${SCENE[@]}" | tee "$CACHE/memory-arm64.json"
+  in_root /usr/bin/time -v /opt/mpp-counter/.venv/bin/python /opt/mpp-counter/benchmarks/edge_memory.py \
+    --import-torchvision "$clip" --model "$model" "${SCENE[@]}" | tee "$CACHE/memory-arm64-torchvision.json"
 }
 
 case "${1:-all}" in
   root) step_root ;;
   install) step_root; step_install ;;
-  replay) step_replay ;;
+  replay) resolve_clip; step_replay ;;
+  x86) resolve_clip; step_x86 ;;
+  parity) resolve_clip; step_x86; step_replay; step_compare ;;
+  memory) resolve_clip; step_memory ;;
   shell) mount_root; trap umount_root EXIT; in_root bash ;;
-  all) step_root; step_install; step_replay ;;
-  *) echo "usage: $0 [all|root|install|replay|shell]" >&2; exit 2 ;;
+  all) resolve_clip; step_root; step_install; step_x86; step_replay; step_compare ;;
+  *) echo "usage: $0 [all|root|install|replay|x86|parity|memory|shell]" >&2; exit 2 ;;
 esac

@@ -64,6 +64,7 @@ class UltralyticsTracker:
         # its tracks.
         self._detections: Any = None
         self._model.add_callback("on_predict_postprocess_end", self._keep_detections)
+        self._model.add_callback("on_predict_start", _skip_ultralytics_warmup)
         self._warm_up()
 
     def _keep_detections(self, predictor: Any) -> None:
@@ -112,6 +113,19 @@ class UltralyticsTracker:
                 )
             )
         return Observation(tracks, detections)
+
+
+def _skip_ultralytics_warmup(predictor: Any) -> None:
+    """Mark Ultralytics' own warm-up done before it runs.
+
+    On the CPU that warm-up runs no inference for an exported model (OpenVINO, NCNN, ONNX)
+    nor for ``.pt``; all it does is ``import torchvision``, which switches Ultralytics' NMS
+    to torchvision's and loads ``torch._dynamo`` and ``sympy`` with it: about 170 MB
+    resident that the edge never uses otherwise. Ultralytics' own NMS keeps the same boxes
+    (replay counts unchanged, BENCHMARKS.md "Raspberry Pi (arm64)"), and ``_warm_up`` runs
+    a real frame anyway.
+    """
+    predictor.done_warmup = True
 
 
 def _box(xyxy: list[float]) -> Box:

@@ -267,3 +267,17 @@ def test_run_with_an_invalid_config_is_one_clear_line(tmp_path: Path) -> None:
     config.write_text("site: mpp-a\ndevice: cam-1\nsource: '0'\nintervall_s: 60\n")
     message = _one_line_error(mpp_edge("run", "--config", config))
     assert "intervall_s" in message and "unknown key" in message
+
+
+def test_the_tracker_runs_the_model_without_importing_torchvision(model_path: Path) -> None:
+    # Ultralytics' warm-up imports torchvision (with torch._dynamo and sympy: about 170 MB
+    # resident, BENCHMARKS.md); the edge skips it. A fresh interpreter: this one may hold
+    # torchvision from other tests.
+    code = (
+        "import sys\n"
+        "from edge.vision import UltralyticsTracker\n"
+        f"UltralyticsTracker({str(model_path)!r})\n"
+        "print(sorted(m for m in ('torchvision', 'sympy', 'torch._dynamo') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
