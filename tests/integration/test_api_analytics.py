@@ -56,8 +56,9 @@ def test_kpi_figures_each_carry_their_coverage(client: TestClient) -> None:
         "2025-06-01T00:00:00+07:00", 53, 8 * 3600.0, True,
     )  # fmt: skip
     # Like for like: 1 May 00:00 to 2 May 16:00; the 7 entries at 16:30 on 2 May are after the stretch.
+    # 1 May is Labour Day, a national holiday: closed, so only 2 May's opening hours are expected.
     assert (last_month["start"], last_month["end"]) == ("2025-05-01T00:00:00+07:00", "2025-05-02T16:00:00+07:00")
-    assert (last_month["in"], last_month["expected_s"], last_month["complete"]) == (40, 16 * 3600.0, True)
+    assert (last_month["in"], last_month["expected_s"], last_month["complete"]) == (40, 8 * 3600.0, True)
     assert kpi["vs_last_month"] == {"ratio": pytest.approx(13 / 40), "comparable": True}
     # A Saturday and a Sunday a year ago: counted, but nothing was expected, so no comparison stands.
     assert (last_year["start"], last_year["in"], last_year["coverage"], last_year["complete"]) == (
@@ -106,8 +107,13 @@ def test_heatmap_folds_hours_of_the_week_and_leaves_unobserved_cells_unobserved(
     assert next(r for r in rows if (r["weekday"], r["hour"]) == ("1", "9"))["coverage"] == "0.0"
 
 
-def _weekdays(first: date, last: date) -> int:
-    return sum(1 for n in range((last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5)
+# National holidays on weekdays (closed unless the site opens them): Labour Day, Waisak, Ascension.
+HOLIDAYS_2025 = {date(2025, 5, 1), date(2025, 5, 12), date(2025, 5, 29)}
+
+
+def _open_weekdays(first: date, last: date) -> int:
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return sum(1 for day in days if day.weekday() < 5 and day not in HOLIDAYS_2025)
 
 
 def test_staffing_per_month_beside_its_observed_share(client: TestClient) -> None:
@@ -120,9 +126,9 @@ def test_staffing_per_month_beside_its_observed_share(client: TestClient) -> Non
     for empty in ("2025-03", "2025-04"):  # open, never observed: grey, never a share
         assert months[empty]["state"] == "not_observed"
         assert (months[empty]["staffed_share"], months[empty]["observed_share"]) == (None, 0.0)
-    may = months["2025-05"]  # one day in 22 weekdays: too little to show a share
+    may = months["2025-05"]  # one day in 19 open weekdays: too little to show a share
     assert may["state"] == "not_observed" and may["staffed_share"] is None
-    assert may["open_s"] == _weekdays(date(2025, 5, 1), date(2025, 5, 31)) * 8 * 3600.0
+    assert may["open_s"] == _open_weekdays(date(2025, 5, 1), date(2025, 5, 31)) * 8 * 3600.0
     assert may["observed_share"] == pytest.approx(8 * 3600 / may["open_s"])
     june = months["2025-06"]  # judged on its days so far (1-2 June, to 16:00)
     assert (june["state"], june["open_s"], june["observed_s"], june["staffed_s"]) == (
@@ -148,7 +154,8 @@ def test_staffing_per_month_beside_its_observed_share(client: TestClient) -> Non
 def test_staffing_per_day(client: TestClient) -> None:
     body = _ok(client, "/staffing/periods", start="2025-05-01", end="2025-05-04", granularity="day")
     days = [(p["start"][:10], p["state"]) for p in body["gerai"][0]["periods"]]
-    assert days == [("2025-05-01", "not_observed"), ("2025-05-02", "observed"), ("2025-05-03", "closed"),
+    # 1 May is Labour Day (closed), 3-4 May a weekend.
+    assert days == [("2025-05-01", "closed"), ("2025-05-02", "observed"), ("2025-05-03", "closed"),
                     ("2025-05-04", "closed")]  # fmt: skip
     assert body["gerai"][0]["periods"][1]["staffed_share"] == 1.0
 
