@@ -43,6 +43,7 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from collector.config import InfluxStoreSettings
+from collector.storage import influx_observed
 from collector.storage.base import (
     COUNTS_CONTENT,
     OCCUPANCY_CONTENT,
@@ -55,6 +56,7 @@ from collector.storage.base import (
     FootfallBucket,
     HealthSample,
     ObservationInterval,
+    ObservedTime,
     SiteSeen,
     StoreError,
     StoreUnavailable,
@@ -62,6 +64,7 @@ from collector.storage.base import (
     differing,
 )
 from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S, DevicesSeen
+from collector.storage.observed import LineObservation, ranges_to_recompute, recompute
 from wire import Audit, CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
 from wire.messages import MAX_DWELLS_PER_RECORD
 
@@ -256,6 +259,9 @@ class InfluxStore:
         self._database_ready = False
         self._due: dict[tuple[str, int], float] = {}
         self._due_lock = threading.Lock()
+        self._observed_due: dict[tuple[str, int, int], float] = {}
+        self._observed_backfilled = False
+        self._rollup_rp: str | None = None  # the observed-time rollup's retention policy, once created
         # Created lazily: the collector starts (and queues in the broker) while InfluxDB is down.
         try:
             self._ensure_database()
@@ -284,6 +290,7 @@ class InfluxStore:
             # InfluxDB 2.x/3 may refuse DDL over v1; the DBRP mapping / database must exist then.
             logger.warning("could not create database %s (%s); assuming it exists", self.settings.database,
                            response.status_code)  # fmt: skip
+        self._create_rollup_policy()
         self._database_ready = True
 
     def _query(self, q: str) -> list[dict[str, Any]]:
@@ -317,6 +324,7 @@ class InfluxStore:
                    if isinstance(c, LineCounts) and c.role == FOOTFALL_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
+        self._settle_observed([c for c in [*fresh.counts, *repeats] if isinstance(c, LineCounts)])
         return conflicts
 
     def _stored(self, records: Sequence[LineCounts | ZoneOccupancy]) -> dict[RecordKey, dict[str, object]]:
@@ -385,8 +393,12 @@ class InfluxStore:
             found[key]["dwells_s"] = tuple(d for _, d in sorted(dwells.get(key, [])))
 
     def maintain(self) -> None:
-        """Recompute the rollup slots whose settle time has come (ingest calls this when idle)."""
+        """Recompute the rollup slots whose settle time has come (ingest calls this when idle); on the
+        first call, fill the observed-time rollup from records stored before it existed."""
         self._settle(set())
+        self._settle_observed(())
+        if not self._observed_backfilled:
+            self.backfill_observed()
 
     def _settle(self, touched: set[tuple[str, int]]) -> None:
         """Recompute ``touched`` now and again ROLLUP_SETTLE_S later (with whatever is
@@ -429,9 +441,11 @@ class InfluxStore:
         if lines:
             self.write_lines("\n".join(lines))
 
-    def write_lines(self, body: str) -> None:
+    def write_lines(self, body: str, retention_policy: str | None = None) -> None:
         self._ensure_database()
         params = {"db": self.settings.database, "precision": "ns"}
+        if retention_policy is not None:
+            params["rp"] = retention_policy
         response = self._post("/write", params=params, content=body.encode())
         if response.status_code == 404 and "database not found" in response.text:
             self._database_ready = False
@@ -449,7 +463,7 @@ class InfluxStore:
             return []
         tz = ZoneInfo(timezone)
         group = f'GROUP BY time({"1h" if bucket == "hour" else "1d"}), "site" fill(none) tz({_literal(timezone)})'
-        where = f'{_any_of("site", sites)}'
+        where = f"{_any_of('site', sites)}"
         lo, hi = _ns(start), _ns(end)
         # Whole quarter hours from the rollup, the ragged ends from raw points.
         slot_lo, slot_hi = -(-lo // SLOT_NS) * SLOT_NS, hi // SLOT_NS * SLOT_NS
@@ -643,3 +657,97 @@ class InfluxStore:
         ]  # fmt: skip
         out.sort(key=lambda h: (h.ts, h.device))
         return out
+
+    # -- observed-time rollup (storage.observed, kept as influx_observed's day points) -------------
+
+    def _create_rollup_policy(self) -> None:
+        """Year-long shards for the rollup; without the right to create them it shares the default policy."""
+        database = self.settings.database.replace('"', '\\"')
+        response = self._post(
+            "/query",
+            data={
+                "q": f'CREATE RETENTION POLICY "{influx_observed.RETENTION_POLICY}" '
+                f'ON "{database}" DURATION INF REPLICATION 1 SHARD DURATION 52w'
+            },
+        )
+        try:
+            failed = response.status_code >= 400 or any("error" in r for r in response.json().get("results", []))
+        except ValueError:
+            failed = True
+        if failed:
+            logger.warning("could not create retention policy %s (%s); the observed-time rollup uses the default",
+                           influx_observed.RETENTION_POLICY, response.text[:200])  # fmt: skip
+        self._rollup_rp = None if failed else influx_observed.RETENTION_POLICY
+
+    def _observed_source(self) -> str:
+        self._ensure_database()
+        if self._rollup_rp is None:
+            return f'"{influx_observed.MEASUREMENT}"'
+        return f'"{self._rollup_rp}"."{influx_observed.MEASUREMENT}"'
+
+    def observed_time(self, site: str, ranges: Sequence[tuple[datetime, datetime]]) -> list[ObservedTime]:
+        if not ranges:
+            return []
+        statement, wanted = influx_observed.observed_statement(
+            self._observed_source(), f'"site" = {_literal(site)}', ranges
+        )
+        return influx_observed.observed_answer(self._query(statement), wanted)
+
+    def _settle_observed(self, records: Sequence[LineCounts]) -> None:
+        """Recompute the quarters ``records`` touch now, and again ROLLUP_SETTLE_S later (two collectors
+        of one shared subscription may rewrite one day point at the same moment)."""
+        now = time.monotonic()
+        starts: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for c in records:
+            starts[c.site].append((_start_ns(c) // _NS, c.interval_s))
+        ranges = {(site, lo, hi) for site, mine in starts.items() for lo, hi in ranges_to_recompute(mine)}
+        with self._due_lock:
+            due = {key for key, at in self._observed_due.items() if at <= now}
+        for site, lo, hi in sorted(ranges | due):
+            self._recompute_observed(site, lo, hi)
+        with self._due_lock:
+            for key in due:
+                if self._observed_due.get(key, math.inf) <= now:
+                    del self._observed_due[key]
+            for key in ranges:
+                self._observed_due[key] = now + ROLLUP_SETTLE_S
+
+    def _recompute_observed(self, site: str, lo: float, hi: float) -> None:
+        source, where = self._observed_source(), f'"site" = {_literal(site)}'
+
+        def read(a: int, b: int) -> list[LineObservation]:
+            return influx_observed.line_observations(
+                self.observation_intervals(site, _from_ns(a * _NS), _from_ns(b * _NS), "counts")
+            )
+
+        def reaching(a: int, b: int) -> int | None:
+            return influx_observed.reaching(self._query, source, where, a, b)
+
+        first, last, rows = recompute(site, lo, hi, read, reaching)
+        day = influx_observed.DAY_S
+        stored = influx_observed.read_days(self._query, source, where, first // day * day, (last - 1) // day * day)
+        lines = influx_observed.day_lines(site, influx_observed.apply(stored, first, last, rows))
+        if lines:
+            self.write_lines("\n".join(lines), self._rollup_rp)
+
+    def backfill_observed(self) -> None:
+        """Fill the observed-time rollup from every stored line record, a site-day at a time in time
+        order, once per database (a ``rollup_state`` point marks it done)."""
+        if self._query('SELECT last("observed") FROM "rollup_state"'):
+            self._observed_backfilled = True
+            return
+        series = self._query('SHOW TAG VALUES FROM "line_counts" WITH KEY = "site"')
+        sites = sorted({row[1] for s in series for row in s.get("values", [])})
+        for site in sites:
+            where = f'"site" = {_literal(site)}'
+            first = self._query(f'SELECT first("interval_s") FROM "line_counts" WHERE {where}')  # noqa: S608
+            last = self._query(f'SELECT last("interval_s") FROM "line_counts" WHERE {where}')  # noqa: S608
+            if not first or not last:
+                continue
+            day = int(first[0]["values"][0][0]) // _NS // 86400 * 86400
+            end = int(last[0]["values"][0][0]) // _NS
+            while day <= end:
+                self._recompute_observed(site, day, day + 86400)
+                day += 86400
+        self.write_lines(f"rollup_state observed=1i {time.time_ns()}")
+        self._observed_backfilled = True
