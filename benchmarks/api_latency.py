@@ -211,6 +211,50 @@ def check_rows_match_store(workdir: Path, devices: int) -> None:
             raise SystemExit(f"benchmark rows differ from SqliteStore.write in {table}")
 
 
+def seed_influx_rollups(url: str, days: int, devices: int) -> tuple[int, float]:
+    """The two rollups the footfall endpoint reads, for ``days`` days, without the raw line points:
+    per site the observed-time day points (``storage.observed.quarters`` of the day's records, as the
+    store's write path computes them) and the footfall quarter hours (entrance in/out sums), plus
+    each device's ``device_seen``. Every generated day holds the same observation (and the same
+    counts), so one day is computed and repeated. Returns points and seconds."""
+    from collector.storage import influx_observed
+    from collector.storage.bookkeeping import SLOT_S
+    from collector.storage.influx import ROLLUP, batch_points
+    from collector.storage.observed import ObservedQuarter, ceil_slot, floor_slot, quarters
+
+    store = open_store(url)
+    started = time.perf_counter()
+    written = 0
+    names = device_names(devices)
+    first = int(YEAR_START.timestamp())
+    for site in sorted({site for site, _ in names}):
+        batch = Batch(counts=[c for c in day_batch(0, [n for n in names if n[0] == site]).counts])
+        records = [(int(c.interval_start.timestamp()), c.device, c.role, c.interval_s, c.observed_s)
+                   for c in batch.counts]  # fmt: skip
+        day = quarters(site, records, floor_slot(first), ceil_slot(first + 86400))
+        rows = [ObservedQuarter(q.site, q.device, q.slot_start + d * 86400, q.observed_ms, q.heard, q.entrance,
+                                q.reach + d * 86400) for d in range(days) for q in day]  # fmt: skip
+        points = influx_observed.day_lines(site, influx_observed.apply({}, rows[0].slot_start,
+                                                                       rows[-1].slot_start + SLOT_S, rows))  # fmt: skip
+        store.write_lines("\n".join(points), store._rollup_rp)  # type: ignore[attr-defined]
+        sums: dict[int, list[int]] = {}
+        for c in batch.counts:
+            total = sums.setdefault(floor_slot(c.interval_start.timestamp()), [0, 0])
+            total[0] += c.in_count
+            total[1] += c.out_count
+        lines = [f"{ROLLUP},site={site} in_count={v[0]}i,out_count={v[1]}i {(slot + d * 86400) * 1_000_000_000}"
+                 for d in range(days) for slot, v in sorted(sums.items())]  # fmt: skip
+        for i in range(0, len(lines), 50_000):
+            store.write_lines("\n".join(lines[i : i + 50_000]))
+        last = day_batch(days - 1, [n for n in names if n[0] == site]).counts[1439::1440]
+        seen = [p.to_line_protocol() for p in batch_points(Batch(counts=last))]
+        store.write_lines("\n".join(line for line in seen if line.startswith("device_seen,")))
+        written += len(points) + len(lines) + len(last)
+    store.write_lines(f"rollup_state observed=1i {time.time_ns()}")  # nothing older to backfill
+    store.close()
+    return written, time.perf_counter() - started
+
+
 def check_lines_match_store(devices: int) -> None:
     from collector.storage.influx import batch_points
 
@@ -338,6 +382,12 @@ def main() -> None:
         "observed-time backfill an upgraded store runs; needs --no-zones",
     )
     parser.add_argument(
+        "--influx-rollups",
+        action="store_true",
+        help="seed InfluxDB with the rollups the footfall endpoint reads (observed-time day points, footfall "
+        "quarter hours, device_seen) for every day, without the raw line points; needs --no-zones",
+    )
+    parser.add_argument(
         "--influx-points",
         action="store_true",
         help="seed InfluxDB through InfluxStore.write (Point objects; slow) instead of verified line protocol",
@@ -346,8 +396,10 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     zones = not args.no_zones
     marker_value = {"days": args.days, "devices": args.devices, "start": YEAR_START.isoformat(), "zones": zones}
-    if args.sqlite_rows and zones:
-        parser.error("--sqlite-rows needs --no-zones")
+    if (args.sqlite_rows or args.influx_rollups) and zones:
+        parser.error("--sqlite-rows and --influx-rollups need --no-zones")
+    if args.influx_rollups:
+        marker_value["influx_rollups"] = True
     for kind in args.store:
         influx: InfluxServer | None = None
         if kind == "sqlite":
@@ -369,7 +421,10 @@ def main() -> None:
                 )
                 lines = kind == "influxdb" and not args.influx_points
                 backfill = None
-                if kind == "sqlite" and args.sqlite_rows:
+                if kind == "influxdb" and args.influx_rollups:
+                    lines = False
+                    rows, seconds = seed_influx_rollups(url, args.days, args.devices)
+                elif kind == "sqlite" and args.sqlite_rows:
                     check_rows_match_store(args.workdir, args.devices)
                     (args.workdir / "sqlite" / "mpp.db").unlink(missing_ok=True)
                     rows, seconds, backfill = seed_sqlite_rows(args.workdir / "sqlite" / "mpp.db", args.days,
