@@ -213,8 +213,8 @@ def entrance_coverage(
     for d in store.devices():
         if d.site != site or d.device in heard or d.last_seen is None or d.last_seen < span.start - RETIRED_AFTER:
             continue
-        last = (d.last_seen + timedelta(minutes=1)).timestamp()
-        last_days += _utc_days(floor_slot(last - LAST_DAY.total_seconds()), ceil_slot(last))
+        until = (d.last_seen + timedelta(minutes=1)).timestamp()
+        last_days += _utc_days(floor_slot(until - LAST_DAY.total_seconds()), ceil_slot(until))
     if last_days:
         extra = store.observed_time(site, [(_utc(a), _utc(b)) for a, b in last_days])
         entrance |= {o.device for o in extra if o.entrance and o.device not in heard}

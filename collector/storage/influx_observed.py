@@ -124,12 +124,12 @@ def apply(
             changed[(device, day)] = arrays
     for q in rows:
         day = q.slot_start // DAY_S * DAY_S
-        arrays = changed.get((q.device, day))
-        if arrays is None:
-            arrays = changed[(q.device, day)] = stored.get((q.device, day)) or DayArrays()
+        target = changed.get((q.device, day))
+        if target is None:
+            target = changed[(q.device, day)] = stored.get((q.device, day)) or DayArrays()
         k = (q.slot_start - day) // SLOT_S
-        arrays.observed[k], arrays.heard[k] = q.observed_ms, int(q.heard)
-        arrays.entrance[k], arrays.reach[k] = int(q.entrance), q.reach
+        target.observed[k], target.heard[k] = q.observed_ms, int(q.heard)
+        target.entrance[k], target.reach[k] = int(q.entrance), q.reach
     return changed
 
 
