@@ -726,7 +726,8 @@ class InfluxStore:
         first, last, rows = recompute(site, lo, hi, read, reaching)
         day = influx_observed.DAY_S
         stored = influx_observed.read_days(self._query, source, where, first // day * day, (last - 1) // day * day)
-        lines = influx_observed.day_lines(site, influx_observed.apply(stored, first, last, rows))
+        before = {key: arrays.fields() for key, arrays in stored.items()}
+        lines = influx_observed.day_lines(site, influx_observed.apply(stored, first, last, rows), before)
         if lines:
             self.write_lines("\n".join(lines), self._rollup_rp)
 

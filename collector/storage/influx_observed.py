@@ -66,15 +66,25 @@ class DayArrays:
             day.entrance[k] = running["e"][k + 1] - running["e"][k]
         return day
 
-    def line(self, site_tag: str, device_tag: str, day: int) -> str:
-        fields = []
+    def fields(self) -> dict[str, int]:
+        out: dict[str, int] = {}
         for kind, values in (("c", self.observed), ("h", self.heard), ("e", self.entrance)):
             total = 0
-            fields.append(f"{kind}0=0i")
+            out[f"{kind}0"] = 0
             for k, value in enumerate(values, start=1):
                 total += value
-                fields.append(f"{kind}{k}={total}i")
-        fields += [f"r{k}={value}i" for k, value in enumerate(self.reach)]
+                out[f"{kind}{k}"] = total
+        out.update((f"r{k}", value) for k, value in enumerate(self.reach))
+        out["rmax"] = max(self.reach)  # lets ``reaching`` skip the 96 reach fields of most days
+        return out
+
+    def line(self, site_tag: str, device_tag: str, day: int, before: dict[str, int] | None = None) -> str | None:
+        """The day point, with only the fields that differ from ``before`` (the stored point's
+        fields; InfluxDB keeps the others); None when nothing differs."""
+        fields = [f"{name}={value}i" for name, value in self.fields().items()
+                  if before is None or before.get(name) != value]  # fmt: skip
+        if not fields:
+            return None
         return f"{MEASUREMENT},device={device_tag},site={site_tag} {','.join(fields)} {day * _NS}"
 
 
@@ -83,10 +93,13 @@ def _tag(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
-def read_days(query: Query, source: str, where: str, first_day: int, last_day: int) -> dict[tuple[str, int], DayArrays]:
-    """Stored day points of [first_day, last_day] (UTC day starts) per (device, day)."""
+def read_days(
+    query: Query, source: str, where: str, first_day: int, last_day: int, kinds: str = "cher"
+) -> dict[tuple[str, int], DayArrays]:
+    """Stored day points of [first_day, last_day] (UTC day starts) per (device, day); only the
+    fields of ``kinds`` (running totals c, h, e; reach r) are read."""
     series = query(
-        f"SELECT /^[cher][0-9]+$/ FROM {source} WHERE {where} "  # noqa: S608
+        f"SELECT /^[{kinds}][0-9]+$/ FROM {source} WHERE {where} "  # noqa: S608
         f'AND time >= {first_day * _NS} AND time <= {last_day * _NS} GROUP BY "device"'
     )
     out: dict[tuple[str, int], DayArrays] = {}
@@ -100,7 +113,12 @@ def read_days(query: Query, source: str, where: str, first_day: int, last_day: i
 
 def reaching(query: Query, source: str, where: str, lo: int, hi: int) -> int | None:
     """The earliest quarter in [lo, hi) whose records reach past ``hi``."""
-    days = read_days(query, source, where, lo // DAY_S * DAY_S, (hi - 1) // DAY_S * DAY_S)
+    if not query(
+        f'SELECT "rmax" FROM {source} WHERE {where} AND time >= {lo // DAY_S * DAY_S * _NS} '  # noqa: S608
+        f'AND time < {hi * _NS} AND "rmax" > {hi} LIMIT 1'
+    ):
+        return None  # no record of those days reaches past ``hi`` (the usual case: minute records)
+    days = read_days(query, source, where, lo // DAY_S * DAY_S, (hi - 1) // DAY_S * DAY_S, "r")
     found = [
         day + k * SLOT_S
         for (_, day), arrays in days.items()
@@ -133,8 +151,14 @@ def apply(
     return changed
 
 
-def day_lines(site: str, changed: dict[tuple[str, int], DayArrays]) -> list[str]:
-    return [arrays.line(_tag(site), _tag(device), day) for (device, day), arrays in sorted(changed.items())]
+def day_lines(
+    site: str, changed: dict[tuple[str, int], DayArrays], before: dict[tuple[str, int], dict[str, int]] | None = None
+) -> list[str]:
+    """Line protocol of the changed day points; with ``before`` (the stored points' fields), only
+    the fields that changed (a live quarter hour rewrites a few running totals, not 387 fields)."""
+    lines = [arrays.line(_tag(site), _tag(device), day, (before or {}).get((device, day)))
+             for (device, day), arrays in sorted(changed.items())]  # fmt: skip
+    return [line for line in lines if line is not None]
 
 
 def observed_statement(source: str, where: str, ranges: Sequence[tuple[datetime, datetime]]) -> tuple[
