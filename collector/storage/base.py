@@ -201,8 +201,9 @@ class Store(Protocol):
         """Newest first."""
 
     def maintain(self) -> None:
-        """Deferred upkeep, called by ingest while idle (InfluxDB's rollup settle pass);
-        a failure loses nothing and the next call retries."""
+        """Deferred upkeep, called by ingest while idle (InfluxDB's rollup settle pass, and on
+        its first call the observed-time rollup of points older than it); a failure loses
+        nothing and the next call retries."""
 
     def close(self) -> None: ...
 

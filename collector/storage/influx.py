@@ -22,6 +22,11 @@ returned as a Conflict. Measurements (tags; fields):
 - ``footfall_15m`` (site; in_count, out_count) at each UTC quarter hour: entrance sums
   recomputed from ``line_counts`` after every write, so a year of footfall reads
   35,040 points a site instead of millions
+- ``observed_day`` (site, device; running totals of observed ms, heard and entrance quarters over
+  the day's 96 quarter hours, and each quarter's reach) at each UTC day, in the retention policy
+  ``rollup``: the observed-time rollup (``storage.observed``, ``storage.influx_observed``),
+  recomputed with each write for the quarters it touches; the first ``maintain()`` fills it from
+  older points (a ``rollup_state`` point marks that done)
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ minutes); it is updated in the same transaction as the raw row and only when
 that row is new, so a redelivered record changes nothing. Footfall reads whole
 quarter hours from the rollup and only the ragged edges of the range from raw
 rows, which keeps a year of minute data from 30 devices to a few milliseconds.
+``observed_rollup`` holds observed milliseconds per (site, device, UTC quarter
+hour) of the line records (``storage.observed``): the batch's transaction
+recomputes the quarters its new records touch; migration 3 fills it from the
+records stored before it existed.
 """
 
 from __future__ import annotations
