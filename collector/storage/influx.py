@@ -37,6 +37,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -79,6 +80,14 @@ _NS = 1_000_000_000
 ROLLUP = "footfall_15m"
 SLOT_NS = SLOT_S * _NS
 ROLLUP_SETTLE_S = 5.0
+# Markers of the last DIRTY_MARGIN_S before the newest one recomputed are read again: a collector's
+# marker carries its own clock and is stored when its /write returns, so one may land behind another
+# collector's newer one. Recomputing twice is harmless; skipping a marker leaves the rollup stale.
+DIRTY_MARGIN_S = 300
+# How often an idle maintain() looks for other collectors' markers (its own it recomputes at once).
+DIRTY_POLL_S = 10.0
+# Recomputed markers older than this (before the cursor) are deleted by maintain(), at most this often.
+DIRTY_KEEP_S = 86400
 # Existence checks read whole time ranges; a gap longer than this starts another range.
 _CLUSTER_GAP_NS = 3600 * _NS
 
@@ -265,6 +274,16 @@ class InfluxStore:
         self._due: dict[tuple[str, int], float] = {}
         self._due_lock = threading.Lock()
         self._observed_due: dict[tuple[str, int, int], float] = {}
+        # Dirty markers (influx_observed.DIRTY): who wrote them, the newest one recomputed (ns; None
+        # until read from rollup_state), the ones recomputed inside the margin, whether this store
+        # wrote any since its last catch-up, and when maintain() last looked or deleted.
+        self._writer = uuid.uuid4().hex[:12]
+        self._observed_lock = threading.Lock()
+        self._dirty_cursor: int | None = None
+        self._dirty_seen: set[influx_observed.MarkerKey] = set()
+        self._dirty_written = False
+        self._dirty_polled = -math.inf
+        self._dirty_pruned = -math.inf
         self._observed_backfilled = False
         self._rollup_rp: str | None = None  # the observed-time rollup's retention policy, once created
         # Created lazily: the collector starts (and queues in the broker) while InfluxDB is down.
@@ -320,17 +339,31 @@ class InfluxStore:
 
     def write(self, batch: Batch) -> list[Conflict]:
         fresh, repeats, conflicts = first_copies(batch, self._stored([*batch.counts, *batch.occupancy]))
-        points = batch_points(fresh, repeats)
-        if points:
-            self.write_lines("\n".join(p.to_line_protocol() for p in points))
+        lines = [p.to_line_protocol() for p in batch_points(fresh, repeats)]
+        # The observed-time rollup is recomputed off the write path (maintain(), or the next
+        # observed_time() of any process); what it must recompute is a dirty marker in the same
+        # body as the records, so the records are never stored without it. Repeats too: cheap,
+        # and a redelivered copy then marks its range again whatever became of the first marker.
+        lines += self._dirty_lines([c for c in [*fresh.counts, *repeats] if isinstance(c, LineCounts)])
+        if lines:
+            self.write_lines("\n".join(lines))
+            self._dirty_written = True
         # Repeats too: a collector killed between its raw write and its rollup leaves the
         # slot stale until the redelivered copy recomputes it.
         touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in [*fresh.counts, *repeats]
                    if isinstance(c, LineCounts) and c.role == FOOTFALL_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
-        self._settle_observed([c for c in [*fresh.counts, *repeats] if isinstance(c, LineCounts)])
         return conflicts
+
+    def _dirty_lines(self, records: Sequence[LineCounts]) -> list[str]:
+        starts: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for c in records:
+            starts[c.site].append((_start_ns(c) // _NS, c.interval_s))
+        now = time.time_ns()
+        ranges = [(site, lo, hi) for site, mine in sorted(starts.items()) for lo, hi in ranges_to_recompute(mine)]
+        return [influx_observed.dirty_line(site, self._writer, lo, hi, now + index)
+                for index, (site, lo, hi) in enumerate(ranges)]  # fmt: skip
 
     def _stored(self, records: Sequence[LineCounts | ZoneOccupancy]) -> dict[RecordKey, dict[str, object]]:
         """Content of the keys of ``records`` that are stored already (one query, plus
@@ -398,12 +431,25 @@ class InfluxStore:
             found[key]["dwells_s"] = tuple(d for _, d in sorted(dwells.get(key, [])))
 
     def maintain(self) -> None:
-        """Recompute the rollup slots whose settle time has come (ingest calls this when idle); on the
-        first call, fill the observed-time rollup from records stored before it existed."""
+        """Recompute the rollup slots whose settle time has come and the observed-time ranges that
+        dirty markers name (this store's at once, other collectors' every DIRTY_POLL_S; ingest calls
+        this when idle); on the first call, fill the observed-time rollup from records stored before
+        it existed."""
         self._settle(set())
-        self._settle_observed(())
+        now = time.monotonic()
+        if self._dirty_written or now - self._dirty_polled >= DIRTY_POLL_S:
+            self._dirty_written = False
+            self._dirty_polled = now
+            self._catch_up_observed(self._query(self._dirty_statement()))
+        self._settle_observed()
         if not self._observed_backfilled:
             self.backfill_observed()
+        if now - self._dirty_pruned >= DIRTY_KEEP_S / 24 and self._dirty_cursor:
+            self._dirty_pruned = now
+            # Only markers this store has recomputed (or that were older than its margin when it
+            # started): a reader behind it finds the rollup current without them.
+            self._query(f'DELETE FROM "{influx_observed.DIRTY}" '  # noqa: S608
+                        f"WHERE time < {self._dirty_cursor - (DIRTY_MARGIN_S + DIRTY_KEEP_S) * _NS}")  # fmt: skip
 
     def _settle(self, touched: set[tuple[str, int]]) -> None:
         """Recompute ``touched`` now and again ROLLUP_SETTLE_S later (with whatever is
@@ -696,26 +742,64 @@ class InfluxStore:
         statement, wanted = influx_observed.observed_statement(
             self._observed_source(), f'"site" = {_literal(site)}', ranges
         )
-        return influx_observed.observed_answer(self._query(statement), wanted)
+        # Read-your-writes, across processes too: the markers since the cursor travel with the read;
+        # only when one of them is new is the rollup brought up to date and read again.
+        series = self._query(f"{self._dirty_statement()}; {statement}")
+        if self._catch_up_observed(series):
+            series = self._query(statement)
+        return influx_observed.observed_answer([s for s in series if s["name"] == influx_observed.MEASUREMENT],
+                                               wanted)  # fmt: skip
 
-    def _settle_observed(self, records: Sequence[LineCounts]) -> None:
-        """Recompute the quarters ``records`` touch now, and again ROLLUP_SETTLE_S later (two collectors
-        of one shared subscription may rewrite one day point at the same moment)."""
+    def _dirty_statement(self) -> str:
+        """The markers from the cursor (less the margin) on; on first use the cursor is read from
+        ``rollup_state`` (0 without one: every stored marker)."""
+        if self._dirty_cursor is None:
+            self._ensure_database()
+            found = self._query('SELECT max("observed_cursor") FROM "rollup_state"')
+            stored = found[0]["values"][0][1] if found else None
+            with self._observed_lock:
+                if self._dirty_cursor is None:
+                    self._dirty_cursor = int(stored or 0)
+        return influx_observed.dirty_statement(self._dirty_cursor - DIRTY_MARGIN_S * _NS)
+
+    def _catch_up_observed(self, series: Sequence[dict[str, Any]]) -> bool:
+        """Recompute the ranges of the markers in ``series`` not recomputed yet (united per site),
+        then move the cursor, in memory and in ``rollup_state``; True if anything was recomputed."""
+        with self._observed_lock:
+            markers = influx_observed.dirty_markers(series)
+            new = {key: marker for key, marker in markers.items() if key not in self._dirty_seen}
+            if not new:
+                return False
+            ranges = influx_observed.coalesce(list(new.values()))
+            for site, lo, hi in ranges:
+                self._recompute_observed(site, lo, hi)
+            # Again ROLLUP_SETTLE_S later: two collectors may rewrite one day point at the same moment.
+            settle_at = time.monotonic() + ROLLUP_SETTLE_S
+            with self._due_lock:
+                for key in ranges:
+                    self._observed_due[key] = settle_at
+            cursor = max(self._dirty_cursor or 0, max(at for at, _, _ in new))
+            since = cursor - DIRTY_MARGIN_S * _NS
+            self._dirty_seen = {key for key in self._dirty_seen | new.keys() if key[0] > since}
+            if cursor != self._dirty_cursor:
+                self._dirty_cursor = cursor
+                self.write_lines(f"rollup_state observed_cursor={cursor}i {time.time_ns()}")
+            return True
+
+    def _settle_observed(self) -> None:
+        """The second recompute of ranges whose settle time has come."""
         now = time.monotonic()
-        starts: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for c in records:
-            starts[c.site].append((_start_ns(c) // _NS, c.interval_s))
-        ranges = {(site, lo, hi) for site, mine in starts.items() for lo, hi in ranges_to_recompute(mine)}
         with self._due_lock:
-            due = {key for key, at in self._observed_due.items() if at <= now}
-        for site, lo, hi in sorted(ranges | due):
-            self._recompute_observed(site, lo, hi)
+            due = sorted(key for key, at in self._observed_due.items() if at <= now)
+        if not due:
+            return
+        with self._observed_lock:
+            for site, lo, hi in due:
+                self._recompute_observed(site, lo, hi)
         with self._due_lock:
             for key in due:
                 if self._observed_due.get(key, math.inf) <= now:
                     del self._observed_due[key]
-            for key in ranges:
-                self._observed_due[key] = now + ROLLUP_SETTLE_S
 
     def _recompute_observed(self, site: str, lo: float, hi: float) -> None:
         source, where = self._observed_source(), f'"site" = {_literal(site)}'

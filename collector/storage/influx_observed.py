@@ -211,3 +211,54 @@ def observed_answer(series: list[dict[str, Any]], wanted: Sequence[tuple[int, in
 def line_observations(records: Sequence[Any]) -> list[LineObservation]:
     """Observation intervals of line records as the rollup reads them."""
     return [(int(r.interval_start.timestamp()), r.device, r.role, r.interval_s, r.observed_s) for r in records]
+
+
+# -- dirty markers: the write path's durable note of what the rollup has yet to recompute ------------
+
+DIRTY = "observed_dirty"
+# (marker time ns, site, writer): one marker, as a reader remembers the ones it recomputed.
+MarkerKey = tuple[int, str, str]
+
+
+def dirty_line(site: str, writer: str, lo: int, hi: int, at_ns: int) -> str:
+    """A marker: the line records of ``site`` starting in [lo, hi) (epoch s) changed. It travels in
+    the raw records' /write body, so a marker is stored exactly when its records are. The ``writer``
+    tag keeps two collectors' markers of one nanosecond apart."""
+    return f"{DIRTY},site={_tag(site)},writer={_tag(writer)} lo={lo}i,hi={hi}i {at_ns}"
+
+
+def dirty_statement(since_ns: int) -> str:
+    return f'SELECT "lo", "hi" FROM "{DIRTY}" WHERE time > {since_ns} GROUP BY "site", "writer"'  # noqa: S608
+
+
+def dirty_markers(series: Sequence[dict[str, Any]]) -> dict[MarkerKey, tuple[str, int, int]]:
+    """The markers among ``series`` (other measurements' series are ignored): key -> (site, lo, hi)."""
+    out: dict[MarkerKey, tuple[str, int, int]] = {}
+    for s in series:
+        if s.get("name") != DIRTY:
+            continue
+        site, writer = s["tags"]["site"], s["tags"]["writer"]
+        columns = {name: position for position, name in enumerate(s["columns"])}
+        for row in s.get("values", []):
+            lo, hi = row[columns["lo"]], row[columns["hi"]]
+            if lo is not None and hi is not None:
+                out[(int(row[0]), site, writer)] = (site, int(lo), int(hi))
+    return out
+
+
+def coalesce(ranges: Sequence[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Per site, overlapping or touching ranges united, then cut at UTC day starts (a backlog of
+    many batches is recomputed once, a day of records at a time)."""
+    united: list[list[Any]] = []
+    for site, lo, hi in sorted(ranges):
+        if united and united[-1][0] == site and lo <= united[-1][2]:
+            united[-1][2] = max(united[-1][2], hi)
+        else:
+            united.append([site, lo, hi])
+    out = []
+    for site, lo, hi in united:
+        while lo < hi:
+            cut = min(hi, (lo // DAY_S + 1) * DAY_S)
+            out.append((site, lo, cut))
+            lo = cut
+    return out

@@ -322,3 +322,48 @@ def test_influx_maintain_fills_the_rollup_of_older_points(stores: dict[str, Stor
             ]  # fmt: skip
     finally:
         store.close()
+
+
+def _footfall(store: Store, granularity: Granularity) -> list[FootfallWithCoverage]:
+    return footfall_with_coverage(store, sc.SITE, sc.AUGUST, "Asia/Jakarta", granularity, sc.HOURS, sc.HOLIDAYS)
+
+
+def test_influx_rollup_left_to_later_survives_a_crash(stores: dict[str, Store], influxdb: InfluxServer) -> None:
+    """write() stores records and a dirty marker, not the observed-time rollup; a collector killed
+    before recomputing leaves the markers, and a new store on the same database answers from them."""
+    settings = InfluxStoreSettings(base_url=influxdb.url, database=f"t_{uuid.uuid4().hex[:12]}")
+    crashed = InfluxStore(settings)
+    _fill(crashed)
+    assert crashed._query(f'SELECT count("c96") FROM {crashed._observed_source()}') == []  # nothing recomputed
+    assert crashed._query('SELECT count("lo") FROM "observed_dirty"')[0]["values"][0][1] > 0
+    del crashed  # no maintain(), no read: as if killed right after acknowledging
+    fresh = InfluxStore(settings)
+    try:
+        for granularity in ("day", "month"):
+            assert _footfall(fresh, granularity) == _footfall(stores["sqlite"], granularity)
+        cursor = fresh._query('SELECT max("observed_cursor") FROM "rollup_state"')[0]["values"][0][1]
+        assert cursor > 0  # the next store starts from here, less the margin
+    finally:
+        fresh.close()
+
+
+def test_influx_reader_catches_up_with_another_collector(stores: dict[str, Store], influxdb: InfluxServer) -> None:
+    """A reader that already read (its cursor set) sees what another process wrote after it, before
+    that process ran maintain()."""
+    settings = InfluxStoreSettings(base_url=influxdb.url, database=f"t_{uuid.uuid4().hex[:12]}")
+    writer, reader = InfluxStore(settings), InfluxStore(settings)
+    counts, zones = sc.records()
+    try:
+        writer.write(Batch(occupancy=zones, health=sc.health(), status=sc.statuses()))
+        writer.write(Batch(counts=counts[:CHUNK]))
+        first = _footfall(reader, "month")
+        assert 0 < first[0].observed_s < _footfall(stores["sqlite"], "month")[0].observed_s
+        for i in range(CHUNK, len(counts), CHUNK):
+            writer.write(Batch(counts=counts[i : i + CHUNK]))
+        for granularity in ("day", "month"):
+            assert _footfall(reader, granularity) == _footfall(stores["sqlite"], granularity)
+        writer.maintain()  # recomputes the same markers again: nothing changes
+        assert _footfall(reader, "day") == _footfall(stores["sqlite"], "day")
+    finally:
+        writer.close()
+        reader.close()
