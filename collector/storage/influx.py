@@ -778,7 +778,9 @@ class InfluxStore:
             with self._due_lock:
                 for key in ranges:
                     self._observed_due[key] = settle_at
-            cursor = max(self._dirty_cursor or 0, max(at for at, _, _ in new))
+            # Never past this process's clock: a collector whose clock runs ahead would otherwise
+            # move the cursor beyond the markers the others are still writing.
+            cursor = max(self._dirty_cursor or 0, min(max(at for at, _, _ in new), time.time_ns()))
             since = cursor - DIRTY_MARGIN_S * _NS
             self._dirty_seen = {key for key in self._dirty_seen | new.keys() if key[0] > since}
             if cursor != self._dirty_cursor:
