@@ -25,8 +25,12 @@ returned as a Conflict. Measurements (tags; fields):
 - ``observed_day`` (site, device; running totals of observed ms, heard and entrance quarters over
   the day's 96 quarter hours, and each quarter's reach) at each UTC day, in the retention policy
   ``rollup``: the observed-time rollup (``storage.observed``, ``storage.influx_observed``),
-  recomputed with each write for the quarters it touches; the first ``maintain()`` fills it from
-  older points (a ``rollup_state`` point marks that done)
+  recomputed off the write path for the quarters each write touched (``maintain()``, and any
+  store's ``observed_time()`` before it answers); the first ``maintain()`` fills it from older
+  points (a ``rollup_state`` point ``observed`` marks that done)
+- ``observed_dirty`` (site, writer; lo, hi) at the writer's clock: a write's note of the range of
+  line records the rollup has to recompute, stored in the records' own /write body; readers
+  recompute markers newer than ``rollup_state``'s ``observed_cursor`` less DIRTY_MARGIN_S
 """
 
 from __future__ import annotations

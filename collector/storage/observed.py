@@ -3,10 +3,11 @@ hour) how many seconds the device's camera observed, by the coverage rule.
 
 Footfall with coverage needs observed opening time per device over up to a year;
 reading every minute record for that costs seconds. Each store therefore keeps one
-row per (site, device, quarter hour) of its line records, maintained in its write
-path by *recomputing* the touched quarters from the raw records (never by adding),
-so a redelivered or conflicting copy changes nothing and both stores hold the same
-values. Coverage then sums quarters that lie inside opening time: every real
+row per (site, device, quarter hour) of its line records, maintained by *recomputing*
+the touched quarters from the raw records (never by adding): SQLite in the insert
+transaction, InfluxDB off the write path from dirty markers stored with the records
+and caught up before every read. A redelivered or conflicting copy changes nothing
+and both stores hold the same values. Coverage then sums quarters that lie inside opening time: every real
 timezone offset is a multiple of 15 minutes, so a UTC quarter hour is a local one,
 and opening hours on whole quarter hours (08:00, 07:30, 15:45) cut no quarter.
 
