@@ -27,8 +27,9 @@ from collector.report.coverage import (
 from collector.report.periods import Granularity, TimeRange
 from collector.report.schedule import DayHours, open_windows
 from collector.report.site_coverage import FootfallWithCoverage, SiteCoverage, footfall_with_coverage, site_coverage
-from collector.storage import Batch, Store, open_store
-from collector.storage.influx import InfluxStore, batch_points
+from collector.storage import Batch, Store, influx_observed, open_store
+from collector.storage.influx import DIRTY_MARGIN_S, InfluxStore, batch_points
+from collector.storage.observed import ranges_to_recompute
 from tests import coverage_scenario as sc
 from tests.services import InfluxServer
 
@@ -364,6 +365,38 @@ def test_influx_reader_catches_up_with_another_collector(stores: dict[str, Store
             assert _footfall(reader, granularity) == _footfall(stores["sqlite"], granularity)
         writer.maintain()  # recomputes the same markers again: nothing changes
         assert _footfall(reader, "day") == _footfall(stores["sqlite"], "day")
+    finally:
+        writer.close()
+        reader.close()
+
+
+def _coverage_only(store: Store, granularity: Granularity) -> list[tuple[float, float, float | None, bool]]:
+    return [(r.expected_s, r.observed_s, r.coverage, r.complete) for r in _footfall(store, granularity)]
+
+
+def test_influx_reader_recomputes_a_marker_landing_behind_its_cursor(
+    stores: dict[str, Store], influxdb: InfluxServer
+) -> None:
+    """A marker stored after the reader's cursor moved past its time (another collector's clock a
+    minute behind, or its /write slow to return) is recomputed: the reader reads the margin again."""
+    settings = InfluxStoreSettings(base_url=influxdb.url, database=f"t_{uuid.uuid4().hex[:12]}")
+    writer, reader = InfluxStore(settings), InfluxStore(settings)
+    counts, zones = sc.records()
+    try:
+        writer.write(Batch(occupancy=zones, health=sc.health(), status=sc.statuses()))
+        writer.write(Batch(counts=counts[:CHUNK]))
+        _footfall(reader, "month")
+        assert reader._dirty_cursor
+        late_at = reader._dirty_cursor - (DIRTY_MARGIN_S // 5) * 1_000_000_000
+        rest = counts[CHUNK:]
+        ranges = ranges_to_recompute([(c.interval_start.timestamp(), c.interval_s) for c in rest])
+        writer.write_lines("\n".join(
+            [p.to_line_protocol() for p in batch_points(Batch(counts=rest))]
+            + [influx_observed.dirty_line(sc.SITE, "late", lo, hi, late_at + i) for i, (lo, hi) in enumerate(ranges)]
+        ))  # fmt: skip
+        for granularity in ("day", "month"):
+            # Coverage only: raw line protocol bypasses the footfall rollup.
+            assert _coverage_only(reader, granularity) == _coverage_only(stores["influxdb"], granularity)
     finally:
         writer.close()
         reader.close()
