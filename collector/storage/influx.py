@@ -743,16 +743,36 @@ class InfluxStore:
     def observed_time(self, site: str, ranges: Sequence[tuple[datetime, datetime]]) -> list[ObservedTime]:
         if not ranges:
             return []
+        # A range of at most a day may still cross a UTC midnight (a local evening); the day points
+        # answer one UTC day each, so such a range is asked in two pieces and summed back.
+        pieces: list[tuple[datetime, datetime]] = []
+        owners: list[int] = []
+        for index, (start, end) in enumerate(ranges):
+            while start < end:
+                midnight = datetime.fromtimestamp((int(start.timestamp()) // influx_observed.DAY_S + 1)
+                                                  * influx_observed.DAY_S, UTC)  # fmt: skip
+                pieces.append((start, min(end, midnight)))
+                owners.append(index)
+                start = min(end, midnight)
         statement, wanted = influx_observed.observed_statement(
-            self._observed_source(), f'"site" = {_literal(site)}', ranges
+            self._observed_source(), f'"site" = {_literal(site)}', pieces
         )
         # Read-your-writes, across processes too: the markers since the cursor travel with the read;
         # only when one of them is new is the rollup brought up to date and read again.
         series = self._query(f"{self._dirty_statement()}; {statement}")
         if self._catch_up_observed(series):
             series = self._query(statement)
-        return influx_observed.observed_answer([s for s in series if s["name"] == influx_observed.MEASUREMENT],
-                                               wanted)  # fmt: skip
+        answer = influx_observed.observed_answer([s for s in series if s["name"] == influx_observed.MEASUREMENT],
+                                                 wanted)  # fmt: skip
+        summed: dict[tuple[int, str], ObservedTime] = {}
+        for item in answer:
+            key = (owners[item.index], item.device)
+            prior = summed.get(key)
+            if prior is not None:
+                item = ObservedTime(0, item.device, prior.observed_ms + item.observed_ms, prior.heard or item.heard,
+                                    prior.entrance or item.entrance)  # fmt: skip
+            summed[key] = dataclasses.replace(item, index=key[0])
+        return [summed[key] for key in sorted(summed)]
 
     def _dirty_statement(self) -> str:
         """The markers from the cursor (less the margin) on; on first use the cursor is read from

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +400,37 @@ def test_influx_reader_recomputes_a_marker_landing_behind_its_cursor(
     finally:
         writer.close()
         reader.close()
+
+
+def test_ranges_across_a_utc_midnight_agree(tmp_path: Path, influxdb: InfluxServer) -> None:
+    """A range of under a day may cross a UTC midnight (a Jakarta morning): both stores sum it whole."""
+    template = sc.records()[0][0]
+    records = [
+        template.model_copy(
+            update={"site": "mpp-night", "interval_start": at, "observed_s": 240.0, "message_id": f"night-{at:%H%M}"}
+        )
+        for at in (datetime(2026, 8, 10, 23, 50, tzinfo=UTC), datetime(2026, 8, 11, 0, 5, tzinfo=UTC))
+    ]
+    ranges = [
+        (datetime(2026, 8, 10, 23, 30, tzinfo=UTC), datetime(2026, 8, 11, 0, 30, tzinfo=UTC)),
+        (datetime(2026, 8, 10, 12, 0, tzinfo=UTC), datetime(2026, 8, 11, 12, 0, tzinfo=UTC)),
+        (datetime(2026, 8, 11, 0, 0, tzinfo=UTC), datetime(2026, 8, 11, 0, 30, tzinfo=UTC)),
+    ]
+    answers = {}
+    for kind in ("sqlite", "influxdb"):
+        store = _open(kind, tmp_path, influxdb)
+        try:
+            store.write(Batch(counts=tuple(records)))
+            answers[kind] = [(o.index, o.device, o.observed_ms, o.heard, o.entrance)
+                             for o in store.observed_time("mpp-night", ranges)]  # fmt: skip
+        finally:
+            store.close()
+    assert (
+        answers["influxdb"]
+        == answers["sqlite"]
+        == [
+            (0, "cam-pintu", 480_000, True, True),
+            (1, "cam-pintu", 480_000, True, True),
+            (2, "cam-pintu", 240_000, True, True),
+        ]
+    )
