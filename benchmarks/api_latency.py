@@ -143,6 +143,119 @@ def batch_lines(batch: Batch) -> str:
     return "\n".join(lines)
 
 
+def day_rows(day: int, devices: list[tuple[str, str]]) -> list[tuple[object, ...]]:
+    """The ``line_counts`` rows SqliteStore.write stores for ``day_batch(day, devices).counts``."""
+    start = int((YEAR_START + timedelta(days=day)).timestamp())
+    rows: list[tuple[object, ...]] = []
+    for index, (site, device) in enumerate(devices):
+        for m in range(1440):
+            busy = (m + index * 7) % 11
+            rows.append((site, start + 60 * m, device, "pintu", "entrance", 60, 60.0, busy % 4, busy % 3))
+    return rows
+
+
+def seed_sqlite_rows(path: Path, days: int, devices: int) -> tuple[int, float, float]:
+    """Entrance-line rows straight into the store's tables (its footfall rollup and device rows
+    too), then the observed-time rollup filled by ``backfill_observed``, what the migration of an
+    upgraded store runs. Returns rows, seconds for the rows and seconds for the backfill."""
+    import sqlite3
+
+    from collector.storage.bookkeeping import SLOT_S
+    from collector.storage.sqlite import SqliteStore, backfill_observed
+
+    SqliteStore(path).close()  # the schema
+    names = device_names(devices)
+    conn = sqlite3.connect(path, isolation_level=None)
+    started = time.perf_counter()
+    rows = 0
+    conn.execute("BEGIN")
+    for day in range(days):
+        batch = day_rows(day, names)
+        conn.executemany("INSERT INTO line_counts VALUES (?,?,?,?,?,?,?,?,?)", batch)
+        rows += len(batch)
+    conn.execute(
+        f"INSERT INTO footfall_rollup SELECT site, interval_start - interval_start % {SLOT_S}, sum(in_count), "
+        "sum(out_count) FROM line_counts GROUP BY 1, 2"
+    )
+    conn.execute(
+        "INSERT INTO devices (site, device, timezone, timezone_at, last_seen) SELECT site, device, 'Asia/Jakarta', "
+        "max(interval_start) + 60, max(interval_start) + 60 FROM line_counts GROUP BY site, device"
+    )
+    conn.execute("COMMIT")
+    seeded = time.perf_counter() - started
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    backfill_observed(conn)
+    conn.execute("COMMIT")
+    conn.close()
+    return rows, seeded, time.perf_counter() - started
+
+
+def check_rows_match_store(workdir: Path, devices: int) -> None:
+    """The rows path and ``Store.write`` give equal tables, rollups included, on two days of data."""
+    import sqlite3
+
+    names = device_names(devices)
+    fast, written = workdir / "check-rows.db", workdir / "check-write.db"
+    for leftover in (fast, written):
+        leftover.unlink(missing_ok=True)
+    seed_sqlite_rows(fast, 2, devices)
+    store = open_store(f"sqlite:///{written}")
+    for day in range(2):
+        store.write(Batch(counts=day_batch(day, names).counts))
+    store.close()
+    for table in ("line_counts", "footfall_rollup", "observed_rollup"):
+        query = f"SELECT * FROM {table} ORDER BY 1, 2, 3"
+        left = sqlite3.connect(fast).execute(query).fetchall()
+        right = sqlite3.connect(written).execute(query).fetchall()
+        if left != right:
+            raise SystemExit(f"benchmark rows differ from SqliteStore.write in {table}")
+
+
+def seed_influx_rollups(url: str, days: int, devices: int) -> tuple[int, float]:
+    """The two rollups the footfall endpoint reads, for ``days`` days, without the raw line points:
+    per site the observed-time day points (``storage.observed.quarters`` of the day's records, as the
+    store's write path computes them) and the footfall quarter hours (entrance in/out sums), plus
+    each device's ``device_seen``. Every generated day holds the same observation (and the same
+    counts), so one day is computed and repeated. Returns points and seconds."""
+    from collector.storage import influx_observed
+    from collector.storage.bookkeeping import SLOT_S
+    from collector.storage.influx import ROLLUP, batch_points
+    from collector.storage.observed import ObservedQuarter, ceil_slot, floor_slot, quarters
+
+    store = open_store(url)
+    started = time.perf_counter()
+    written = 0
+    names = device_names(devices)
+    first = int(YEAR_START.timestamp())
+    for site in sorted({site for site, _ in names}):
+        batch = Batch(counts=[c for c in day_batch(0, [n for n in names if n[0] == site]).counts])
+        records = [(int(c.interval_start.timestamp()), c.device, c.role, c.interval_s, c.observed_s)
+                   for c in batch.counts]  # fmt: skip
+        day = quarters(site, records, floor_slot(first), ceil_slot(first + 86400))
+        rows = [ObservedQuarter(q.site, q.device, q.slot_start + d * 86400, q.observed_ms, q.heard, q.entrance,
+                                q.reach + d * 86400) for d in range(days) for q in day]  # fmt: skip
+        points = influx_observed.day_lines(site, influx_observed.apply({}, rows[0].slot_start,
+                                                                       rows[-1].slot_start + SLOT_S, rows))  # fmt: skip
+        store.write_lines("\n".join(points), store._rollup_rp)  # type: ignore[attr-defined]
+        sums: dict[int, list[int]] = {}
+        for c in batch.counts:
+            total = sums.setdefault(floor_slot(c.interval_start.timestamp()), [0, 0])
+            total[0] += c.in_count
+            total[1] += c.out_count
+        lines = [f"{ROLLUP},site={site} in_count={v[0]}i,out_count={v[1]}i {(slot + d * 86400) * 1_000_000_000}"
+                 for d in range(days) for slot, v in sorted(sums.items())]  # fmt: skip
+        for i in range(0, len(lines), 50_000):
+            store.write_lines("\n".join(lines[i : i + 50_000]))
+        last = day_batch(days - 1, [n for n in names if n[0] == site]).counts[1439::1440]
+        seen = [p.to_line_protocol() for p in batch_points(Batch(counts=last))]
+        store.write_lines("\n".join(line for line in seen if line.startswith("device_seen,")))
+        written += len(points) + len(lines) + len(last)
+    store.write_lines(f"rollup_state observed=1i {time.time_ns()}")  # nothing older to backfill
+    store.close()
+    return written, time.perf_counter() - started
+
+
 def check_lines_match_store(devices: int) -> None:
     from collector.storage.influx_lines import batch_points
 
@@ -154,14 +267,16 @@ def check_lines_match_store(devices: int) -> None:
         raise SystemExit("benchmark line protocol differs from InfluxStore's batch_points; use --influx-points")
 
 
-def _seed_worker(args: tuple[str, list[int], int, bool]) -> int:
-    url, days, devices, lines = args
+def _seed_worker(args: tuple[str, list[int], int, bool, bool]) -> int:
+    url, days, devices, lines, zones = args
     store = open_store(url)
     names = device_names(devices)
     rows = 0
     try:
         for day in days:
             batch = day_batch(day, names)
+            if not zones:
+                batch = Batch(counts=batch.counts)
             if lines:
                 store.write_lines(batch_lines(batch))  # type: ignore[attr-defined]
                 # The store's own write for the day's last minute: device_seen and anything else it keeps.
@@ -174,11 +289,11 @@ def _seed_worker(args: tuple[str, list[int], int, bool]) -> int:
     return rows
 
 
-def seed(url: str, days: int, devices: int, workers: int, lines: bool = False) -> tuple[int, float]:
+def seed(url: str, days: int, devices: int, workers: int, lines: bool = False, zones: bool = True) -> tuple[int, float]:
     chunks = [list(range(days))[w::workers] for w in range(workers)]
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        rows = sum(pool.map(_seed_worker, [(url, chunk, devices, lines) for chunk in chunks]))
+        rows = sum(pool.map(_seed_worker, [(url, chunk, devices, lines, zones) for chunk in chunks]))
     return rows, time.perf_counter() - started
 
 
@@ -188,7 +303,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, dict[str, float]]:
+def measure(store: Store, data_dir: Path, days: int, repeats: int, zones: bool = True) -> dict[str, dict[str, float]]:
     app = create_app(Settings(SecretStr(TOKEN), data_dir), store)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -207,11 +322,21 @@ def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, 
             "/api/v1/sites/mpp-01/footfall",
             {"granularity": "day", "start": (last_day - timedelta(days=29)).isoformat(), "end": last_day.isoformat()},
         ),
-        "one_day_occupancy_5m": (
-            "/api/v1/sites/mpp-01/occupancy",
-            {"start": last_day.isoformat(), "end": last_day.isoformat(), "resolution": "5m"},
+        "compare_5_sites_12_months": (
+            "/api/v1/footfall",
+            {
+                "sites": ",".join(sorted({site for site, _ in device_names(SITES * DEVICES_PER_SITE)})),
+                "granularity": "month",
+                "start": first_month,
+                "end": last_day.strftime("%Y-%m"),
+            },
         ),
     }
+    if zones:
+        queries["one_day_occupancy_5m"] = (
+            "/api/v1/sites/mpp-01/occupancy",
+            {"start": last_day.isoformat(), "end": last_day.isoformat(), "resolution": "5m"},
+        )
     results: dict[str, dict[str, float]] = {}
     with httpx.Client(
         base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120
@@ -220,7 +345,7 @@ def measure(store: Store, data_dir: Path, days: int, repeats: int) -> dict[str, 
             first = client.get(path, params=params)
             first.raise_for_status()
             body = first.json()
-            size = len(body.get("periods", body.get("points", [])))
+            size = len(body.get("periods", body.get("points", body.get("sites", []))))
             samples = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
@@ -247,13 +372,35 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mpp-api-bench"))
     parser.add_argument(
+        "--no-zones",
+        action="store_true",
+        help="seed entrance-line records only (the footfall queries; no occupancy query)",
+    )
+    parser.add_argument(
+        "--sqlite-rows",
+        action="store_true",
+        help="seed SQLite with rows straight into its tables (checked against Store.write), then the "
+        "observed-time backfill an upgraded store runs; needs --no-zones",
+    )
+    parser.add_argument(
+        "--influx-rollups",
+        action="store_true",
+        help="seed InfluxDB with the rollups the footfall endpoint reads (observed-time day points, footfall "
+        "quarter hours, device_seen) for every day, without the raw line points; needs --no-zones",
+    )
+    parser.add_argument(
         "--influx-points",
         action="store_true",
         help="seed InfluxDB through InfluxStore.write (Point objects; slow) instead of verified line protocol",
     )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    marker_value = {"days": args.days, "devices": args.devices, "start": YEAR_START.isoformat()}
+    zones = not args.no_zones
+    marker_value = {"days": args.days, "devices": args.devices, "start": YEAR_START.isoformat(), "zones": zones}
+    if (args.sqlite_rows or args.influx_rollups) and zones:
+        parser.error("--sqlite-rows and --influx-rollups need --no-zones")
+    if args.influx_rollups:
+        marker_value["influx_rollups"] = True
     for kind in args.store:
         influx: InfluxServer | None = None
         if kind == "sqlite":
@@ -274,14 +421,35 @@ def main() -> None:
                     flush=True,
                 )
                 lines = kind == "influxdb" and not args.influx_points
+                backfill = None
+                if kind == "influxdb" and args.influx_rollups:
+                    lines = False
+                    rows, seconds = seed_influx_rollups(url, args.days, args.devices)
+                elif kind == "sqlite" and args.sqlite_rows:
+                    check_rows_match_store(args.workdir, args.devices)
+                    (args.workdir / "sqlite" / "mpp.db").unlink(missing_ok=True)
+                    rows, seconds, backfill = seed_sqlite_rows(args.workdir / "sqlite" / "mpp.db", args.days,
+                                                               args.devices)  # fmt: skip
+                else:
+                    if lines:
+                        check_lines_match_store(args.devices)
+                    rows, seconds = seed(url, args.days, args.devices, args.workers, lines, zones)
                 if lines:
-                    check_lines_match_store(args.devices)
-                rows, seconds = seed(url, args.days, args.devices, args.workers, lines)
-                marker.write_text(json.dumps({"seed": marker_value, "rows": rows, "seconds": seconds}))
+                    # Line protocol bypasses the store's write path: the observed-time rollup is filled
+                    # by the backfill an upgraded collector runs on its first maintain().
+                    store = open_store(url)
+                    started = time.perf_counter()
+                    store.maintain()
+                    backfill = time.perf_counter() - started
+                    store.close()
+                marker.write_text(json.dumps({"seed": marker_value, "rows": rows, "seconds": seconds,
+                                              "backfill_s": backfill}))  # fmt: skip
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)", flush=True)
+                if backfill is not None:
+                    print(f"{kind}: observed-time rollup backfilled in {backfill:.0f} s", flush=True)
             store = open_store(url)
             try:
-                results = measure(store, args.workdir / f"var-{kind}", args.days, args.repeats)
+                results = measure(store, args.workdir / f"var-{kind}", args.days, args.repeats, zones)
             finally:
                 store.close()
             for name, figures in results.items():

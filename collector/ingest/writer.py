@@ -135,7 +135,7 @@ class BatchWriter:
                 self._maintain()
 
     def _maintain(self) -> None:
-        # Deferred store upkeep (InfluxStore's rollup settle pass) while idle;
+        # Deferred store upkeep (InfluxStore's rollup settle pass and observed-time recompute) while idle;
         # a failure here loses nothing, the next write or tick retries.
         try:
             self._store.maintain()

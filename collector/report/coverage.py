@@ -25,7 +25,6 @@ see ``schedule.open_windows``) and the devices it should hear from give the
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from zoneinfo import ZoneInfo
 from collector.report.gerai import STAFF_ROLES, WAITING_ROLES, Gerai
 from collector.report.periods import Granularity, TimeRange, month_start, next_month
 from collector.storage.base import HealthSample, ObservationInterval
+from collector.storage.observed import trimmed_spans
 from wire import CameraState, DeviceState
 from wire.vocabulary import CountingRole
 
@@ -166,44 +166,24 @@ def expected_watches(records: Iterable[ObservationInterval], gerai: Iterable[Ger
 
 
 def _slots(records: Iterable[ObservationInterval]) -> dict[str, list[_Slot]]:
-    """Per device, one slot per interval start (largest observed share), overlaps trimmed, in order."""
-    by_start: dict[str, dict[float, tuple[float, float]]] = {}
-    epochs: dict[datetime, float] = {}  # records of one interval share their start
-    for rec in records:
-        mine = by_start.get(rec.device)
-        if mine is None:
-            mine = by_start[rec.device] = {}
-        start = epochs.get(rec.interval_start)
-        if start is None:
-            start = epochs[rec.interval_start] = rec.interval_start.timestamp()
-        end = start + rec.interval_s
-        # Observed seconds per second of interval, so a trimmed slot keeps its rate.
-        rate = min(rec.observed_s / rec.interval_s, 1.0)
-        prev = mine.get(start)
-        if prev is None:
-            mine[start] = (end, rate)
-        elif rate > prev[1]:
-            mine[start] = (max(end, prev[0]), rate)
-    out: dict[str, list[_Slot]] = {}
-    for device, mine in by_start.items():
-        slots: list[_Slot] = []
-        cursor = -math.inf
-        for start in sorted(mine):
-            end, rate = mine[start]
-            begin = max(start, cursor)
-            if end <= begin:
-                continue
-            slots.append((begin, end, rate * (end - begin)))
-            cursor = end
-        out[device] = slots
-    return out
+    """Per device, one slot per interval start (largest observed share), overlaps trimmed, in order:
+    the rule the stores' observed-time rollup applies too (``storage.observed.trimmed_spans``)."""
+    seconds: dict[datetime, float] = {}  # records of one interval share their start
+
+    def epoch(at: datetime) -> float:
+        value = seconds.get(at)
+        if value is None:
+            value = seconds[at] = at.timestamp()
+        return value
+
+    return trimmed_spans((r.device, epoch(r.interval_start), r.interval_s, r.observed_s) for r in records)
 
 
-def _epochs(ranges: Sequence[TimeRange]) -> list[_Span]:
+def epochs(ranges: Sequence[TimeRange]) -> list[_Span]:
     return [(r.start.timestamp(), r.end.timestamp()) for r in ranges]
 
 
-def _pieces(windows: Sequence[_Span], spans: Sequence[_Span]) -> list[tuple[float, float, int]]:
+def opening_pieces(windows: Sequence[_Span], spans: Sequence[_Span]) -> list[tuple[float, float, int]]:
     """Opening time cut at period bounds: (start, end, period index), in order."""
     starts = [p[0] for p in spans]
     out = []
@@ -219,7 +199,7 @@ def _pieces(windows: Sequence[_Span], spans: Sequence[_Span]) -> list[tuple[floa
     return out
 
 
-def _observed_per_period(slots: Sequence[_Slot], pieces: Sequence[tuple[float, float, int]], n: int) -> list[float]:
+def observed_per_period(slots: Sequence[_Slot], pieces: Sequence[tuple[float, float, int]], n: int) -> list[float]:
     observed = [0.0] * n
     j = 0
     for start, end, observed_s in slots:
@@ -307,8 +287,8 @@ def device_coverage(
     for w in watches:
         by_device.setdefault(w.device, []).append(w)
     slots = _slots(r for r in records if r.device in by_device)
-    opening = _epochs(windows)
-    pieces = _pieces(opening, _epochs(spans))
+    opening = epochs(windows)
+    pieces = opening_pieces(opening, epochs(spans))
     expected = [0.0] * len(spans)
     for begin, finish, index in pieces:
         expected[index] += finish - begin
@@ -323,7 +303,7 @@ def device_coverage(
     out = []
     for device in sorted(by_device):
         mine = slots.get(device, [])
-        observed = _observed_per_period(mine, pieces, len(spans))
+        observed = observed_per_period(mine, pieces, len(spans))
         per = tuple(
             PeriodCoverage.of(p.start, p.end, e, o, complete_at)
             for p, e, o in zip(spans, expected, observed, strict=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from collector.report.coverage import (
@@ -28,16 +28,22 @@ from collector.report.coverage import (
     Use,
     combined,
     device_coverage,
+    epochs,
     expected_watches,
+    observed_per_period,
+    opening_pieces,
     periods,
 )
 from collector.report.gerai import Gerai
 from collector.report.periods import Granularity, TimeRange
 from collector.report.schedule import DayHours, open_windows
 from collector.storage.base import Bucket, DeviceRecord, ObservationInterval, Store
+from collector.storage.observed import ceil_slot, floor_slot, trimmed_spans
 
 RETIRED_AFTER = timedelta(days=92)  # silent this long before the range: removed, not broken
 LAST_DAY = timedelta(days=1)  # where a silent device's entrance lines are looked up
+DAY_S = 86400  # the longest range the observed-time rollup sums in one go
+EDGE_LOOKBACK_S = 3600  # raw records this far before a ragged opening edge can reach into it (edge interval_s <= 1 h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +83,7 @@ def _entrance_records(
         if d.last_seen < span.start - RETIRED_AFTER:
             continue
         last = d.last_seen + timedelta(minutes=1)
-        out += [
-            r for r in store.observation_intervals(site, last - LAST_DAY, last, "counts") if r.device == d.device
-        ]
+        out += [r for r in store.observation_intervals(site, last - LAST_DAY, last, "counts") if r.device == d.device]
     return out
 
 
@@ -147,17 +151,10 @@ def footfall_with_coverage(
 ) -> list[FootfallWithCoverage]:
     """Every period of ``span`` (none left out), with the entrance counts and the entrance cameras'
     coverage. Counts come from the store's footfall read (all entrance records, also outside opening
-    hours); coverage is over opening hours."""
+    hours); coverage is over opening hours, from the stores' observed-time rollup (``entrance_coverage``)."""
     tz = ZoneInfo(timezone)
-    records = store.observation_intervals(site, span.start, span.end, "counts")
-    watches = [
-        w for w in expected_watches([*records, *_entrance_records(store, site, span, records, store.devices())], ())
-        if w.use is Use.ENTRANCE
-    ]  # fmt: skip
     spans = periods(span, granularity, tz)
-    devices = device_coverage(records, watches, open_windows(hours, holidays, span, tz), spans,
-                              complete_at=complete_at, min_gap_s=float("inf"))  # fmt: skip
-    cover = combined(devices, complete_at) if devices else _nothing_expected(span, granularity, tz)
+    cover = entrance_coverage(store, site, span, spans, open_windows(hours, holidays, span, tz), complete_at)
     totals = [[0, 0] for _ in spans]
     starts = [p.start for p in spans]
     bucket: Bucket = "hour" if granularity == "hour" else "day"
@@ -170,3 +167,84 @@ def footfall_with_coverage(
         FootfallWithCoverage(p.start, p.end, t[0], t[1], c.expected_s, c.observed_s, c.coverage, c.complete)
         for p, t, c in zip(spans, totals, cover, strict=True)
     ]
+
+
+def entrance_coverage(
+    store: Store,
+    site: str,
+    span: TimeRange,
+    spans: Sequence[TimeRange],
+    windows: Sequence[TimeRange],
+    complete_at: float = DEFAULT_COMPLETE_AT,
+) -> list[PeriodCoverage]:
+    """The entrance cameras as one, per period of ``spans``: opening time times the entrance devices,
+    and their observed opening time, read from the observed-time rollup instead of the raw records.
+
+    Opening time is cut into whole UTC quarter hours (local ones: every real offset is a multiple of
+    15 minutes), each range within a day, and the store sums the rollup per range and device in one
+    query. Opening hours off the quarter hour (07:50) leave ragged pieces, read from the raw records
+    (with an hour before them: the edge's longest interval). The entrance devices are those with an
+    entrance line record in opening time of the range, plus, as for ``site_coverage``, the site's
+    devices not heard there whose last day held an entrance line (silent, not removed); a device heard
+    only outside opening hours is judged by its last day too."""
+    if not spans:
+        return []
+    pieces = opening_pieces(epochs(windows), epochs(spans))
+    expected = [0.0] * len(spans)
+    ranges: list[tuple[int, int]] = []
+    owners: list[int] = []  # period index of each range
+    ragged: list[tuple[float, float, int]] = []
+    for begin, finish, index in pieces:
+        expected[index] += finish - begin
+        first, last = ceil_slot(begin), floor_slot(finish)
+        if first >= last:
+            ragged.append((begin, finish, index))
+            continue
+        ragged += [(a, b, index) for a, b in ((begin, first), (last, finish)) if a < b]
+        for day_range in _utc_days(first, last):
+            ranges.append(day_range)
+            owners.append(index)
+    answered = store.observed_time(site, [(_utc(a), _utc(b)) for a, b in ranges])
+    entrance = {o.device for o in answered if o.entrance}
+    # The site's devices not heard in opening time: their last day says whether they watch an entrance
+    # (silent, so a gap) unless they were retired before the range.
+    heard = {o.device for o in answered}
+    last_days: list[tuple[int, int]] = []
+    for d in store.devices():
+        if d.site != site or d.device in heard or d.last_seen is None or d.last_seen < span.start - RETIRED_AFTER:
+            continue
+        until = (d.last_seen + timedelta(minutes=1)).timestamp()
+        last_days += _utc_days(floor_slot(until - LAST_DAY.total_seconds()), ceil_slot(until))
+    if last_days:
+        extra = store.observed_time(site, [(_utc(a), _utc(b)) for a, b in last_days])
+        entrance |= {o.device for o in extra if o.entrance and o.device not in heard}
+    observed_ms = [0] * len(spans)
+    for o in answered:
+        if o.device in entrance:
+            observed_ms[owners[o.index]] += o.observed_ms
+    observed = [ms / 1000 for ms in observed_ms]
+    for begin, finish, index in ragged if entrance else ():
+        records = store.observation_intervals(site, _utc(begin - EDGE_LOOKBACK_S), _utc(finish), "counts")
+        spans_of = trimmed_spans((r.device, r.interval_start.timestamp(), r.interval_s, r.observed_s)
+                                 for r in records if r.device in entrance)  # fmt: skip
+        for slots in spans_of.values():
+            observed[index] += observed_per_period(slots, [(begin, finish, 0)], 1)[0]
+    n = len(entrance)
+    return [
+        PeriodCoverage.of(p.start, p.end, e * n, o, complete_at)
+        for p, e, o in zip(spans, expected, observed, strict=True)
+    ]
+
+
+def _utc_days(lo: int, hi: int) -> list[tuple[int, int]]:
+    """[lo, hi) cut at UTC midnights: the rollup sums ranges within one UTC day."""
+    out = []
+    while lo < hi:
+        end = min(hi, (lo // DAY_S + 1) * DAY_S)
+        out.append((lo, end))
+        lo = end
+    return out
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)

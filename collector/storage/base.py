@@ -112,6 +112,22 @@ class ObservationInterval:
 
 
 @dataclass(frozen=True, slots=True)
+class ObservedTime:
+    """Observed time of one device's line records summed over one of the ranges asked for,
+    from the observed-time rollup (``storage.observed``)."""
+
+    index: int  # of the range in the request
+    device: str
+    observed_ms: int
+    heard: bool  # a line record of the device starts in the range
+    entrance: bool  # an entrance line record of the device starts in the range
+
+    @property
+    def observed_s(self) -> float:
+        return self.observed_ms / 1000
+
+
+@dataclass(frozen=True, slots=True)
 class HealthSample:
     """The camera-related part of one health report."""
 
@@ -185,8 +201,9 @@ class Store(Protocol):
         """Newest first."""
 
     def maintain(self) -> None:
-        """Deferred upkeep, called by ingest while idle (InfluxDB's rollup settle pass);
-        a failure loses nothing and the next call retries."""
+        """Deferred upkeep, called by ingest while idle (InfluxDB's rollup settle pass, and on
+        its first call the observed-time rollup of points older than it); a failure loses
+        nothing and the next call retries."""
 
     def close(self) -> None: ...
 
@@ -198,6 +215,11 @@ class Store(Protocol):
 
     def health_samples(self, site: str, start: datetime, end: datetime) -> list[HealthSample]:
         """Health reports of a site's devices with ``ts`` in [start, end), ordered by (ts, device)."""
+
+    def observed_time(self, site: str, ranges: Sequence[tuple[datetime, datetime]]) -> list[ObservedTime]:
+        """Observed time of each device's line records per range, from the rollup of UTC quarter hours:
+        every range starts and ends on a quarter hour and spans at most a day. One item per range and
+        device with a quarter in it, ordered by (index, device)."""
 
     def latest_audits(self) -> list[Audit]:
         """The most recent accuracy audit (by ``audited_at``) of each device that sent one,

@@ -23,6 +23,15 @@ returned as a Conflict. Measurements (tags; fields):
 - ``footfall_15m`` (site; in_count, out_count) at each UTC quarter hour: entrance sums
   recomputed from ``line_counts`` after every write, so a year of footfall reads
   35,040 points a site instead of millions
+- ``observed_day`` (site, device; running totals of observed ms, heard and entrance quarters over
+  the day's 96 quarter hours, and each quarter's reach) at each UTC day, in the retention policy
+  ``rollup``: the observed-time rollup (``storage.observed``, ``storage.influx_observed``),
+  recomputed off the write path for the quarters each write touched (``maintain()``, and any
+  store's ``observed_time()`` before it answers); the first ``maintain()`` fills it from older
+  points (a ``rollup_state`` point ``observed`` marks that done)
+- ``observed_dirty`` (site, writer; lo, hi) at the writer's clock: a write's note of the range of
+  line records the rollup has to recompute, stored in the records' own /write body; readers
+  recompute markers newer than ``rollup_state``'s ``observed_cursor`` less DIRTY_MARGIN_S
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -42,6 +52,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from collector.config import InfluxStoreSettings
+from collector.storage import influx_observed
 from collector.storage.base import (
     COUNTS_CONTENT,
     OCCUPANCY_CONTENT,
@@ -54,6 +65,7 @@ from collector.storage.base import (
     FootfallBucket,
     HealthSample,
     ObservationInterval,
+    ObservedTime,
     SiteSeen,
     StoreError,
     StoreUnavailable,
@@ -65,6 +77,7 @@ from collector.storage.influx_lines import NS as _NS
 from collector.storage.influx_lines import ROLLUP, batch_points, rollup_line
 from collector.storage.influx_lines import ns as _ns
 from collector.storage.influx_lines import start_ns as _start_ns
+from collector.storage.observed import LineObservation, ranges_to_recompute, recompute
 from wire import Audit, CameraState, DeviceState, Health, LineCounts, ZoneOccupancy
 from wire.messages import MAX_DWELLS_PER_RECORD
 
@@ -72,6 +85,14 @@ logger = logging.getLogger(__name__)
 
 SLOT_NS = SLOT_S * _NS
 ROLLUP_SETTLE_S = 5.0
+# Markers of the last DIRTY_MARGIN_S before the newest one recomputed are read again: a collector's
+# marker carries its own clock and is stored when its /write returns, so one may land behind another
+# collector's newer one. Recomputing twice is harmless; skipping a marker leaves the rollup stale.
+DIRTY_MARGIN_S = 300
+# How often an idle maintain() looks for other collectors' markers (its own it recomputes at once).
+DIRTY_POLL_S = 10.0
+# Recomputed markers older than this (before the cursor) are deleted by maintain(), at most this often.
+DIRTY_KEEP_S = 86400
 # Existence checks read whole time ranges; a gap longer than this starts another range.
 _CLUSTER_GAP_NS = 3600 * _NS
 
@@ -161,6 +182,19 @@ class InfluxStore:
         self._database_ready = False
         self._due: dict[tuple[str, int], float] = {}
         self._due_lock = threading.Lock()
+        self._observed_due: dict[tuple[str, int, int], float] = {}
+        # Dirty markers (influx_observed.DIRTY): who wrote them, the newest one recomputed (ns; None
+        # until read from rollup_state), the ones recomputed inside the margin, whether this store
+        # wrote any since its last catch-up, and when maintain() last looked or deleted.
+        self._writer = uuid.uuid4().hex[:12]
+        self._observed_lock = threading.Lock()
+        self._dirty_cursor: int | None = None
+        self._dirty_seen: set[influx_observed.MarkerKey] = set()
+        self._dirty_written = False
+        self._dirty_polled = -math.inf
+        self._dirty_pruned = -math.inf
+        self._observed_backfilled = False
+        self._rollup_rp: str | None = None  # the observed-time rollup's retention policy, once created
         # Created lazily: the collector starts (and queues in the broker) while InfluxDB is down.
         try:
             self._ensure_database()
@@ -189,6 +223,7 @@ class InfluxStore:
             # InfluxDB 2.x/3 may refuse DDL over v1; the DBRP mapping / database must exist then.
             logger.warning("could not create database %s (%s); assuming it exists", self.settings.database,
                            response.status_code)  # fmt: skip
+        self._create_rollup_policy()
         self._database_ready = True
 
     def _query(self, q: str) -> list[dict[str, Any]]:
@@ -213,9 +248,15 @@ class InfluxStore:
 
     def write(self, batch: Batch) -> list[Conflict]:
         fresh, repeats, conflicts = first_copies(batch, self._stored([*batch.counts, *batch.occupancy]))
-        points = batch_points(fresh, repeats)
-        if points:
-            self.write_lines("\n".join(p.to_line_protocol() for p in points))
+        lines = [p.to_line_protocol() for p in batch_points(fresh, repeats)]
+        # The observed-time rollup is recomputed off the write path (maintain(), or the next
+        # observed_time() of any process); what it must recompute is a dirty marker in the same
+        # body as the records, so the records are never stored without it. Repeats too: cheap,
+        # and a redelivered copy then marks its range again whatever became of the first marker.
+        lines += self._dirty_lines([c for c in [*fresh.counts, *repeats] if isinstance(c, LineCounts)])
+        if lines:
+            self.write_lines("\n".join(lines))
+            self._dirty_written = True
         # Repeats too: a collector killed between its raw write and its rollup leaves the
         # slot stale until the redelivered copy recomputes it.
         touched = {(c.site, _start_ns(c) // SLOT_NS * SLOT_NS) for c in [*fresh.counts, *repeats]
@@ -223,6 +264,15 @@ class InfluxStore:
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
         return conflicts
+
+    def _dirty_lines(self, records: Sequence[LineCounts]) -> list[str]:
+        starts: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for c in records:
+            starts[c.site].append((_start_ns(c) // _NS, c.interval_s))
+        now = time.time_ns()
+        ranges = [(site, lo, hi) for site, mine in sorted(starts.items()) for lo, hi in ranges_to_recompute(mine)]
+        return [influx_observed.dirty_line(site, self._writer, lo, hi, now + index)
+                for index, (site, lo, hi) in enumerate(ranges)]  # fmt: skip
 
     def _stored(self, records: Sequence[LineCounts | ZoneOccupancy]) -> dict[RecordKey, dict[str, object]]:
         """Content of the keys of ``records`` that are stored already (one query, plus
@@ -290,8 +340,25 @@ class InfluxStore:
             found[key]["dwells_s"] = tuple(d for _, d in sorted(dwells.get(key, [])))
 
     def maintain(self) -> None:
-        """Recompute the rollup slots whose settle time has come (ingest calls this when idle)."""
+        """Recompute the rollup slots whose settle time has come and the observed-time ranges that
+        dirty markers name (this store's at once, other collectors' every DIRTY_POLL_S; ingest calls
+        this when idle); on the first call, fill the observed-time rollup from records stored before
+        it existed."""
         self._settle(set())
+        now = time.monotonic()
+        if self._dirty_written or now - self._dirty_polled >= DIRTY_POLL_S:
+            self._dirty_written = False
+            self._dirty_polled = now
+            self._catch_up_observed(self._query(self._dirty_statement()))
+        self._settle_observed()
+        if not self._observed_backfilled:
+            self.backfill_observed()
+        if now - self._dirty_pruned >= DIRTY_KEEP_S / 24 and self._dirty_cursor:
+            self._dirty_pruned = now
+            # Only markers this store has recomputed (or that were older than its margin when it
+            # started): a reader behind it finds the rollup current without them.
+            self._query(f'DELETE FROM "{influx_observed.DIRTY}" '  # noqa: S608
+                        f"WHERE time < {self._dirty_cursor - (DIRTY_MARGIN_S + DIRTY_KEEP_S) * _NS}")  # fmt: skip
 
     def _settle(self, touched: set[tuple[str, int]]) -> None:
         """Recompute ``touched`` now and again ROLLUP_SETTLE_S later (with whatever is
@@ -333,9 +400,11 @@ class InfluxStore:
         if lines:
             self.write_lines("\n".join(lines))
 
-    def write_lines(self, body: str) -> None:
+    def write_lines(self, body: str, retention_policy: str | None = None) -> None:
         self._ensure_database()
         params = {"db": self.settings.database, "precision": "ns"}
+        if retention_policy is not None:
+            params["rp"] = retention_policy
         response = self._post("/write", params=params, content=body.encode())
         if response.status_code == 404 and "database not found" in response.text:
             self._database_ready = False
@@ -353,7 +422,7 @@ class InfluxStore:
             return []
         tz = ZoneInfo(timezone)
         group = f'GROUP BY time({"1h" if bucket == "hour" else "1d"}), "site" fill(none) tz({_literal(timezone)})'
-        where = f'{_any_of("site", sites)}'
+        where = f"{_any_of('site', sites)}"
         lo, hi = _ns(start), _ns(end)
         # Whole quarter hours from the rollup, the ragged ends from raw points.
         slot_lo, slot_hi = -(-lo // SLOT_NS) * SLOT_NS, hi // SLOT_NS * SLOT_NS
@@ -547,3 +616,158 @@ class InfluxStore:
         ]  # fmt: skip
         out.sort(key=lambda h: (h.ts, h.device))
         return out
+
+    # -- observed-time rollup (storage.observed, kept as influx_observed's day points) -------------
+
+    def _create_rollup_policy(self) -> None:
+        """Year-long shards for the rollup; without the right to create them it shares the default policy."""
+        database = self.settings.database.replace('"', '\\"')
+        response = self._post(
+            "/query",
+            data={
+                "q": f'CREATE RETENTION POLICY "{influx_observed.RETENTION_POLICY}" '
+                f'ON "{database}" DURATION INF REPLICATION 1 SHARD DURATION 52w'
+            },
+        )
+        try:
+            failed = response.status_code >= 400 or any("error" in r for r in response.json().get("results", []))
+        except ValueError:
+            failed = True
+        if failed:
+            logger.warning("could not create retention policy %s (%s); the observed-time rollup uses the default",
+                           influx_observed.RETENTION_POLICY, response.text[:200])  # fmt: skip
+        self._rollup_rp = None if failed else influx_observed.RETENTION_POLICY
+
+    def _observed_source(self) -> str:
+        self._ensure_database()
+        if self._rollup_rp is None:
+            return f'"{influx_observed.MEASUREMENT}"'
+        return f'"{self._rollup_rp}"."{influx_observed.MEASUREMENT}"'
+
+    def observed_time(self, site: str, ranges: Sequence[tuple[datetime, datetime]]) -> list[ObservedTime]:
+        if not ranges:
+            return []
+        # A range of at most a day may still cross a UTC midnight (a local evening); the day points
+        # answer one UTC day each, so such a range is asked in two pieces and summed back.
+        pieces: list[tuple[datetime, datetime]] = []
+        owners: list[int] = []
+        for index, (start, end) in enumerate(ranges):
+            while start < end:
+                midnight = datetime.fromtimestamp((int(start.timestamp()) // influx_observed.DAY_S + 1)
+                                                  * influx_observed.DAY_S, UTC)  # fmt: skip
+                pieces.append((start, min(end, midnight)))
+                owners.append(index)
+                start = min(end, midnight)
+        statement, wanted = influx_observed.observed_statement(
+            self._observed_source(), f'"site" = {_literal(site)}', pieces
+        )
+        # Read-your-writes, across processes too: the markers since the cursor travel with the read;
+        # only when one of them is new is the rollup brought up to date and read again.
+        series = self._query(f"{self._dirty_statement()}; {statement}")
+        if self._catch_up_observed(series):
+            series = self._query(statement)
+        answer = influx_observed.observed_answer([s for s in series if s["name"] == influx_observed.MEASUREMENT],
+                                                 wanted)  # fmt: skip
+        summed: dict[tuple[int, str], ObservedTime] = {}
+        for item in answer:
+            key = (owners[item.index], item.device)
+            prior = summed.get(key)
+            if prior is not None:
+                item = ObservedTime(0, item.device, prior.observed_ms + item.observed_ms, prior.heard or item.heard,
+                                    prior.entrance or item.entrance)  # fmt: skip
+            summed[key] = dataclasses.replace(item, index=key[0])
+        return [summed[key] for key in sorted(summed)]
+
+    def _dirty_statement(self) -> str:
+        """The markers from the cursor (less the margin) on; on first use the cursor is read from
+        ``rollup_state`` (0 without one: every stored marker)."""
+        if self._dirty_cursor is None:
+            self._ensure_database()
+            found = self._query('SELECT max("observed_cursor") FROM "rollup_state"')
+            stored = found[0]["values"][0][1] if found else None
+            with self._observed_lock:
+                if self._dirty_cursor is None:
+                    self._dirty_cursor = int(stored or 0)
+        return influx_observed.dirty_statement(self._dirty_cursor - DIRTY_MARGIN_S * _NS)
+
+    def _catch_up_observed(self, series: Sequence[dict[str, Any]]) -> bool:
+        """Recompute the ranges of the markers in ``series`` not recomputed yet (united per site),
+        then move the cursor, in memory and in ``rollup_state``; True if anything was recomputed."""
+        with self._observed_lock:
+            markers = influx_observed.dirty_markers(series)
+            new = {key: marker for key, marker in markers.items() if key not in self._dirty_seen}
+            if not new:
+                return False
+            ranges = influx_observed.coalesce(list(new.values()))
+            for site, lo, hi in ranges:
+                self._recompute_observed(site, lo, hi)
+            # Again ROLLUP_SETTLE_S later: two collectors may rewrite one day point at the same moment.
+            settle_at = time.monotonic() + ROLLUP_SETTLE_S
+            with self._due_lock:
+                for key in ranges:
+                    self._observed_due[key] = settle_at
+            # Never past this process's clock: a collector whose clock runs ahead would otherwise
+            # move the cursor beyond the markers the others are still writing.
+            cursor = max(self._dirty_cursor or 0, min(max(at for at, _, _ in new), time.time_ns()))
+            since = cursor - DIRTY_MARGIN_S * _NS
+            self._dirty_seen = {key for key in self._dirty_seen | new.keys() if key[0] > since}
+            if cursor != self._dirty_cursor:
+                self._dirty_cursor = cursor
+                self.write_lines(f"rollup_state observed_cursor={cursor}i {time.time_ns()}")
+            return True
+
+    def _settle_observed(self) -> None:
+        """The second recompute of ranges whose settle time has come."""
+        now = time.monotonic()
+        with self._due_lock:
+            due = sorted(key for key, at in self._observed_due.items() if at <= now)
+        if not due:
+            return
+        with self._observed_lock:
+            for site, lo, hi in due:
+                self._recompute_observed(site, lo, hi)
+        with self._due_lock:
+            for key in due:
+                if self._observed_due.get(key, math.inf) <= now:
+                    del self._observed_due[key]
+
+    def _recompute_observed(self, site: str, lo: float, hi: float) -> None:
+        source, where = self._observed_source(), f'"site" = {_literal(site)}'
+
+        def read(a: int, b: int) -> list[LineObservation]:
+            return influx_observed.line_observations(
+                self.observation_intervals(site, _from_ns(a * _NS), _from_ns(b * _NS), "counts")
+            )
+
+        def reaching(a: int, b: int) -> int | None:
+            return influx_observed.reaching(self._query, source, where, a, b)
+
+        first, last, rows = recompute(site, lo, hi, read, reaching)
+        day = influx_observed.DAY_S
+        stored = influx_observed.read_days(self._query, source, where, first // day * day, (last - 1) // day * day)
+        before = {key: arrays.fields() for key, arrays in stored.items()}
+        lines = influx_observed.day_lines(site, influx_observed.apply(stored, first, last, rows), before)
+        if lines:
+            self.write_lines("\n".join(lines), self._rollup_rp)
+
+    def backfill_observed(self) -> None:
+        """Fill the observed-time rollup from every stored line record, a site-day at a time in time
+        order, once per database (a ``rollup_state`` point marks it done)."""
+        if self._query('SELECT last("observed") FROM "rollup_state"'):
+            self._observed_backfilled = True
+            return
+        series = self._query('SHOW TAG VALUES FROM "line_counts" WITH KEY = "site"')
+        sites = sorted({row[1] for s in series for row in s.get("values", [])})
+        for site in sites:
+            where = f'"site" = {_literal(site)}'
+            first = self._query(f'SELECT first("interval_s") FROM "line_counts" WHERE {where}')  # noqa: S608
+            last = self._query(f'SELECT last("interval_s") FROM "line_counts" WHERE {where}')  # noqa: S608
+            if not first or not last:
+                continue
+            day = int(first[0]["values"][0][0]) // _NS // 86400 * 86400
+            end = int(last[0]["values"][0][0]) // _NS
+            while day <= end:
+                self._recompute_observed(site, day, day + 86400)
+                day += 86400
+        self.write_lines(f"rollup_state observed=1i {time.time_ns()}")
+        self._observed_backfilled = True

@@ -8,6 +8,10 @@ minutes); it is updated in the same transaction as the raw row and only when
 that row is new, so a redelivered record changes nothing. Footfall reads whole
 quarter hours from the rollup and only the ragged edges of the range from raw
 rows, which keeps a year of minute data from 30 devices to a few milliseconds.
+``observed_rollup`` holds observed milliseconds per (site, device, UTC quarter
+hour) of the line records (``storage.observed``): the batch's transaction
+recomputes the quarters its new records touch; migration 3 fills it from the
+records stored before it existed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 import sqlite3
 import threading
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +41,7 @@ from collector.storage.base import (
     FootfallBucket,
     HealthSample,
     ObservationInterval,
+    ObservedTime,
     SiteSeen,
     StoreError,
     StoreUnavailable,
@@ -44,9 +49,10 @@ from collector.storage.base import (
     differing,
 )
 from collector.storage.bookkeeping import FOOTFALL_ROLE, SLOT_S, DevicesSeen
+from collector.storage.observed import LineObservation, ObservedQuarter, ranges_to_recompute, recompute
 from wire import Audit, CameraState, DeviceState, Health
 
-_MIGRATIONS: tuple[str, ...] = (
+_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE line_counts (
         site TEXT NOT NULL, interval_start INTEGER NOT NULL, device TEXT NOT NULL, line TEXT NOT NULL,
@@ -92,6 +98,9 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, device, audited_at)
     ) WITHOUT ROWID;
     """,
+    # Observed time per (site, device, UTC quarter hour) of the line records (see storage.observed),
+    # filled from the stored records in the same transaction: an upgraded store has it complete.
+    lambda conn: _create_observed_rollup(conn),
 )
 
 
@@ -138,7 +147,17 @@ class SqliteStore:
         if version > len(_MIGRATIONS):
             raise StoreError(f"database schema {version} is newer than this collector ({len(_MIGRATIONS)})")
         for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            if isinstance(script, str):
+                conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                script(conn)
+                conn.execute(f"PRAGMA user_version = {number}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -169,6 +188,7 @@ class SqliteStore:
         seen: DevicesSeen[float] = DevicesSeen()
         saw = seen.saw
         conflicts: list[Conflict] = []
+        fresh_lines: dict[str, list[tuple[float, int]]] = {}
 
         for c in batch.counts:
             start = int(_epoch(c.interval_start))
@@ -176,6 +196,8 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO line_counts VALUES (?,?,?,?,?,?,?,?,?)",
                 (c.site, start, c.device, c.line, c.role, c.interval_s, c.observed_s, c.in_count, c.out_count),
             )
+            if cur.rowcount == 1:
+                fresh_lines.setdefault(c.site, []).append((start, c.interval_s))
             if cur.rowcount == 1 and c.role == FOOTFALL_ROLE:
                 conn.execute(
                     "INSERT INTO footfall_rollup VALUES (?,?,?,?) ON CONFLICT (site, slot_start) DO UPDATE SET "
@@ -192,6 +214,7 @@ class SqliteStore:
                     conflicts.append(Conflict(c, differs))
                     continue
             saw(c.site, c.device, start + c.interval_s, c.timezone)
+        _refresh_observed(conn, fresh_lines)
         for z in batch.occupancy:
             start = int(_epoch(z.interval_start))
             cur = conn.execute(
@@ -333,8 +356,10 @@ class SqliteStore:
         self, site: str, start: datetime, end: datetime, zones: Sequence[str] | None = None
     ) -> list[ZoneInterval]:
         sql, params = self._range_sql(site, start, end, zones)
-        columns = "device, zone, role, gerai, interval_start, interval_s, observed_s, mean_count, max_count, " \
+        columns = (
+            "device, zone, role, gerai, interval_start, interval_s, observed_s, mean_count, max_count, "
             "occupied_s, visits"
+        )
         query = f"SELECT {columns} FROM zone_occupancy WHERE {sql} ORDER BY interval_start, device, zone"  # noqa: S608
         # A day of a big site is tens of thousands of rows: share the repeated
         # datetimes and names instead of building one per row.
@@ -363,9 +388,7 @@ class SqliteStore:
         ]
 
     @staticmethod
-    def _range_sql(
-        site: str, start: datetime, end: datetime, zones: Sequence[str] | None
-    ) -> tuple[str, list[object]]:
+    def _range_sql(site: str, start: datetime, end: datetime, zones: Sequence[str] | None) -> tuple[str, list[object]]:
         sql = "site = ? AND interval_start >= ? AND interval_start < ?"
         params: list[object] = [site, _epoch(start), _epoch(end)]
         if zones is not None:
@@ -458,6 +481,87 @@ class SqliteStore:
                          None if age is None else float(age))
             for ts, device, state, fps, age in rows
         ]  # fmt: skip
+
+    def observed_time(self, site: str, ranges: Sequence[tuple[datetime, datetime]]) -> list[ObservedTime]:
+        if not ranges:
+            return []
+        bounds = json.dumps([[int(_epoch(a)), int(_epoch(b))] for a, b in ranges])
+        # One range join on the rollup's primary key; SQLite sums per range and device.
+        rows = self._read(
+            "WITH b AS (SELECT key AS i, json_extract(value, '$[0]') AS lo, json_extract(value, '$[1]') AS hi "
+            "FROM json_each(?)) SELECT b.i, r.device, sum(r.observed_ms), max(r.heard), max(r.entrance) FROM b "
+            "JOIN observed_rollup r ON r.site = ? AND r.slot_start >= b.lo AND r.slot_start < b.hi "
+            "GROUP BY b.i, r.device HAVING sum(r.observed_ms) > 0 OR max(r.heard) > 0 ORDER BY b.i, r.device",
+            (bounds, site),
+        )
+        return [ObservedTime(int(i), str(device), int(ms), bool(heard), bool(entrance))
+                for i, device, ms, heard, entrance in rows]  # fmt: skip
+
+
+def _create_observed_rollup(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE observed_rollup (site TEXT NOT NULL, slot_start INTEGER NOT NULL, device TEXT NOT NULL, "
+        "observed_ms INTEGER NOT NULL, heard INTEGER NOT NULL, entrance INTEGER NOT NULL, reach INTEGER NOT NULL, "
+        "PRIMARY KEY (site, slot_start, device)) WITHOUT ROWID"
+    )
+    backfill_observed(conn)
+
+
+def backfill_observed(conn: sqlite3.Connection) -> None:
+    """Recompute the observed-time rollup from every stored line record, a site-day at a time in
+    time order (each day looks back at the rollup of the days before it)."""
+    site_row = conn.execute("SELECT min(site) FROM line_counts").fetchone()
+    while site_row and site_row[0] is not None:
+        site = str(site_row[0])
+        lo, hi = conn.execute(
+            "SELECT min(interval_start), max(interval_start) FROM line_counts WHERE site = ?", (site,)
+        ).fetchone()
+        day = int(lo) // 86400 * 86400
+        while day <= hi:
+            _store_quarters(conn, site, *_recompute_site(conn, site, day, day + 86400))
+            day += 86400
+        site_row = conn.execute("SELECT min(site) FROM line_counts WHERE site > ?", (site,)).fetchone()
+
+
+def _recompute_site(
+    conn: sqlite3.Connection, site: str, lo: float, hi: float
+) -> tuple[int, int, list[ObservedQuarter]]:
+    def read(a: int, b: int) -> list[LineObservation]:
+        return conn.execute(
+            "SELECT interval_start, device, role, interval_s, observed_s FROM line_counts "
+            "WHERE site = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start, device, line",
+            (site, a, b),
+        ).fetchall()
+
+    def reaching(a: int, b: int) -> int | None:
+        row = conn.execute(
+            "SELECT min(slot_start) FROM observed_rollup WHERE site = ? AND slot_start >= ? AND slot_start < ? "
+            "AND reach > ?",
+            (site, a, b, b),
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    return recompute(site, lo, hi, read, reaching)
+
+
+def _store_quarters(
+    conn: sqlite3.Connection, site: str, first: int, last: int, rows: Sequence[ObservedQuarter]
+) -> None:
+    conn.execute(
+        "DELETE FROM observed_rollup WHERE site = ? AND slot_start >= ? AND slot_start < ?", (site, first, last)
+    )
+    conn.executemany(
+        "INSERT INTO observed_rollup VALUES (?,?,?,?,?,?,?)",
+        [(q.site, q.slot_start, q.device, q.observed_ms, q.heard, q.entrance, q.reach) for q in rows],
+    )
+
+
+def _refresh_observed(conn: sqlite3.Connection, fresh: dict[str, list[tuple[float, int]]]) -> None:
+    """Recompute the quarters the batch's new line records touch (a repeat adds no row, so it
+    changes nothing), in the batch's transaction."""
+    for site, starts in fresh.items():
+        for lo, hi in ranges_to_recompute(starts):
+            _store_quarters(conn, site, *_recompute_site(conn, site, lo, hi))
 
 
 class _TimeCache:

@@ -1,7 +1,9 @@
 """Both stores, one random stream: duplicates, reorders, conflicting copies (other
 counts, role or gerai) and sub-second starts, written in random batches to a
 fresh SqliteStore and a fresh database on the real InfluxDB 1.6.7. Every read
-of the Store protocol, and the conflicts each write reports, must be equal."""
+of the Store protocol, and the conflicts each write reports, must be equal; and
+the observed-time rollup each write path keeps must give footfall the coverage
+the raw records give (records of 60 and 300 s overlap and straddle quarter hours)."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.config import InfluxStoreSettings
+from collector.report.periods import TimeRange
 from collector.storage import Batch, open_store
 from collector.storage.influx import InfluxStore
 from tests.services import InfluxServer
-from tests.store_answers import answers, differences
+from tests.store_answers import answers, differences, rollup_against_raw
 from wire import CameraState, DeviceState, Health, LineCounts, Status, ZoneOccupancy
 
 if TYPE_CHECKING:
@@ -136,6 +140,13 @@ def test_both_stores_answer_identically_on_any_stream(influxdb: InfluxServer, tm
             lo, hi = T0 - timedelta(hours=1), T0 + timedelta(hours=2)
             left, right = answers(sqlite, SITES, lo, hi), answers(influx, SITES, lo, hi)
             assert not differences(left, right), "\n".join([*differences(left, right), repr(batches)])
+            # The rollup the write paths keep gives the coverage the raw records give (to the millisecond
+            # each quarter hour is rounded to), on each store.
+            for store in (sqlite, influx):
+                for site in SITES:
+                    for granularity in ("hour", "day"):
+                        rolled, raw = rollup_against_raw(store, site, TimeRange(lo, hi), "Asia/Jakarta", granularity)
+                        assert rolled == pytest.approx(raw, abs=0.01), repr(batches)
         finally:
             sqlite.close()
             influx.close()
