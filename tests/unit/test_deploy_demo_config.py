@@ -14,7 +14,7 @@ from setuptools import find_packages
 
 from demo.assets import resolve_model, resolve_video
 from demo.edge_config import edge_config, replay_starts
-from demo.settings import DemoError, settings_from_env
+from demo.settings import SITE, DemoError, settings_from_env
 from edge.config import parse_config
 from tests.conftest import REPO_ROOT
 
@@ -26,7 +26,7 @@ def test_generated_config_is_a_valid_edge_config_with_entrance_staff_and_queue(t
     text = yaml.safe_dump(data)
     assert "secret" not in text, "passwords never go into a config file"
     config = parse_config(yaml.safe_load(text), "demo")
-    assert (config.site, config.device) == ("demo", "cam-1")
+    assert (config.site, config.device) == (SITE, "cam-1")
     assert config.mqtt.url == "mqtt://127.0.0.1:1884"
     assert config.mqtt.username == "user"
     assert config.mqtt.password_env == "MPP_DEMO_MQTT_PASSWORD"
