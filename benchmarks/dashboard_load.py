@@ -1,11 +1,14 @@
 """Concurrent full dashboard loads, on SqliteStore and InfluxStore, and /healthz during them.
 
-A full load is what collector/web/static/app.js and alerts.js request when the dashboard opens
-(default card settings): ``/me`` and ``/sites`` one after the other, then at once (at most six
-connections, as a browser keeps per host) the site's staffing, waiting and 5-minute occupancy of
-today, its daily footfall with coverage (the last 30 days), the monthly comparison of every site
-with coverage (the last 12 months), live occupancy, the device table and the alert list. CLIENTS
-loads run at once, ROUNDS times; meanwhile a separate connection asks ``/healthz`` every 100 ms.
+A full load is what collector/web/static/app.js, analytics.js and alerts.js request when the
+dashboard opens with every card's default range (``_dashboard_calls``): ``/me`` and ``/sites`` one
+after the other, then at most six at once (as a browser keeps per host) the KPI tiles, daily
+footfall of the last 30 days, the monthly comparison of every site over the last 12 months, live
+occupancy, the device table, today's 5-minute occupancy, the gerai names, today's staffing, the
+hour x weekday heat map of the last 30 days, today's waiting and the alert list.
+First the first load of each site, one after another, on an empty report cache (what a user waits
+for after a restart or a late record); then CLIENTS loads at once, ROUNDS times, optionally with
+ingest meanwhile (``--live-write-every-s``); a separate connection asks ``/healthz`` every 100 ms.
 Reported: p50/p95/max of a full load's wall time and of /healthz.
 
 Data: DAYS local days x DEVICES devices spread over 4 sites, one entrance-line record and one
@@ -15,7 +18,7 @@ InfluxDB) and kept under --workdir for the next run. The API's clock is the last
 local, so "today" is a day with data.
 
     .venv/bin/python -m benchmarks.dashboard_load --store sqlite --store influxdb
-    .venv/bin/python -m benchmarks.dashboard_load --store sqlite --days 31 --clients 20 --rounds 3
+    .venv/bin/python -m benchmarks.dashboard_load --store sqlite --live-write-every-s 2
 """
 
 from __future__ import annotations
@@ -29,12 +32,11 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from benchmarks.api_latency import Settings, batch_lines, free_port
@@ -54,32 +56,36 @@ def devices_of(count: int) -> list[tuple[str, str, int]]:
     return [(SITES[i % len(SITES)], f"cam-{i:02d}", i) for i in range(count)]
 
 
+def device_records(
+    site: str, device: str, index: int, at: datetime, interval_s: int
+) -> tuple[LineCounts, ZoneOccupancy]:
+    """One device's entrance-line record and zone record of the interval starting ``at``."""
+    m = int((at - YEAR_START).total_seconds()) % 86400 // interval_s  # the interval of its local day
+    gerai = f"gerai-{index // len(SITES) % 4}"
+    role = "staff" if index % 2 == 0 else "queue"
+    zone = f"{gerai}-{role}"
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    busy = (m + index * 7) % 11
+    counts = LineCounts.model_construct(
+        schema_version=1, kind="counts", site=site, device=device, timezone="Asia/Jakarta",
+        interval_start=at, interval_s=interval_s, observed_s=float(interval_s), line="pintu",
+        role="entrance", in_count=busy % 4, out_count=busy % 3,
+        message_id=f"{site}/{device}/counts/pintu/{stamp}")  # fmt: skip
+    occupancy = ZoneOccupancy.model_construct(
+        schema_version=1, kind="occupancy", site=site, device=device, timezone="Asia/Jakarta",
+        interval_start=at, interval_s=interval_s, observed_s=float(interval_s), zone=zone, role=role,
+        gerai=gerai, mean_count=busy / 5, max_count=busy // 5 + 1,
+        occupied_s=float(interval_s) if busy else 0.0, visits=busy % 2,
+        dwells_s=(float(60 + busy * 30),) if busy % 2 else (),
+        message_id=f"{site}/{device}/occupancy/{zone}/{stamp}")  # fmt: skip
+    return counts, occupancy
+
+
 def day_batch(day: int, devices: list[tuple[str, str, int]], interval_s: int) -> Batch:
     start = YEAR_START + timedelta(days=day)
-    steps = 86400 // interval_s
-    counts: list[LineCounts] = []
-    zones: list[ZoneOccupancy] = []
-    for site, device, index in devices:
-        gerai = f"gerai-{index // len(SITES) % 4}"
-        role = "staff" if index % 2 == 0 else "queue"
-        zone = f"{gerai}-{role}"
-        for m in range(steps):
-            at = start + timedelta(seconds=m * interval_s)
-            stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            busy = (m + index * 7) % 11
-            counts.append(LineCounts.model_construct(
-                schema_version=1, kind="counts", site=site, device=device, timezone="Asia/Jakarta",
-                interval_start=at, interval_s=interval_s, observed_s=float(interval_s), line="pintu",
-                role="entrance", in_count=busy % 4, out_count=busy % 3,
-                message_id=f"{site}/{device}/counts/pintu/{stamp}"))  # fmt: skip
-            zones.append(ZoneOccupancy.model_construct(
-                schema_version=1, kind="occupancy", site=site, device=device, timezone="Asia/Jakarta",
-                interval_start=at, interval_s=interval_s, observed_s=float(interval_s), zone=zone, role=role,
-                gerai=gerai, mean_count=busy / 5, max_count=busy // 5 + 1,
-                occupied_s=float(interval_s) if busy else 0.0, visits=busy % 2,
-                dwells_s=(float(60 + busy * 30),) if busy % 2 else (),
-                message_id=f"{site}/{device}/occupancy/{zone}/{stamp}"))  # fmt: skip
-    return Batch(counts=counts, occupancy=zones)
+    pairs = [device_records(site, device, index, start + timedelta(seconds=m * interval_s), interval_s)
+             for site, device, index in devices for m in range(86400 // interval_s)]  # fmt: skip
+    return Batch(counts=[c for c, _ in pairs], occupancy=[z for _, z in pairs])
 
 
 def _seed_worker(args: tuple[str, list[int], int, int, bool]) -> int:
@@ -115,20 +121,34 @@ def _p(values: list[float], q: float) -> float:
     return ordered[max(0, round(q * len(ordered)) - 1)]
 
 
+def _dashboard_calls(site: str, today: str) -> list[tuple[str, dict[str, str | int]]]:
+    """The calls of collector/web/static/app.js, analytics.js and alerts.js with every card's default range
+    (ranges.js: footfall and heat map the last 30 days, comparison the last 12 months, the rest today)."""
+    day = date.fromisoformat(today)
+    days30: dict[str, str | int] = {"start": (day - timedelta(days=29)).isoformat(), "end": today}
+    first = day.replace(day=1)
+    for _ in range(11):
+        first = (first - timedelta(days=1)).replace(day=1)
+    on_day: dict[str, str | int] = {"start": today, "end": today}
+    months12: dict[str, str | int] = {"start": first.isoformat(), "end": today}
+    return [
+        (f"/api/v1/sites/{site}/kpi", {}),
+        (f"/api/v1/sites/{site}/footfall", {**days30, "granularity": "day"}),
+        ("/api/v1/footfall", {**months12, "sites": ",".join(SITES), "granularity": "month"}),
+        (f"/api/v1/sites/{site}/occupancy/live", {}),
+        ("/api/v1/devices", {"site": site}),
+        (f"/api/v1/sites/{site}/occupancy", {**on_day, "resolution": "5m"}),
+        (f"/api/v1/sites/{site}/gerai", {}),
+        (f"/api/v1/sites/{site}/staffing", on_day),
+        (f"/api/v1/sites/{site}/footfall/heatmap", days30),
+        (f"/api/v1/sites/{site}/waiting", on_day),
+        (f"/api/v1/sites/{site}/alerts", {"limit": 20}),
+    ]
+
+
 async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
     (await client.get("/api/v1/me")).raise_for_status()
     (await client.get("/api/v1/sites")).raise_for_status()
-    day: dict[str, str | int] = {"start": today, "end": today}
-    calls: list[tuple[str, dict[str, str | int]]] = [
-        (f"/api/v1/sites/{site}/staffing", day),
-        (f"/api/v1/sites/{site}/footfall", {"granularity": "day"}),
-        ("/api/v1/footfall", {"sites": ",".join(SITES), "granularity": "month"}),
-        (f"/api/v1/sites/{site}/occupancy/live", {}),
-        ("/api/v1/devices", {"site": site}),
-        (f"/api/v1/sites/{site}/occupancy", {**day, "resolution": "5m"}),
-        (f"/api/v1/sites/{site}/waiting", day),
-        (f"/api/v1/sites/{site}/alerts", {"limit": 20}),
-    ]
     gate = asyncio.Semaphore(BROWSER_CONNECTIONS)
 
     async def one(path: str, params: dict[str, str | int]) -> None:
@@ -138,10 +158,11 @@ async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
                 return  # a collector without the alerts API
             response.raise_for_status()
 
-    await asyncio.gather(*(one(p, q) for p, q in calls))
+    await asyncio.gather(*(one(p, q) for p, q in _dashboard_calls(site, today)))
 
 
-async def _run(base: str, today: str, clients: int, rounds: int) -> Figures:
+async def _run(base: str, today: str, sites: list[str], rounds: int) -> Figures:
+    """``rounds`` times: one full load per item of ``sites``, all at once."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     loads: list[float] = []
     probes: list[float] = []
@@ -156,13 +177,13 @@ async def _run(base: str, today: str, clients: int, rounds: int) -> Figures:
                 probes.append((time.perf_counter() - t0) * 1000)
                 await asyncio.sleep(0.1)
 
-    async def user(n: int) -> None:
+    async def user(site: str) -> None:
         nonlocal failures
         limits = httpx.Limits(max_connections=BROWSER_CONNECTIONS)
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=1200, limits=limits) as client:
             t0 = time.perf_counter()
             try:
-                await _full_load(client, SITES[n % len(SITES)], today)
+                await _full_load(client, site, today)
             except httpx.HTTPError as exc:
                 failures += 1
                 print(f"load failed: {type(exc).__name__} {exc}", flush=True)
@@ -171,28 +192,38 @@ async def _run(base: str, today: str, clients: int, rounds: int) -> Figures:
 
     prober = asyncio.create_task(probe())
     for _ in range(rounds):
-        await asyncio.gather(*(user(n) for n in range(clients)))
+        await asyncio.gather(*(user(site) for site in sites))
     done.set()
     await prober
     return Figures(loads, probes, failures)
 
 
-def _healthz_in_threadpool(app: FastAPI) -> None:
-    """/healthz as it was before it became ``async def``: a plain ``def`` route, run in the threadpool."""
-    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/healthz"]
+class LiveWriter(threading.Thread):
+    """Ingest meanwhile: every ``every_s`` one device's records of a minute of today before the API's
+    clock, through ``Store.write`` (a redelivered copy is a write too: the cache drops what it touches)."""
 
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def __init__(self, store: Store, devices: int, interval_s: int, now: datetime, every_s: float) -> None:
+        super().__init__(daemon=True)
+        self.store, self.devices, self.interval_s, self.now, self.every_s = store, devices, interval_s, now, every_s
+        self.stop = threading.Event()
+        self.writes = 0
 
-    app.add_api_route("/healthz", healthz)
+    def run(self) -> None:
+        names = devices_of(self.devices)
+        while not self.stop.wait(self.every_s):
+            site, device, index = names[self.writes % len(names)]
+            minute = self.now - timedelta(seconds=self.interval_s * (1 + self.writes // len(names)))
+            counts, zone = device_records(site, device, index, minute, self.interval_s)
+            self.store.write(Batch(counts=[counts], occupancy=[zone]))
+            self.writes += 1
 
 
-def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int, threadpool: bool) -> Figures:
-    last_day = YEAR_START + timedelta(days=days - 1)
+def measure(store: Store, data_dir: Path, args: argparse.Namespace) -> tuple[Figures, Figures, int]:
+    """The first load of each site on an empty cache (one after another), then CLIENTS loads at once x ROUNDS;
+    with the number of live writes made meanwhile."""
+    last_day = YEAR_START + timedelta(days=args.days - 1)
     now = last_day + timedelta(hours=15)  # 15:00 WIB of the last seeded day
     app = create_app(Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now)
-    if threadpool:
-        _healthz_in_threadpool(app)
     port = free_port()
     # Keep-alive longer than any wait: uvicorn closes a connection idle for 5 s by default, and a client
     # then sending on it gets "Server disconnected" (a browser retries; httpx does not).
@@ -203,22 +234,30 @@ def measure(store: Store, data_dir: Path, days: int, clients: int, rounds: int, 
     while not server.started:
         time.sleep(0.05)
     today = (now + timedelta(hours=7)).date().isoformat()
+    base = f"http://127.0.0.1:{port}"
+    writer = LiveWriter(store, args.devices, args.interval_s, now, args.live_write_every_s)
     try:
-        # One load first (warm caches, import paths), not counted.
-        asyncio.run(_run(f"http://127.0.0.1:{port}", today, 1, 1))
-        return asyncio.run(_run(f"http://127.0.0.1:{port}", today, clients, rounds))
+        cold = Figures([], [], 0)
+        for site in SITES:
+            one = asyncio.run(_run(base, today, [site], 1))
+            cold = Figures(cold.loads_ms + one.loads_ms, cold.healthz_ms + one.healthz_ms, cold.failures + one.failures)
+        if args.live_write_every_s > 0:
+            writer.start()
+        loaded = asyncio.run(_run(base, today, [SITES[n % len(SITES)] for n in range(args.clients)], args.rounds))
+        return cold, loaded, writer.writes
     finally:
+        writer.stop.set()
         server.should_exit = True
         thread.join(timeout=30)
 
 
-def report(label: str, figures: Figures, args: argparse.Namespace) -> None:
+def report(label: str, figures: Figures) -> None:
     loads, probes = figures.loads_ms, figures.healthz_ms
     if not loads:
         print(f"{label}: every load failed ({figures.failures})", flush=True)
         return
     print(
-        f"{label}: {len(loads)} full loads ({args.clients} at once x {args.rounds}), failures {figures.failures}: "
+        f"{label}: {len(loads)} full loads, failures {figures.failures}: "
         f"p50 {statistics.median(loads):,.0f} ms, p95 {_p(loads, 0.95):,.0f} ms, max {max(loads):,.0f} ms; "
         f"/healthz ({len(probes)} probes) p50 {statistics.median(probes):.1f} ms, "
         f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms",
@@ -237,9 +276,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mpp-dashboard-bench"))
     parser.add_argument(
-        "--healthz-in-threadpool",
-        action="store_true",
-        help="also measure with /healthz as a plain `def` route (as before), for comparison in the same run",
+        "--live-write-every-s",
+        type=float,
+        default=0.0,
+        help="meanwhile write one device's records of a minute every N s (0: none; 2: 30 devices at 60 s)",
     )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -267,10 +307,9 @@ def main() -> None:
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s", flush=True)
             store = open_store(url)
             try:
-                for threadpool in (False, True) if args.healthz_in_threadpool else (False,):
-                    figures = measure(store, args.workdir / f"var-{kind}", args.days, args.clients, args.rounds,
-                                      threadpool)  # fmt: skip
-                    report(f"{kind}{' (healthz in threadpool)' if threadpool else ''}", figures, args)
+                cold, loaded, writes = measure(store, args.workdir / f"var-{kind}", args)
+                report(f"{kind}: first load of each site, empty cache, one at a time", cold)
+                report(f"{kind}: {args.clients} at once x {args.rounds} rounds, {writes} live writes meanwhile", loaded)
             finally:
                 store.close()
         finally:

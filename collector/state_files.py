@@ -50,6 +50,12 @@ class SharedSqlite:
         with self._lock:
             self._db.close()
 
+    def version(self) -> tuple[int, int]:
+        """Changes to the file: commits of other connections, then this connection's own."""
+        with self._lock:
+            (others,) = self._db.execute("PRAGMA data_version").fetchone()
+            return int(others), self._db.total_changes
+
     def _rows(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())

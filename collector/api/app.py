@@ -34,6 +34,7 @@ from collector.api.routes import (
     staffing,
     tokens,
 )
+from collector.report.cache import ReportCache
 from collector.report.periods import PeriodError
 from collector.report.report_links import ReportLinks
 from collector.state_files import private_secret
@@ -91,7 +92,9 @@ def create_app(
     links = ReportLinks(
         secret.get_secret_value().encode() if secret else private_secret(settings.data_dir / LINK_SECRET_NAME), clock
     )
-    app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock, links)
+    cache = ReportCache()
+    store.add_write_listener(cache.written)
+    app.state.ctx = ApiContext(settings, store, admin_db, SiteDirectory(store, admin_db, clock), clock, links, cache)
     app.state.ingest_alive = ingest_alive
 
     api = APIRouter(prefix="/api/v1", dependencies=[require_viewer])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
@@ -19,6 +19,8 @@ from pydantic import BaseModel, SecretStr
 from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
 from collector.api.schemas import OutputFormat
+from collector.report.cache import ReportCache
+from collector.report.periods import TimeRange
 from collector.report.report_links import ReportLinks
 from collector.storage.base import Store
 from wire.topics import IDENTIFIER_PATTERN
@@ -48,6 +50,27 @@ class ApiContext:
     directory: SiteDirectory
     clock: Callable[[], datetime]
     links: ReportLinks
+    cache: ReportCache
+
+
+T = TypeVar("T")
+
+
+def cached(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], span: TimeRange, compute: Callable[[], T]) -> T:
+    """``compute()``, or its answer kept from an earlier ask with the same ``what`` (every parameter
+    that is not a site or the span), sites, span and site settings, while no write touched the span
+    (``collector.report.cache``). A span reaching into the current minute is answered as of that
+    minute's first ask."""
+    now = ctx.clock()
+    minute = now.replace(second=0, microsecond=0)
+    live = minute if span.end > minute else None
+    key = (what, tuple(sites), span.start, span.end, live, ctx.admin.version())
+    return ctx.cache.get(key, [s.site for s in sites], span, now, compute)
+
+
+def up_to_this_minute(start: datetime, now: datetime) -> TimeRange:
+    """[start, the end of now's minute): the span of an answer that runs up to now."""
+    return TimeRange(start, now.replace(second=0, microsecond=0) + timedelta(minutes=1))
 
 
 def _context(request: Request) -> ApiContext:

@@ -234,6 +234,8 @@ class GeraiWaitingOut(_Out):
     visits: int
     dwell: DwellOut
     queue: list[QueuePointOut]
+    mean_queue: float | None = Field(description="people in the queue zones, over the observed opening hours")
+    observed_share: float | None = Field(description="observed share of the opening hours; null: none in the range")
 
 
 class WaitingReport(_Out):

@@ -72,6 +72,11 @@ def same_stretch(now: datetime, year: int, month: int) -> TimeRange:
     return TimeRange(start, end)
 
 
+def kpi_start(local_now: datetime) -> datetime:
+    """The earliest instant the figures read: the 1st of this month a year ago."""
+    return datetime(local_now.year - 1, local_now.month, 1, tzinfo=local_now.tzinfo)
+
+
 def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime) -> SiteKpi:
     tz = info.tz
     local = now.astimezone(tz)

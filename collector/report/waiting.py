@@ -30,13 +30,11 @@ class GeraiWaiting:
     queue_zones: tuple[str, ...]  # "device/zone", sorted
     visits: int
     dwell: DwellStats
-    queue: tuple[QueuePoint, ...]
-
-    @property
-    def mean_queue(self) -> float | None:
-        """Mean of the observed buckets' means."""
-        means = [q.mean_count for q in self.queue if q.mean_count is not None]
-        return sum(means) / len(means) if means else None
+    queue: tuple[QueuePoint, ...]  # the whole range, closed hours too
+    # People in its queue zones, time-weighted over the observed opening time of the range (as in the
+    # monthly report: a closed gerai's empty queue is no queue), and the observed share of that time.
+    mean_queue: float | None
+    observed_share: float | None
 
     @property
     def max_queue(self) -> int:
@@ -76,12 +74,15 @@ def waiting_report(
     span = resolve_view_range(start, end, info.tz, now)
     records = store.zone_intervals(info.site, span.start, span.end)
     dwells = store.dwell_samples(info.site, span.start, span.end)
+    schedule = sites.schedule(info.site)
+    windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
     out = []
     for gerai in sites.gerai(info.site, records):
         zones = gerai.zone_names(WAITING_ROLES)
         if not zones:
             continue
         mine = [r for r in records if (r.device, r.zone) in zones]
+        mean_queue, observed_share = open_queue(mine, zones, windows)
         out.append(
             GeraiWaiting(
                 gerai=gerai.gerai,
@@ -90,6 +91,8 @@ def waiting_report(
                 visits=sum(r.visits for r in mine),
                 dwell=dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones]),
                 queue=queue_points(mine, RESOLUTION_S[resolution], info),
+                mean_queue=mean_queue,
+                observed_share=observed_share,
             )
         )
     return SiteWaiting(info.site, info.timezone, span.start, span.end, resolution, tuple(out))

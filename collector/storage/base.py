@@ -12,7 +12,7 @@ changes nothing, and a copy with other content is refused and reported as a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -170,7 +170,28 @@ class Batch:
     audits: Sequence[Audit] = ()
 
 
+WriteListener = Callable[[Batch], None]
+
+
+class WriteListeners:
+    """Callbacks run after each batch a store wrote (the API's report cache drops what it changed).
+    A listener must not raise: the batch is written whatever it does."""
+
+    def __init__(self) -> None:
+        self._write_listeners: list[WriteListener] = []
+
+    def add_write_listener(self, listener: WriteListener) -> None:
+        self._write_listeners.append(listener)
+
+    def _wrote(self, batch: Batch) -> None:
+        for listener in self._write_listeners:
+            listener(batch)
+
+
 class Store(Protocol):
+    def add_write_listener(self, listener: WriteListener) -> None:
+        """``listener(batch)`` after every batch this store object wrote."""
+
     def write(self, batch: Batch) -> list[Conflict]:
         """Persist the batch durably and idempotently; raise StoreUnavailable on outage,
         StoreError when the store refuses the batch itself. Returns the records refused

@@ -69,6 +69,7 @@ from collector.storage.base import (
     SiteSeen,
     StoreError,
     StoreUnavailable,
+    WriteListeners,
     ZoneInterval,
     differing,
 )
@@ -166,8 +167,9 @@ def _clusters(times: Iterable[int]) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in ranges]
 
 
-class InfluxStore:
+class InfluxStore(WriteListeners):
     def __init__(self, settings: InfluxStoreSettings, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__()
         self.settings = settings
         headers = {}
         auth: httpx.BasicAuth | None = None
@@ -263,6 +265,7 @@ class InfluxStore:
                    if isinstance(c, LineCounts) and c.role == FOOTFALL_ROLE}  # fmt: skip
         # Part of the write: the batch is acknowledged only once its rollup is current.
         self._settle(touched)
+        self._wrote(batch)
         return conflicts
 
     def _dirty_lines(self, records: Sequence[LineCounts]) -> list[str]:

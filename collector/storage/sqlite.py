@@ -45,6 +45,7 @@ from collector.storage.base import (
     SiteSeen,
     StoreError,
     StoreUnavailable,
+    WriteListeners,
     ZoneInterval,
     differing,
 )
@@ -112,10 +113,11 @@ def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-class SqliteStore:
+class SqliteStore(WriteListeners):
     """One database file; a connection per thread (WAL lets readers run beside the writer)."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self._local = threading.local()
         self._write_lock = threading.Lock()
@@ -176,13 +178,15 @@ class SqliteStore:
     def write(self, batch: Batch) -> list[Conflict]:
         try:
             with self._transaction() as conn:
-                return self._write(conn, batch)
+                conflicts = self._write(conn, batch)
         except sqlite3.OperationalError as exc:
             # Locked, disk full, I/O error: transient from ingest's point of view.
             raise StoreUnavailable(f"SQLite write failed: {exc}") from exc
         except (sqlite3.Error, OverflowError, ValueError, TypeError) as exc:
             # A value SQLite cannot bind (an integer beyond 64 bits) refuses this batch, not the store.
             raise StoreError(f"SQLite write failed: {type(exc).__name__}: {exc}") from exc
+        self._wrote(batch)
+        return conflicts
 
     def _write(self, conn: sqlite3.Connection, batch: Batch) -> list[Conflict]:
         seen: DevicesSeen[float] = DevicesSeen()

@@ -357,3 +357,34 @@ def test_monthly_report_html_and_pdf(client: TestClient) -> None:
     )
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
+
+
+def test_kept_answers_follow_writes_and_settings_at_once(client: TestClient, store: Store) -> None:
+    """Answers are served from the report cache (its hits count), yet a late record, a write to the site
+    and a change of opening hours show in the very next answer."""
+    cache = client.app.state.ctx.cache  # type: ignore[attr-defined]
+    months = {"sites": "mpp-jakarta,mpp-makassar", "granularity": "month", "start": "2025-05", "end": "2025-06"}
+
+    def may() -> dict[str, Any]:
+        response = client.get("/api/v1/footfall", params=months)
+        assert response.status_code == 200, response.text
+        return response.json()["sites"][0]["periods"][0]
+
+    first = may()
+    assert first["in"] == 13
+    hits = cache.hits
+    assert may() == first
+    assert cache.hits == hits + 2  # both sites' series
+    # A late record of May from an outbox catching up: the comparison has it at once.
+    store.write(Batch(counts=[counts("mpp-jakarta", "cam-pintu", WIB, datetime(2025, 5, 20, 10, 0), 4, 0)]))
+    assert may()["in"] == 17
+    # A record of another site keeps this site's answer.
+    hits = cache.hits
+    store.write(Batch(counts=[counts("mpp-makassar", "cam-1", WITA, datetime(2025, 5, 21, 10, 0), 1, 0)]))
+    assert may()["in"] == 17
+    assert cache.hits == hits + 1
+    # Opening hours (an admin change) change the expected time of May at once.
+    before = may()["expected_s"]
+    week = [{"weekday": d, "opens": "07:00", "closes": "17:00"} for d in range(6)]
+    assert client.put("/api/v1/sites/mpp-jakarta/opening-hours", json={"days": week}).status_code == 200
+    assert may()["expected_s"] > before

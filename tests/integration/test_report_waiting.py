@@ -103,3 +103,19 @@ def test_pdf_report_has_the_same_waiting_section(client: TestClient, tmp_path: P
     assert row.split()[-7:] == ["56", "5,5", "menit", "9,1", "menit", "2,7", "8%"], row
     g2 = next(line for line in text.splitlines() if line.strip().startswith("g2 "))
     assert g2.split() == ["g2", "1", "–", "–", "–", "0%"], g2
+
+
+def test_dashboard_waiting_means_the_queue_over_opening_hours_like_the_report(client: TestClient) -> None:
+    """The dashboard's waiting card (GET /waiting) gives the same opening-hours mean as the report: on
+    Monday 3 August the ten people waiting after closing do not count, the 2 people of 08-16 do."""
+    monday = {"start": "2026-08-03", "end": "2026-08-03"}
+    body = client.get(f"/api/v1/sites/{SITE}/waiting", params=monday).json()
+    (g1,) = (g for g in body["gerai"] if g["gerai"] == "g1")
+    assert g1["mean_queue"] == pytest.approx(2.0)
+    assert g1["observed_share"] == pytest.approx(1.0)
+    assert max(q["max_count"] for q in g1["queue"]) == 11  # the queue series itself still shows the evening
+    month = client.get(f"/api/v1/sites/{SITE}/waiting", params={"start": "2026-08-01", "end": "2026-08-31"}).json()
+    (g1,) = (g for g in month["gerai"] if g["gerai"] == "g1")
+    assert g1["mean_queue"] == pytest.approx((2 * 8 + 4 * 4) / 12)
+    saturday = client.get(f"/api/v1/sites/{SITE}/waiting", params={"start": "2026-08-08", "end": "2026-08-08"}).json()
+    assert all(g["mean_queue"] is None and g["observed_share"] is None for g in saturday["gerai"])  # closed

@@ -13,9 +13,19 @@ from collector.api.analytics_schemas import (
     StaffingPeriodRow,
     StaffingPeriodsReport,
 )
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.api.deps import (
+    CSV_RESPONSE,
+    Ctx,
+    Format,
+    RangeEnd,
+    RangeStart,
+    Site,
+    cached,
+    csv_response,
+    up_to_this_minute,
+)
 from collector.report.heatmap import footfall_heatmap, heatmap_span
-from collector.report.kpi import site_kpi
+from collector.report.kpi import kpi_start, site_kpi
 from collector.report.staffing_periods import StaffingGranularity, staffing_by_period, staffing_span
 
 router = APIRouter(tags=["analytics"])
@@ -27,7 +37,10 @@ PeriodQuery = Annotated[StaffingGranularity, Query(description="month (up to 400
 def get_kpi(ctx: Ctx, site: Site) -> SiteKpiOut:
     """Visitors today; this month so far against the same stretch of last month and of this month a year
     ago; staffing this month. Each count with its coverage, each change with whether it is comparable."""
-    return SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, ctx.clock()))
+    now = ctx.clock()
+    span = up_to_this_minute(kpi_start(now.astimezone(site.tz)), now)
+    return cached(ctx, "kpi", [site], span,
+                  lambda: SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now)))  # fmt: skip
 
 
 @router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
@@ -36,9 +49,9 @@ def get_footfall_heatmap(
 ) -> FootfallHeatmapOut | Response:
     """Entrance counts per local weekday and hour over the range (default: the last 30 days, at most
     400), each cell with the entrance cameras' coverage of its opening time."""
-    body = FootfallHeatmapOut.model_validate(
-        footfall_heatmap(ctx.store, ctx.directory, site, heatmap_span(site, start, end, ctx.clock()))
-    )
+    span = heatmap_span(site, start, end, ctx.clock())
+    body = cached(ctx, "heatmap", [site], span, lambda: FootfallHeatmapOut.model_validate(
+        footfall_heatmap(ctx.store, ctx.directory, site, span)))  # fmt: skip
     if fmt == "csv":
         rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
         return csv_response(HeatmapRow, rows, f"footfall-heatmap-{site.site}")
@@ -58,8 +71,8 @@ def get_staffing_periods(
     share; a period the camera saw too little of is not_observed, never staffed nor unstaffed."""
     now = ctx.clock()
     span = staffing_span(site, granularity, start, end, now)
-    report = staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now)
-    body = StaffingPeriodsReport.model_validate(report)
+    body = cached(ctx, ("staffing-periods", granularity), [site], span, lambda: StaffingPeriodsReport.model_validate(
+        staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now)))  # fmt: skip
     if fmt == "csv":
         rows = [
             StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())

@@ -14,12 +14,14 @@ from collector.api.deps import (
     RangeStart,
     Reader,
     Site,
+    cached,
     csv_response,
     forbid_other_sites,
     invalid_query,
 )
+from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
-from collector.report.footfall import MAX_COMPARED_SITES, footfall_series
+from collector.report.footfall import MAX_COMPARED_SITES, footfall_series, footfall_span
 from collector.report.periods import Granularity
 from wire.vocabulary import is_identifier
 
@@ -46,6 +48,13 @@ def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
     ]
 
 
+def _footfall(ctx: Ctx, site: SiteInfo, granularity: Granularity, start: str | None, end: str | None) -> SiteFootfall:
+    now = ctx.clock()
+    span = footfall_span(site, granularity, start, end, now)
+    return cached(ctx, ("footfall", granularity), [site], span, lambda: SiteFootfall.model_validate(
+        footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now)))  # fmt: skip
+
+
 GranularityQuery = Annotated[Granularity, Query(description="month, day or hour (calendar periods, site-local)")]
 
 
@@ -60,8 +69,7 @@ def get_site_footfall(
 ) -> SiteFootfall | Response:
     """In/out counts of lines with role ``entrance``, every period of the range, each with the entrance
     cameras' coverage of its opening time (``complete``: at or above the site's threshold)."""
-    series = footfall_series(ctx.store, ctx.directory, site, granularity, start, end, ctx.clock())
-    result = SiteFootfall.model_validate(series)
+    result = _footfall(ctx, site, granularity, start, end)
     if fmt == "csv":
         return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
     return result
@@ -88,13 +96,7 @@ def compare_footfall(
     if bad:
         raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
     forbid_other_sites(reader, names)
-    now = ctx.clock()
-    items = [
-        SiteFootfall.model_validate(
-            footfall_series(ctx.store, ctx.directory, ctx.directory.site(n), granularity, start, end, now)
-        )
-        for n in names
-    ]
+    items = [_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")
     return FootfallComparison(granularity=granularity, sites=items)

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, cached, csv_response
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import LiveOccupancy, LiveZoneOut, OccupancyPointOut, OccupancySeries
 from collector.report.occupancy import live_zones, zone_series
+from collector.report.periods import resolve_view_range
 from wire.vocabulary import IDENTIFIER_PATTERN, NAME_PATTERN
 
 router = APIRouter(tags=["occupancy"])
@@ -28,8 +29,15 @@ def occupancy_series(
     fmt: Format = "json",
 ) -> OccupancySeries | Response:
     """Occupancy per zone (default: today); mean_count is weighted by observed seconds."""
-    series = zone_series(ctx.store, site, start, end, ctx.clock(), resolution, zone=zone, gerai=gerai, role=role)
-    body = OccupancySeries.model_validate(series)
+    now = ctx.clock()
+    span = resolve_view_range(start, end, site.tz, now)
+
+    def series() -> OccupancySeries:
+        return OccupancySeries.model_validate(
+            zone_series(ctx.store, site, start, end, now, resolution, zone=zone, gerai=gerai, role=role)
+        )
+
+    body = cached(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
     if fmt == "csv":
         return csv_response(OccupancyPointOut, body.points, f"occupancy-{site.site}-{resolution}")
     # Serialised here: the default path would validate thousands of points a second time.

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, csv_response
+from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, cached, csv_response
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import StaffingReport, StaffingRow, WaitingReport, WaitingRow
 from collector.report.periods import resolve_view_range
@@ -30,7 +30,8 @@ def get_staffing(
     """Share of opening hours with the staff zone occupied, and unstaffed stretches of at least
     ``min_gap_min`` minutes. Time the camera did not observe is listed as unobserved, not unstaffed."""
     span = resolve_view_range(start, end, site.tz, ctx.clock())
-    report = staffing_report(ctx.store, ctx.directory, site, span, min_gap_min)
+    report = cached(ctx, ("staffing", min_gap_min), [site], span,
+                    lambda: staffing_report(ctx.store, ctx.directory, site, span, min_gap_min))  # fmt: skip
     if fmt == "csv":
         rows = [
             StaffingRow(
@@ -63,7 +64,10 @@ def get_waiting(
     fmt: Format = "json",
 ) -> WaitingReport | Response:
     """Per gerai: people in its queue zones over time and percentiles of completed visit durations."""
-    report = waiting_report(ctx.store, ctx.directory, site, start, end, ctx.clock(), resolution)
+    now = ctx.clock()
+    span = resolve_view_range(start, end, site.tz, now)
+    report = cached(ctx, ("waiting", resolution), [site], span,
+                    lambda: waiting_report(ctx.store, ctx.directory, site, start, end, now, resolution))  # fmt: skip
     if fmt == "csv":
         rows = [
             WaitingRow(

@@ -17,7 +17,7 @@ const I18N = {
     in: "Masuk", out: "Keluar", zone: "Zona", people: "Orang (rata-rata)", max: "Maks", at: "Pukul",
     device: "Perangkat", state: "Status", last_seen: "Terakhir terlihat", fps: "FPS", silent: "senyap",
     online: "daring", offline: "luring", gerai: "Gerai", visits: "Kunjungan", p50: "Median tunggu",
-    p90: "P90 tunggu", queue: "Antrean rata-rata", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
+    p90: "P90 tunggu", queue: "Antrean rata-rata (jam buka)", staffed: "terisi", unstaffed: "Kosong", unobserved: "Tak teramati",
     none: "Belum ada data.", min: "menit", error: "Gagal memuat", role_staff: "petugas", role_queue: "antrean",
     cover_tip: "kamera pintu aktif {pct} % dari jam buka", closed: "tutup",
     incomplete_note: "{n} periode tidak lengkap (abu-abu): kamera pintu aktif di bawah {pct} % dari jam buka. Angkanya batas bawah, bukan perkiraan.",
@@ -35,7 +35,7 @@ const I18N = {
     in: "In", out: "Out", zone: "Zone", people: "People (mean)", max: "Max", at: "At",
     device: "Device", state: "State", last_seen: "Last seen", fps: "FPS", silent: "silent",
     online: "online", offline: "offline", gerai: "Gerai", visits: "Visits", p50: "Median wait",
-    p90: "P90 wait", queue: "Mean queue", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
+    p90: "P90 wait", queue: "Mean queue (opening hours)", staffed: "staffed", unstaffed: "Unstaffed", unobserved: "Not observed",
     none: "No data yet.", min: "min", error: "Could not load", role_staff: "staff", role_queue: "queue",
     cover_tip: "entrance camera active {pct} % of opening hours", closed: "closed",
     incomplete_note: "{n} incomplete periods (grey): entrance camera active under {pct} % of opening hours. Their counts are a lower bound, not an estimate.",
@@ -345,11 +345,8 @@ async function loadWaiting() {
   const body = await json(`/sites/${state.site}/waiting`, cardRange("waiting"));
   const minutes = (s) => (s === null ? null : (s / 60).toFixed(1) + " " + t("min"));
   fillTable($("waiting"), [[t("gerai")], [t("visits"), "num"], [t("p50"), "num"], [t("p90"), "num"], [t("queue"), "num"]],
-    body.gerai.map((g) => {
-      const means = g.queue.map((q) => q.mean_count).filter((v) => v !== null);
-      return [g.name, g.visits, minutes(g.dwell.p50_s), minutes(g.dwell.p90_s),
-        means.length ? (means.reduce((a, b) => a + b, 0) / means.length).toFixed(1) : null];
-    }));
+    body.gerai.map((g) => [g.name, g.visits, minutes(g.dwell.p50_s), minutes(g.dwell.p90_s),
+      g.mean_queue === null ? null : g.mean_queue.toFixed(1)]));
 }
 
 const CSV = {
