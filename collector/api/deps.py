@@ -20,6 +20,7 @@ from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
 from collector.api.schemas import OutputFormat
 from collector.report.cache import ReportCache
+from collector.report.kpi import Memo
 from collector.report.periods import TimeRange
 from collector.report.report_links import ReportLinks
 from collector.storage.base import Store
@@ -66,6 +67,15 @@ def cached(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], span: Tim
     live = minute if span.end > minute else None
     key = (what, tuple(sites), span.start, span.end, live, ctx.admin.version())
     return ctx.cache.get(key, [s.site for s in sites], span, now, compute)
+
+
+def memo_for(ctx: ApiContext, site: SiteInfo) -> Memo:
+    """``cached`` for one site, as the report services take it."""
+
+    def memo(what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T:
+        return cached(ctx, what, [site], span, compute)
+
+    return memo
 
 
 def up_to_this_minute(start: datetime, now: datetime) -> TimeRange:

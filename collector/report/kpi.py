@@ -10,18 +10,32 @@ of the month, same time of day, cut at the month's end) of the other month.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from collector.report.periods import Granularity, TimeRange
+from collector.report.schedule import open_windows
 from collector.report.site_coverage import FootfallWithCoverage, footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
 from collector.report.staffing import ShareCell, share_cell
-from collector.report.staffing_report import staffing_report
+from collector.report.staffing_report import SiteStaffing, staffing_report
 from collector.storage.base import Store
 
 _STAFFING_GAP_MIN = 24 * 60.0  # the tile shows shares only; stretches are the staffing card's
+T = TypeVar("T")
+
+
+class Memo(Protocol):
+    """Keeps ``compute()``'s answer for ``what`` over ``span`` of the site (the API's report cache)."""
+
+    def __call__(self, what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T: ...
+
+
+def no_memo(what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T:
+    return compute()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +91,40 @@ def kpi_start(local_now: datetime) -> datetime:
     return datetime(local_now.year - 1, local_now.month, 1, tzinfo=local_now.tzinfo)
 
 
-def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime) -> SiteKpi:
+def month_staffing(
+    store: Store, sites: Sites, info: SiteInfo, month: TimeRange, today: datetime, memo: Memo
+) -> ShareCell:
+    """Every gerai's staff zones pooled over ``month`` (its 1st to now): the days before ``today`` (local
+    midnight) through ``memo``, since they rarely change, plus today. Staffed and observed time add up
+    over any cut of the range (each record's time is split at window edges), and a gerai seen in one
+    part only is open and unobserved in the other, as the whole range would have it."""
+    cut = min(max(today, month.start), month.end)
+    parts: list[tuple[TimeRange, SiteStaffing]] = []
+    before, since = TimeRange(month.start, cut), TimeRange(cut, month.end)
+
+    def staffing_of(span: TimeRange) -> SiteStaffing:
+        return staffing_report(store, sites, info, span, _STAFFING_GAP_MIN)
+
+    if before.end > before.start:
+        parts.append((before, memo(("staffing", _STAFFING_GAP_MIN), before, lambda: staffing_of(before))))
+    if since.end > since.start:
+        parts.append((since, staffing_of(since)))
+    schedule = sites.schedule(info.site)
+    every = sorted({g.gerai for _, report in parts for g in report.gerai})
+    open_s = observed_s = staffed_s = 0.0
+    for span, report in parts:
+        mine = {g.gerai: g for g in report.gerai}
+        span_open_s = sum((w.end - w.start).total_seconds() for w in open_windows(schedule.days, schedule.holidays,
+                                                                                  span, info.tz))  # fmt: skip
+        for gerai in every:
+            found = mine.get(gerai)
+            open_s += found.open_s if found else span_open_s
+            observed_s += found.observed_s if found else 0.0
+            staffed_s += found.staffed_s if found else 0.0
+    return share_cell(open_s, observed_s, staffed_s)
+
+
+def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime, memo: Memo = no_memo) -> SiteKpi:
     tz = info.tz
     local = now.astimezone(tz)
     schedule = sites.schedule(info.site)
@@ -92,8 +139,6 @@ def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime) -> SiteK
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = TimeRange(midnight.replace(day=1), local)
     previous = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
-    gerai = staffing_report(store, sites, info, month, _STAFFING_GAP_MIN).gerai if month.end > month.start else ()
-    pooled = share_cell(sum(g.open_s for g in gerai), sum(g.observed_s for g in gerai), sum(g.staffed_s for g in gerai))
     return SiteKpi(
         site=info.site,
         timezone=info.timezone,
@@ -103,5 +148,5 @@ def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime) -> SiteK
         month=footfall(month, "month"),
         last_month=footfall(same_stretch(local, *previous), "month"),
         last_year=footfall(same_stretch(local, local.year - 1, local.month), "month"),
-        staffing=pooled,
+        staffing=month_staffing(store, sites, info, month, midnight, memo),
     )

@@ -22,6 +22,7 @@ from collector.api.deps import (
     Site,
     cached,
     csv_response,
+    memo_for,
     up_to_this_minute,
 )
 from collector.report.heatmap import footfall_heatmap, heatmap_span
@@ -39,8 +40,9 @@ def get_kpi(ctx: Ctx, site: Site) -> SiteKpiOut:
     ago; staffing this month. Each count with its coverage, each change with whether it is comparable."""
     now = ctx.clock()
     span = up_to_this_minute(kpi_start(now.astimezone(site.tz)), now)
+    memo = memo_for(ctx, site)
     return cached(ctx, "kpi", [site], span,
-                  lambda: SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now)))  # fmt: skip
+                  lambda: SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now, memo)))  # fmt: skip
 
 
 @router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
