@@ -17,8 +17,9 @@ from typing import Literal
 
 from collector.report.coverage import periods
 from collector.report.gerai import STAFF_ROLES, Gerai
-from collector.report.periods import TimeRange, default_range, resolve_range
-from collector.report.schedule import open_windows
+from collector.report.kpi import Memo, no_memo
+from collector.report.periods import TimeRange, default_range, month_start, resolve_range
+from collector.report.schedule import Schedule, open_windows
 from collector.report.sites import SiteInfo, Sites
 from collector.report.staffing import CellState, ShareCell, share_cell, staffing
 from collector.storage.base import Store, ZoneInterval
@@ -108,19 +109,84 @@ def _by_part(records: Sequence[ZoneInterval], parts: Sequence[TimeRange]) -> tup
 
 
 def staffing_by_period(
-    store: Store, sites: Sites, info: SiteInfo, granularity: StaffingGranularity, span: TimeRange, now: datetime
+    store: Store,
+    sites: Sites,
+    info: SiteInfo,
+    granularity: StaffingGranularity,
+    span: TimeRange,
+    now: datetime,
+    memo: Memo = no_memo,
 ) -> SiteStaffingPeriods:
     """Per gerai with a staff zone and per period of ``span``: opening, observed and staffed time.
     Opening time after ``now`` is not expected yet: this month is judged on its days so far, and a
-    month still to come is closed, not unobserved."""
-    tz = info.tz
+    month still to come is closed, not unobserved. The months before this one go through ``memo``
+    (they rarely change; a year of them is most of the cost), this month and later are read anew."""
+    local = now.astimezone(info.tz)
+    cut = month_start(local.date(), info.tz)
+    if not span.start < cut < span.end:
+        return _by_period(store, sites, info, granularity, span, now)
+    before, since = TimeRange(span.start, cut), TimeRange(cut, span.end)
+    earlier = memo(("staffing-periods", granularity), before,
+                   lambda: _by_period(store, sites, info, granularity, before, now))  # fmt: skip
+    return _joined(earlier, _by_period(store, sites, info, granularity, since, now), sites, info, now)
+
+
+def _windows(schedule: Schedule, info: SiteInfo, part: TimeRange, now: datetime) -> list[TimeRange]:
+    """Opening windows of ``part`` up to ``now``."""
+    if part.start >= now:
+        return []
+    return open_windows(schedule.days, schedule.holidays, TimeRange(part.start, min(part.end, now)), info.tz)
+
+
+def _joined(
+    first: SiteStaffingPeriods, second: SiteStaffingPeriods, sites: Sites, info: SiteInfo, now: datetime
+) -> SiteStaffingPeriods:
+    """Two adjacent ranges as one: a gerai seen in one range only is open and unobserved in the other,
+    as the whole range would have it."""
     schedule = sites.schedule(info.site)
+
+    def cells(result: SiteStaffingPeriods, gerai: str) -> tuple[PeriodShare, ...]:
+        found = next((g for g in result.gerai if g.gerai == gerai), None)
+        if found is not None:
+            return found.periods
+        unseen = []
+        for p in result.site_periods:
+            part = TimeRange(p.start, p.end)
+            unseen.append(PeriodShare.of(part, _open_s(_windows(schedule, info, part, now)), 0.0, 0.0))
+        return tuple(unseen)
+
+    names = {g.gerai: g.name for g in (*first.gerai, *second.gerai)}
+    out = []
+    for gerai in sorted(names):
+        joined = (*cells(first, gerai), *cells(second, gerai))
+        out.append(GeraiPeriods(gerai, names[gerai], joined, _sum_cell(joined)))
+    steps = (*first.site_periods, *second.site_periods)
+    site_periods = tuple(
+        PeriodShare.of(TimeRange(p.start, p.end), *(sum(getattr(g.periods[i], f) for g in out)
+                                                   for f in ("open_s", "observed_s", "staffed_s")))
+        for i, p in enumerate(steps)
+    ) if out else steps  # fmt: skip
+    return SiteStaffingPeriods(first.site, first.timezone, first.granularity, first.start, second.end, tuple(out),
+                               site_periods, _sum_cell(site_periods))  # fmt: skip
+
+
+def _open_s(windows: Sequence[TimeRange]) -> float:
+    return sum((w.end - w.start).total_seconds() for w in windows)
+
+
+def _sum_cell(cells: Sequence[PeriodShare]) -> ShareCell:
+    return share_cell(*(sum(getattr(c, f) for c in cells) for f in ("open_s", "observed_s", "staffed_s")))
+
+
+def _by_period(
+    store: Store, sites: Sites, info: SiteInfo, granularity: StaffingGranularity, span: TimeRange, now: datetime
+) -> SiteStaffingPeriods:
+    tz = info.tz
     spans = periods(span, granularity, tz)
+    schedule = sites.schedule(info.site)
 
     def windows_of(part: TimeRange) -> list[TimeRange]:
-        if part.start >= now:
-            return []
-        return open_windows(schedule.days, schedule.holidays, TimeRange(part.start, min(part.end, now)), tz)
+        return _windows(schedule, info, part, now)
 
     found: dict[str, Gerai] = {}
     sums: dict[str, dict[int, tuple[float, float, float]]] = {}
@@ -151,8 +217,7 @@ def staffing_by_period(
             for k, value in enumerate((open_s, observed_s, staffed_s)):
                 pooled[i][k] += value
             cells.append(PeriodShare.of(part, open_s, observed_s, staffed_s))
-        total = share_cell(*(sum(getattr(c, f) for c in cells) for f in ("open_s", "observed_s", "staffed_s")))
-        out.append(GeraiPeriods(gerai.gerai, gerai.name, tuple(cells), total))
+        out.append(GeraiPeriods(gerai.gerai, gerai.name, tuple(cells), _sum_cell(cells)))
     site_periods = tuple(PeriodShare.of(part, *pooled[i]) for i, part in enumerate(spans))
     site_total = share_cell(*(sum(p[k] for p in pooled) for k in range(3)))
     return SiteStaffingPeriods(info.site, info.timezone, granularity, span.start, span.end, tuple(out),

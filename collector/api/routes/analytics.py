@@ -74,7 +74,7 @@ def get_staffing_periods(
     now = ctx.clock()
     span = staffing_span(site, granularity, start, end, now)
     body = cached(ctx, ("staffing-periods", granularity), [site], span, lambda: StaffingPeriodsReport.model_validate(
-        staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now)))  # fmt: skip
+        staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now, memo_for(ctx, site))))  # fmt: skip
     if fmt == "csv":
         rows = [
             StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())
