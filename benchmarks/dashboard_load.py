@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -177,30 +178,36 @@ async def _run(base: str, today: str, sites: list[str], rounds: int) -> Figures:
                 probes.append((time.perf_counter() - t0) * 1000)
                 await asyncio.sleep(0.1)
 
-    async def user(site: str) -> None:
+    # One client per user for all rounds, as a browser keeps its connections (and making an httpx client
+    # costs the client side ~17 ms of CPU, its SSL context: on a 2-core machine, the server's time).
+    limits = httpx.Limits(max_connections=BROWSER_CONNECTIONS)
+    clients = [httpx.AsyncClient(base_url=base, headers=headers, timeout=1200, limits=limits) for _ in sites]
+
+    async def user(client: httpx.AsyncClient, site: str) -> None:
         nonlocal failures
-        limits = httpx.Limits(max_connections=BROWSER_CONNECTIONS)
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=1200, limits=limits) as client:
-            t0 = time.perf_counter()
-            try:
-                await _full_load(client, site, today)
-            except httpx.HTTPError as exc:
-                failures += 1
-                print(f"load failed: {type(exc).__name__} {exc}", flush=True)
-                return
-            loads.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        try:
+            await _full_load(client, site, today)
+        except httpx.HTTPError as exc:
+            failures += 1
+            print(f"load failed: {type(exc).__name__} {exc}", flush=True)
+            return
+        loads.append((time.perf_counter() - t0) * 1000)
 
     prober = asyncio.create_task(probe())
     for _ in range(rounds):
-        await asyncio.gather(*(user(site) for site in sites))
+        await asyncio.gather(*(user(client, site) for client, site in zip(clients, sites, strict=True)))
+    for client in clients:
+        await client.aclose()
     done.set()
     await prober
     return Figures(loads, probes, failures)
 
 
 class LiveWriter(threading.Thread):
-    """Ingest meanwhile: every ``every_s`` one device's records of a minute of today before the API's
-    clock, through ``Store.write`` (a redelivered copy is a write too: the cache drops what it touches)."""
+    """Ingest meanwhile, in the API's process as in the collector: every ``every_s`` one device's records of a
+    minute of today before the API's clock, through ``Store.write`` (a redelivered copy is a write too: the
+    report cache drops what it touches)."""
 
     def __init__(self, store: Store, devices: int, interval_s: int, now: datetime, every_s: float) -> None:
         super().__init__(daemon=True)
@@ -218,37 +225,69 @@ class LiveWriter(threading.Thread):
             self.writes += 1
 
 
-def measure(store: Store, data_dir: Path, args: argparse.Namespace) -> tuple[Figures, Figures, int]:
-    """The first load of each site on an empty cache (one after another), then CLIENTS loads at once x ROUNDS;
-    with the number of live writes made meanwhile."""
-    last_day = YEAR_START + timedelta(days=args.days - 1)
-    now = last_day + timedelta(hours=15)  # 15:00 WIB of the last seeded day
+def _serve(url: str, data_dir: Path, now: datetime, port: int, args: argparse.Namespace, control: Any) -> None:
+    """The API in a process of its own (its clients are browsers elsewhere, not threads beside it)."""
+    store = open_store(url)
     app = create_app(Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now)
-    port = free_port()
     # Keep-alive longer than any wait: uvicorn closes a connection idle for 5 s by default, and a client
     # then sending on it gets "Server disconnected" (a browser retries; httpx does not).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=1200)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    today = (now + timedelta(hours=7)).date().isoformat()
-    base = f"http://127.0.0.1:{port}"
     writer = LiveWriter(store, args.devices, args.interval_s, now, args.live_write_every_s)
+
+    def steer() -> None:
+        control["start_writes"].wait()
+        cpu_s = time.process_time()
+        if args.live_write_every_s > 0:
+            writer.start()
+        control["stop"].wait()
+        writer.stop.set()
+        control["writes"].value = writer.writes
+        control["cpu_s"].value = time.process_time() - cpu_s
+        server.should_exit = True
+
+    threading.Thread(target=steer, daemon=True).start()
+    server.run()
+    store.close()
+
+
+def measure(url: str, data_dir: Path, args: argparse.Namespace) -> tuple[Figures, Figures, int, float]:
+    """The first load of each site on an empty cache (one after another), then CLIENTS loads at once x ROUNDS;
+    with the number of live writes made meanwhile and the API process's CPU seconds over those rounds."""
+    last_day = YEAR_START + timedelta(days=args.days - 1)
+    now = last_day + timedelta(hours=15)  # 15:00 WIB of the last seeded day
+    port = free_port()
+    spawn = multiprocessing.get_context("spawn")
+    control: dict[str, Any] = {
+        "start_writes": spawn.Event(),
+        "stop": spawn.Event(),
+        "writes": spawn.Value("i", 0),
+        "cpu_s": spawn.Value("d", 0.0),
+    }
+    process = spawn.Process(target=_serve, args=(url, data_dir, now, port, args, control))
+    process.start()
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            if not process.is_alive():
+                raise RuntimeError("the API process died") from None
+            time.sleep(0.1)
+    today = (now + timedelta(hours=7)).date().isoformat()
     try:
         cold = Figures([], [], 0)
         for site in SITES:
             one = asyncio.run(_run(base, today, [site], 1))
             cold = Figures(cold.loads_ms + one.loads_ms, cold.healthz_ms + one.healthz_ms, cold.failures + one.failures)
-        if args.live_write_every_s > 0:
-            writer.start()
+        control["start_writes"].set()
         loaded = asyncio.run(_run(base, today, [SITES[n % len(SITES)] for n in range(args.clients)], args.rounds))
-        return cold, loaded, writer.writes
     finally:
-        writer.stop.set()
-        server.should_exit = True
-        thread.join(timeout=30)
+        control["start_writes"].set()
+        control["stop"].set()
+        process.join(timeout=60)
+    return cold, loaded, int(control["writes"].value), float(control["cpu_s"].value)
 
 
 def report(label: str, figures: Figures) -> None:
@@ -305,13 +344,11 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 marker.write_text(json.dumps({"seed": seed_key, "rows": rows, "seconds": seconds}))
                 print(f"{kind}: seeded {rows:,} rows in {seconds:.0f} s", flush=True)
-            store = open_store(url)
-            try:
-                cold, loaded, writes = measure(store, args.workdir / f"var-{kind}", args)
-                report(f"{kind}: first load of each site, empty cache, one at a time", cold)
-                report(f"{kind}: {args.clients} at once x {args.rounds} rounds, {writes} live writes meanwhile", loaded)
-            finally:
-                store.close()
+            cold, loaded, writes, cpu_s = measure(url, args.workdir / f"var-{kind}", args)
+            report(f"{kind}: first load of each site, empty cache, one at a time", cold)
+            report(f"{kind}: {args.clients} at once x {args.rounds} rounds, {writes} live writes meanwhile", loaded)
+            print(f"{kind}: API process {cpu_s:.2f} CPU-s over those rounds, "
+                  f"{cpu_s / max(len(loaded.loads_ms), 1) * 1000:.1f} ms a load", flush=True)  # fmt: skip
         finally:
             if influx is not None:
                 influx.stop()

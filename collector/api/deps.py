@@ -78,12 +78,21 @@ def memo_for(ctx: ApiContext, site: SiteInfo) -> Memo:
     return memo
 
 
+def json_response(body: BaseModel) -> Response:
+    """``body`` as the route's JSON, serialised once: returned as a model, FastAPI would dump it, validate
+    it again against the response model and serialise it (most of a kept answer's cost)."""
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+
 def up_to_this_minute(start: datetime, now: datetime) -> TimeRange:
     """[start, the end of now's minute): the span of an answer that runs up to now."""
     return TimeRange(start, now.replace(second=0, microsecond=0) + timedelta(minutes=1))
 
 
-def _context(request: Request) -> ApiContext:
+# The cheap dependencies are coroutines: FastAPI runs a plain ``def`` dependency in the threadpool, a
+# thread hop per dependency and request, which under twenty dashboards at once costs more than the
+# answers kept in the report cache. ``_site`` stays a ``def``: on InfluxDB it asks the store.
+async def _context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
 
@@ -93,7 +102,9 @@ Ctx = Annotated[ApiContext, Depends(_context)]
 _bearer = HTTPBearer(auto_error=False, description="API token (viewer or admin)")
 
 
-def _principal(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+async def _principal(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     unauthorized = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers=unauthorized)
@@ -106,11 +117,11 @@ def _principal(ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | N
 Reader = Annotated[Principal, Depends(_principal)]
 
 
-def _role(principal: Reader) -> Role:
+async def _role(principal: Reader) -> Role:
     return principal.role
 
 
-def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
+async def _admin(role: Annotated[Role, Depends(_role)]) -> Role:
     if role is not Role.ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an admin token")
     return role

@@ -22,6 +22,7 @@ from collector.api.deps import (
     Site,
     cached,
     csv_response,
+    json_response,
     memo_for,
     up_to_this_minute,
 )
@@ -35,14 +36,17 @@ PeriodQuery = Annotated[StaffingGranularity, Query(description="month (up to 400
 
 
 @router.get("/sites/{site}/kpi", response_model=SiteKpiOut)
-def get_kpi(ctx: Ctx, site: Site) -> SiteKpiOut:
+def get_kpi(ctx: Ctx, site: Site) -> Response:
     """Visitors today; this month so far against the same stretch of last month and of this month a year
     ago; staffing this month. Each count with its coverage, each change with whether it is comparable."""
     now = ctx.clock()
     span = up_to_this_minute(kpi_start(now.astimezone(site.tz)), now)
     memo = memo_for(ctx, site)
-    return cached(ctx, "kpi", [site], span,
-                  lambda: SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now, memo)))  # fmt: skip
+
+    def kpi() -> SiteKpiOut:
+        return SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now, memo))
+
+    return json_response(cached(ctx, "kpi", [site], span, kpi))
 
 
 @router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
@@ -57,7 +61,7 @@ def get_footfall_heatmap(
     if fmt == "csv":
         rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
         return csv_response(HeatmapRow, rows, f"footfall-heatmap-{site.site}")
-    return body
+    return json_response(body)
 
 
 @router.get("/sites/{site}/staffing/periods", response_model=StaffingPeriodsReport, responses=CSV_RESPONSE)
@@ -82,4 +86,4 @@ def get_staffing_periods(
             for p in g.periods
         ]
         return csv_response(StaffingPeriodRow, rows, f"staffing-{granularity}-{site.site}")
-    return body
+    return json_response(body)

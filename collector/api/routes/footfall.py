@@ -18,6 +18,7 @@ from collector.api.deps import (
     csv_response,
     forbid_other_sites,
     invalid_query,
+    json_response,
 )
 from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
@@ -72,7 +73,7 @@ def get_site_footfall(
     result = _footfall(ctx, site, granularity, start, end)
     if fmt == "csv":
         return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
-    return result
+    return json_response(result)
 
 
 @router.get("/footfall", response_model=FootfallComparison, responses=CSV_RESPONSE)
@@ -99,4 +100,4 @@ def compare_footfall(
     items = [_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")
-    return FootfallComparison(granularity=granularity, sites=items)
+    return json_response(FootfallComparison(granularity=granularity, sites=items))

@@ -6,7 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, cached, csv_response
+from collector.api.deps import (
+    CSV_RESPONSE,
+    Ctx,
+    Format,
+    RangeEnd,
+    RangeStart,
+    Site,
+    cached,
+    csv_response,
+    json_response,
+)
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import LiveOccupancy, LiveZoneOut, OccupancyPointOut, OccupancySeries
 from collector.report.occupancy import live_zones, zone_series
@@ -40,8 +50,7 @@ def occupancy_series(
     body = cached(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
     if fmt == "csv":
         return csv_response(OccupancyPointOut, body.points, f"occupancy-{site.site}-{resolution}")
-    # Serialised here: the default path would validate thousands of points a second time.
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return json_response(body)
 
 
 @router.get("/sites/{site}/occupancy/live", response_model=LiveOccupancy, responses=CSV_RESPONSE)

@@ -6,7 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, Ctx, Format, RangeEnd, RangeStart, Site, cached, csv_response
+from collector.api.deps import (
+    CSV_RESPONSE,
+    Ctx,
+    Format,
+    RangeEnd,
+    RangeStart,
+    Site,
+    cached,
+    csv_response,
+    json_response,
+)
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import StaffingReport, StaffingRow, WaitingReport, WaitingRow
 from collector.report.periods import resolve_view_range
@@ -51,7 +61,7 @@ def get_staffing(
             for g in report.gerai
         ]
         return csv_response(StaffingRow, rows, f"staffing-{site.site}")
-    return StaffingReport.model_validate(report)
+    return json_response(StaffingReport.model_validate(report))
 
 
 @router.get("/sites/{site}/waiting", response_model=WaitingReport, responses=CSV_RESPONSE)
@@ -86,4 +96,4 @@ def get_waiting(
             for g in report.gerai
         ]
         return csv_response(WaitingRow, rows, f"waiting-{site.site}")
-    return WaitingReport.model_validate(report)
+    return json_response(WaitingReport.model_validate(report))
