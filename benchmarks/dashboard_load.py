@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 
 from benchmarks.api_latency import Settings, batch_lines, free_port
 from collector.api import create_app
+from collector.api.server import build_server
 from collector.storage import Batch, Store, open_store
 from tests.services import InfluxServer
 from wire import LineCounts, ZoneOccupancy
@@ -229,10 +229,10 @@ def _serve(url: str, data_dir: Path, now: datetime, port: int, args: argparse.Na
     """The API in a process of its own (its clients are browsers elsewhere, not threads beside it)."""
     store = open_store(url)
     app = create_app(Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now)
-    # Keep-alive longer than any wait: uvicorn closes a connection idle for 5 s by default, and a client
-    # then sending on it gets "Server disconnected" (a browser retries; httpx does not).
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=1200)
-    server = uvicorn.Server(config)
+    server = build_server(app, "127.0.0.1", port)  # the collector's own server: h11, its limits
+    # Keep-alive longer than any wait: the server closes a connection idle for 5 s, and a client then
+    # sending on it gets "Server disconnected" (a browser retries; httpx does not).
+    server.config.timeout_keep_alive = 1200
     writer = LiveWriter(store, args.devices, args.interval_s, now, args.live_write_every_s)
 
     def steer() -> None:
