@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Protocol, TypeVar
 
@@ -82,6 +82,9 @@ def json_response(body: BaseModel) -> Response:
     """``body`` as the route's JSON, serialised once: returned as a model, FastAPI would dump it, validate
     it again against the response model and serialise it (most of a kept answer's cost)."""
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+
+SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)  # the span of a "latest" answer: a write of any time drops it
 
 
 def up_to_this_minute(start: datetime, now: datetime) -> TimeRange:

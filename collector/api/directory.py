@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time as monotonic_time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -28,7 +29,7 @@ from collector.report.schedule import (
     holiday_calendar,
 )
 from collector.report.sites import SiteInfo as SiteInfo  # re-exported: deps.py and routes name it here
-from collector.storage.base import Store, ZoneInterval
+from collector.storage.base import Batch, SiteSeen, Store, ZoneInterval
 
 GERAI_LOOKBACK = timedelta(days=1)  # telemetry window a site's gerai are derived from
 CACHE_TTL_S = 30.0
@@ -61,11 +62,34 @@ class SiteDirectory:
         self._clock = clock
         self._lock = threading.Lock()
         self._gerai_cache: dict[str, tuple[float, dict[str, Gerai]]] = {}
+        # The sites seen in telemetry, asked on every request (on InfluxDB a query each): kept until a
+        # write brings a site or timezone it does not hold, or CACHE_TTL_S (another process's writes).
+        self._seen: tuple[float, list[SiteSeen]] | None = None
+        store.add_write_listener(self._written)
         year = clock().year  # the national calendar is computed once, before the first request needs it
         _national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD)
 
+    def _seen_sites(self) -> list[SiteSeen]:
+        with self._lock:
+            kept = self._seen
+        if kept is not None and monotonic_time.monotonic() - kept[0] < CACHE_TTL_S:
+            return kept[1]
+        seen = self._store.sites()
+        with self._lock:
+            self._seen = (monotonic_time.monotonic(), seen)
+        return seen
+
+    def _written(self, batch: Batch) -> None:
+        with self._lock:
+            if self._seen is None:
+                return
+            known = {(s.site, s.timezone) for s in self._seen[1]}
+            told = [(r.site, r.timezone) for r in batch.counts] + [(r.site, r.timezone) for r in batch.occupancy]
+            if any(pair not in known for pair in told + [(h.site, h.timezone) for h in batch.health]):
+                self._seen = None
+
     def sites(self) -> list[SiteInfo]:
-        seen = {s.site: s.timezone for s in self._store.sites()}
+        seen = {s.site: s.timezone for s in self._seen_sites()}
         configured = self._admin.sites()
         out = []
         for site in sorted(set(seen) | set(configured)):

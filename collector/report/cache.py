@@ -10,7 +10,8 @@ sites and the time span it was computed from, and dropped
   collector processes, or a second store handle on the same database, show within a minute), and
   after ``PAST_MAX_AGE_S`` otherwise.
 Callers put everything else an answer depends on into its key (the site's settings, the minute of
-"now" for a span that reaches it). Concurrent asks for the same key wait for one computation.
+"now" for a span that reaches it). An answer about every site (no sites given) is dropped by a
+write to any. Concurrent asks for the same key wait for one computation.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _INVALIDATIONS_KEPT = 4096  # a computation older than the oldest kept is not st
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    sites: frozenset[str]
+    sites: frozenset[str]  # empty: every site
     start: datetime
     end: datetime
     expires_at: float  # monotonic seconds
@@ -148,6 +149,6 @@ class ReportCache:
 def _overlaps(
     sites: frozenset[str], start: datetime, end: datetime, site: str | None, lo: datetime | None, hi: datetime | None
 ) -> bool:
-    if site is not None and site not in sites:
+    if site is not None and sites and site not in sites:
         return False
     return lo is None or hi is None or (lo < end and start < hi)

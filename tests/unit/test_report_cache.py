@@ -60,6 +60,15 @@ def test_an_answer_of_several_sites_is_dropped_by_a_write_to_any() -> None:
     assert cache.get("both", ["a", "b"], MAY, NOW, compute) == 2
 
 
+def test_an_answer_about_every_site_is_dropped_by_a_write_to_any() -> None:
+    cache, compute = ReportCache(Clock()), Counter()
+    cache.get("devices", [], JUNE, NOW, compute)
+    cache.invalidate("a", datetime(2025, 5, 3, tzinfo=UTC), datetime(2025, 5, 4, tzinfo=UTC))  # before June
+    assert cache.get("devices", [], JUNE, NOW, compute) == 1
+    cache.invalidate("z", datetime(2025, 6, 3, tzinfo=UTC), datetime(2025, 6, 4, tzinfo=UTC))
+    assert cache.get("devices", [], JUNE, NOW, compute) == 2
+
+
 def test_a_device_sighting_touches_the_day_before_it() -> None:
     cache, compute = ReportCache(Clock()), Counter()
     cache.get("may", ["a"], MAY, NOW, compute)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, AdminRole, Ctx, Format, Reader, csv_response
+from collector.api.deps import CSV_RESPONSE, SINCE_EVER, AdminRole, Ctx, Format, Reader, csv_response, up_to_this_minute
 from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow
 from collector.report.devices import device_statuses
 from wire.vocabulary import IDENTIFIER_PATTERN
@@ -21,7 +21,12 @@ def list_devices(
     site: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
     fmt: Format = "json",
 ) -> list[DeviceOut] | Response:
-    statuses = device_statuses(ctx.store, ctx.clock(), ctx.settings.silent_after_s, site)
+    now = ctx.clock()
+    minute = now.replace(second=0, microsecond=0)
+    # Any write of the site (or of any site, for all of them) drops it; "silent" follows the minute.
+    span = up_to_this_minute(SINCE_EVER, now)
+    statuses = ctx.cache.get(("devices", site, minute), [site] if site else [], span, now,
+                             lambda: device_statuses(ctx.store, now, ctx.settings.silent_after_s, site))  # fmt: skip
     out = [DeviceOut.model_validate(d) for d in statuses if reader.may_read(d.site)]
     if fmt == "csv":
         rows = [

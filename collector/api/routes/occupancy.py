@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from collector.api.deps import (
     CSV_RESPONSE,
+    SINCE_EVER,
     Ctx,
     Format,
     RangeEnd,
@@ -16,6 +17,7 @@ from collector.api.deps import (
     cached,
     csv_response,
     json_response,
+    up_to_this_minute,
 )
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import LiveOccupancy, LiveZoneOut, OccupancyPointOut, OccupancySeries
@@ -57,7 +59,11 @@ def occupancy_series(
 def live_occupancy(ctx: Ctx, site: Site, fmt: Format = "json") -> LiveOccupancy | Response:
     """The latest interval of each zone reported in the last 15 minutes (or the silent threshold)."""
     now = ctx.clock()
-    zones = [LiveZoneOut.model_validate(r) for r in live_zones(ctx.store, site, now, ctx.settings.silent_after_s)]
+
+    def latest() -> list[LiveZoneOut]:
+        return [LiveZoneOut.model_validate(r) for r in live_zones(ctx.store, site, now, ctx.settings.silent_after_s)]
+
+    zones = cached(ctx, "live", [site], up_to_this_minute(SINCE_EVER, now), latest)
     if fmt == "csv":
         return csv_response(LiveZoneOut, zones, f"occupancy-live-{site.site}")
     return LiveOccupancy(site=site.site, timezone=site.timezone, as_of=now.astimezone(site.tz), zones=zones)
