@@ -50,6 +50,7 @@ TOKEN = "benchmark-token-" + "x" * 32
 SITES = ("mpp-a", "mpp-b", "mpp-c", "mpp-d")
 YEAR_START = datetime(2025, 1, 1, tzinfo=UTC) - timedelta(hours=7)  # 2025-01-01 00:00 WIB
 BROWSER_CONNECTIONS = 6
+SLOW_CALL_S = 5.0  # a call slower than this is named in the output
 
 
 def devices_of(count: int) -> list[tuple[str, str, int]]:
@@ -154,7 +155,10 @@ async def _full_load(client: httpx.AsyncClient, site: str, today: str) -> None:
 
     async def one(path: str, params: dict[str, str | int]) -> None:
         async with gate:
+            t0 = time.perf_counter()
             response = await client.get(path, params=params)
+            if time.perf_counter() - t0 > SLOW_CALL_S:
+                print(f"slow: {path} {params} {time.perf_counter() - t0:.1f} s", flush=True)
             if response.status_code == 404 and path.endswith("/alerts"):
                 return  # a collector without the alerts API
             response.raise_for_status()

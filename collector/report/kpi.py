@@ -136,6 +136,13 @@ def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime, memo: Me
                                          schedule.holidays, complete_at=info.complete_at)  # fmt: skip
         return only
 
+    def earlier(span: TimeRange) -> FootfallWithCoverage:
+        """A stretch of an earlier month: kept through ``memo`` (today's records do not touch it)."""
+        return memo(("footfall-stretch",), span, lambda: footfall(span, "month"))
+
+    # The earlier stretches end on the minute of now, so that they are the same span (and kept) for a
+    # minute; this month runs to now itself.
+    on_the_minute = local.replace(second=0, microsecond=0)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = TimeRange(midnight.replace(day=1), local)
     previous = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
@@ -146,7 +153,7 @@ def site_kpi(store: Store, sites: Sites, info: SiteInfo, now: datetime, memo: Me
         complete_at=info.complete_at,
         today=footfall(TimeRange(midnight, local), "day"),
         month=footfall(month, "month"),
-        last_month=footfall(same_stretch(local, *previous), "month"),
-        last_year=footfall(same_stretch(local, local.year - 1, local.month), "month"),
+        last_month=earlier(same_stretch(on_the_minute, *previous)),
+        last_year=earlier(same_stretch(on_the_minute, local.year - 1, local.month)),
         staffing=month_staffing(store, sites, info, month, midnight, memo),
     )
