@@ -19,8 +19,7 @@ from pydantic import BaseModel, SecretStr
 from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
 from collector.api.schemas import OutputFormat
-from collector.report.cache import ReportCache
-from collector.report.kpi import Memo
+from collector.report.cache import Memo, ReportCache
 from collector.report.periods import TimeRange
 from collector.report.report_links import ReportLinks
 from collector.storage.base import Store

@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 from collector.report.periods import TimeRange
 from collector.storage.base import Batch
@@ -35,6 +35,18 @@ PAST_MAX_AGE_S = 600.0
 SETTLED_AFTER = timedelta(hours=2)  # older time rarely gets records (an edge outbox catching up)
 MAX_ENTRIES = 2048
 _INVALIDATIONS_KEPT = 4096  # a computation older than the oldest kept is not stored
+
+
+class Memo(Protocol):
+    """How a report service keeps a part of its answer that rarely changes (the months before this one):
+    ``compute()``'s answer for ``what`` over ``span`` of the service's site, kept or computed."""
+
+    def __call__(self, what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T: ...
+
+
+def no_memo(what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T:
+    """Keeps nothing (the monthly report, the alert loop)."""
+    return compute()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,11 @@ of the month, same time of day, cut at the month's end) of the other month.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from collector.report.cache import Memo, no_memo
 from collector.report.periods import Granularity, TimeRange
 from collector.report.schedule import open_windows
 from collector.report.site_coverage import FootfallWithCoverage, footfall_with_coverage
@@ -25,17 +24,6 @@ from collector.report.staffing_report import SiteStaffing, staffing_report
 from collector.storage.base import Store
 
 _STAFFING_GAP_MIN = 24 * 60.0  # the tile shows shares only; stretches are the staffing card's
-T = TypeVar("T")
-
-
-class Memo(Protocol):
-    """Keeps ``compute()``'s answer for ``what`` over ``span`` of the site (the API's report cache)."""
-
-    def __call__(self, what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T: ...
-
-
-def no_memo(what: Hashable, span: TimeRange, compute: Callable[[], T]) -> T:
-    return compute()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from collector.report.cache import Memo, no_memo
 from collector.report.coverage import periods
 from collector.report.gerai import STAFF_ROLES, Gerai
-from collector.report.kpi import Memo, no_memo
 from collector.report.periods import TimeRange, default_range, month_start, resolve_range
 from collector.report.schedule import Schedule, open_windows
 from collector.report.sites import SiteInfo, Sites

@@ -11,7 +11,8 @@ import pytest
 
 from collector.admin import AdminDb
 from collector.api.directory import SiteDirectory
-from collector.report.kpi import month_staffing, no_memo
+from collector.report.cache import no_memo
+from collector.report.kpi import month_staffing
 from collector.report.periods import TimeRange
 from collector.report.staffing import share_cell
 from collector.report.staffing_report import staffing_report
