@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from collector.report.dwell import DwellStats, dwell_stats
-from collector.report.gerai import WAITING_ROLES
+from collector.report.gerai import WAITING_ROLES, Gerai
 from collector.report.occupancy import RESOLUTION_S, Resolution, resample
 from collector.report.periods import TimeRange, resolve_view_range
 from collector.report.schedule import open_windows
@@ -72,29 +72,19 @@ def waiting_report(
     resolution: Resolution,
 ) -> SiteWaiting:
     span = resolve_view_range(start, end, info.tz, now)
-    records = store.zone_intervals(info.site, span.start, span.end)
-    dwells = store.dwell_samples(info.site, span.start, span.end)
-    schedule = sites.schedule(info.site)
-    windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
-    out = []
-    for gerai in sites.gerai(info.site, records):
-        zones = gerai.zone_names(WAITING_ROLES)
-        if not zones:
-            continue
-        mine = [r for r in records if (r.device, r.zone) in zones]
-        mean_queue, observed_share = open_queue(mine, zones, windows)
-        out.append(
-            GeraiWaiting(
-                gerai=gerai.gerai,
-                name=gerai.name,
-                queue_zones=tuple(sorted(f"{d}/{z}" for d, z in zones)),
-                visits=sum(r.visits for r in mine),
-                dwell=dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones]),
-                queue=queue_points(mine, RESOLUTION_S[resolution], info),
-                mean_queue=mean_queue,
-                observed_share=observed_share,
-            )
+    out = [
+        GeraiWaiting(
+            gerai=w.gerai.gerai,
+            name=w.gerai.name,
+            queue_zones=tuple(sorted(f"{d}/{z}" for d, z in w.zones)),
+            visits=w.visits,
+            dwell=w.dwell,
+            queue=queue_points(w.records, RESOLUTION_S[resolution], info),
+            mean_queue=w.mean_queue,
+            observed_share=w.observed_share,
         )
+        for w in _waiting_by_gerai(store, sites, info, span)
+    ]
     return SiteWaiting(info.site, info.timezone, span.start, span.end, resolution, tuple(out))
 
 
@@ -151,25 +141,35 @@ def open_queue(
 
 def monthly_waiting(store: Store, sites: Sites, info: SiteInfo, span: TimeRange) -> tuple[GeraiQueueMonth, ...]:
     """Each gerai with a queue zone: visits, waiting times and its queue over the opening hours of ``span``."""
+    return tuple(
+        GeraiQueueMonth(w.gerai.gerai, w.gerai.name, w.visits, w.dwell, w.mean_queue, w.observed_share)
+        for w in _waiting_by_gerai(store, sites, info, span)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _GeraiWait:
+    gerai: Gerai
+    zones: set[tuple[str, str]]  # its queue zones, (device, zone)
+    records: list[ZoneInterval]  # of those zones
+    visits: int
+    dwell: DwellStats
+    mean_queue: float | None  # over the observed opening time
+    observed_share: float | None
+
+
+def _waiting_by_gerai(store: Store, sites: Sites, info: SiteInfo, span: TimeRange) -> Iterator[_GeraiWait]:
+    """Each gerai with a queue zone, over ``span``: its records, visits, waiting times, and its queue
+    over the opening hours (the dashboard's waiting card and the monthly report alike)."""
     records = store.zone_intervals(info.site, span.start, span.end)
     dwells = store.dwell_samples(info.site, span.start, span.end)
     schedule = sites.schedule(info.site)
     windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
-    out = []
     for gerai in sites.gerai(info.site, records):
         zones = gerai.zone_names(WAITING_ROLES)
         if not zones:
             continue
         mine = [r for r in records if (r.device, r.zone) in zones]
         mean_queue, observed_share = open_queue(mine, zones, windows)
-        out.append(
-            GeraiQueueMonth(
-                gerai=gerai.gerai,
-                name=gerai.name,
-                visits=sum(r.visits for r in mine),
-                dwell=dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones]),
-                mean_queue=mean_queue,
-                observed_share=observed_share,
-            )
-        )
-    return tuple(out)
+        dwell = dwell_stats([d.dwell_s for d in dwells if (d.device, d.zone) in zones])
+        yield _GeraiWait(gerai, zones, mine, sum(r.visits for r in mine), dwell, mean_queue, observed_share)
