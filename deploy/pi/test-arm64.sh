@@ -11,13 +11,16 @@
 #   sudo deploy/pi/test-arm64.sh parity       # both, then compare: exit 1 unless the line
 #                                             # counts are identical (zones: ZONE_TOLERANCE)
 #   sudo deploy/pi/test-arm64.sh memory       # resident memory on arm64 (edge_memory.py)
+#   sudo deploy/pi/test-arm64.sh frame        # one frame's raw model output, x86 and arm64
+#                                             # (benchmarks/openvino_frame.py; a minute)
 #   sudo deploy/pi/test-arm64.sh shell        # a shell in the root
 #   sudo FRAMES=12 deploy/pi/test-arm64.sh parity   # only the clip's first 12 frames
+#   sudo QEMU_CPU=cortex-a72 deploy/pi/test-arm64.sh replay   # another emulated CPU
 # Prerequisites (Debian): apt-get install debootstrap qemu-user-static binfmt-support proot;
 # for x86/parity/FRAMES the checkout's .venv (make setup).
-# Takes long under emulation (2 busy x86 cores): the root 26 min, the install 18 min, and
-# tens of CPU-seconds per frame, so the whole 71-frame TUD-Campus takes most of an hour;
-# FRAMES=N replays the clip's first N frames (written once as PNG, the same input for both
+# Takes long under emulation (2 x86 cores): the root 5-42 min, the install 4-19 min (with the
+# load), and about a minute of CPU per frame, so the whole 71-frame TUD-Campus takes over an
+# hour; FRAMES=N replays the clip's first N frames (written once as PNG, the same input for both
 # architectures). Figures: BENCHMARKS.md, "Raspberry Pi (arm64)".
 set -euo pipefail
 
@@ -29,6 +32,14 @@ CLIP=${CLIP:-$SHARED/data/mot15/TUD-Campus/TUD-Campus.mp4}
 MODEL=${MODEL:-$SHARED/models/yolov8n_int8_openvino_model}
 FRAMES=${FRAMES:-}
 ZONE_TOLERANCE=${ZONE_TOLERANCE:-1}
+# The emulated CPU (QEMU_CPU, read by qemu from the environment of every process it starts,
+# hence exported and passed into the root): a Raspberry Pi 5's Cortex-A76 (ARMv8.2: NEON,
+# FP16, dot product; no SVE, no SME). qemu's default, "max", also offers SME, and with it
+# OpenVINO's ARM plugin returned garbage (no person above 0.11 where x86 finds six above
+# 0.58; "max,sme=off" was right again). QEMU_CPU=cortex-a72 is a Pi 4: there torch 2.10.0
+# dies on import (illegal instruction) and OpenVINO 2026.4.1 does not compile the shared
+# INT8 model. BENCHMARKS.md, "Raspberry Pi (arm64)".
+export QEMU_CPU=${QEMU_CPU:-cortex-a76}
 X86_VENV=${X86_VENV:-$REPO/.venv}
 # TUD-Campus's scene of benchmarks/edge_scenes.yaml; every frame inferred (no gating), so
 # that x86 and arm64 see the same frames: compare with the same command run on x86.
@@ -67,7 +78,7 @@ pick_runner() {
     need proot proot
     RUNNER=proot
   fi
-  echo "== arm64 runner: $RUNNER ($(qemu-aarch64-static --version | head -n1))" >&2
+  echo "== arm64 runner: $RUNNER ($(qemu-aarch64-static --version | head -n1), QEMU_CPU=$QEMU_CPU)" >&2
 }
 
 mount_root() {
@@ -92,7 +103,7 @@ in_root() {
   pick_runner
   local env=(env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PIP_CERT=/etc/mpp-test/ca.crt
-    PIP_DEFAULT_TIMEOUT=180 PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DEFAULT_TIMEOUT=180 PIP_DISABLE_PIP_VERSION_CHECK=1 QEMU_CPU="$QEMU_CPU"
     # systemd's own switch for a root without a running systemd: systemctl enable still
     # writes its links, daemon-reload and restart are skipped ("Running in chroot").
     SYSTEMD_OFFLINE=1)
@@ -226,6 +237,23 @@ step_memory() {
     --import-torchvision "$clip" --model "$model" "${SCENE[@]}" | tee "$CACHE/memory-arm64-torchvision.json"
 }
 
+# One frame (FRAMES=1 unless FRAMES says more: the first) through the model with OpenVINO
+# alone, on x86 and then in the root, which compares its output with x86's. The checkout's
+# benchmarks/openvino_frame.py is copied in: the installed tree may be older.
+step_frame() {
+  FRAMES=${FRAMES:-1}
+  resolve_clip
+  local frame=$CLIP/000001.png model
+  model=/mnt/shared/${MODEL#"$SHARED"/}
+  "$X86_VENV/bin/python" "$REPO/benchmarks/openvino_frame.py" "$frame" "$MODEL" --save "$CACHE/frame-x86.npy"
+  mount_root
+  trap umount_root EXIT
+  cp "$REPO/benchmarks/openvino_frame.py" "$frame" "$CACHE/frame-x86.npy" "$ROOT/tmp/"
+  echo "== the same frame on arm64"
+  in_root /opt/mpp-counter/.venv/bin/python /tmp/openvino_frame.py /tmp/000001.png "$model" \
+    --save /tmp/frame-arm64.npy --reference /tmp/frame-x86.npy
+}
+
 case "${1:-all}" in
   root) step_root ;;
   install) step_root; step_install ;;
@@ -233,7 +261,8 @@ case "${1:-all}" in
   x86) resolve_clip; step_x86 ;;
   parity) resolve_clip; step_x86; step_replay; step_compare ;;
   memory) resolve_clip; step_memory ;;
+  frame) step_frame ;;
   shell) mount_root; trap umount_root EXIT; in_root bash ;;
   all) resolve_clip; step_root; step_install; step_x86; step_replay; step_compare ;;
-  *) echo "usage: $0 [all|root|install|replay|x86|parity|memory|shell]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|root|install|replay|x86|parity|memory|frame|shell]" >&2; exit 2 ;;
 esac
