@@ -8,13 +8,14 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, SecretStr
+from starlette.concurrency import run_in_threadpool
 
 from collector.admin import AdminDb, Principal, Role
 from collector.api.directory import SiteDirectory, SiteInfo
@@ -56,16 +57,36 @@ class ApiContext:
 T = TypeVar("T")
 
 
+def _key(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], span: TimeRange) -> tuple[Hashable, datetime]:
+    now = ctx.clock()
+    minute = now.replace(second=0, microsecond=0)
+    live = minute if span.end > minute else None
+    return (what, tuple(sites), span.start, span.end, live, ctx.admin.version()), now
+
+
 def cached(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], span: TimeRange, compute: Callable[[], T]) -> T:
     """``compute()``, or its answer kept from an earlier ask with the same ``what`` (every parameter
     that is not a site or the span), sites, span and site settings, while no write touched the span
     (``collector.report.cache``). A span reaching into the current minute is answered as of that
     minute's first ask."""
-    now = ctx.clock()
-    minute = now.replace(second=0, microsecond=0)
-    live = minute if span.end > minute else None
-    key = (what, tuple(sites), span.start, span.end, live, ctx.admin.version())
+    key, now = _key(ctx, what, sites, span)
     return ctx.cache.get(key, [s.site for s in sites], span, now, compute)
+
+
+async def kept(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], span: TimeRange,
+               compute: Callable[[], T]) -> T:  # fmt: skip
+    """``cached`` for a coroutine route: a kept answer straight from the event loop, a computation in the
+    threadpool (twenty dashboards at once are mostly kept answers: a thread hop each would cost more)."""
+    key, now = _key(ctx, what, sites, span)
+    return await kept_answer(ctx, key, [s.site for s in sites], span, now, compute)
+
+
+async def kept_answer(ctx: ApiContext, key: Hashable, sites: list[str], span: TimeRange, now: datetime,
+                      compute: Callable[[], T]) -> T:  # fmt: skip
+    hit, value = ctx.cache.peek(key)
+    if hit:
+        return cast(T, value)
+    return await run_in_threadpool(ctx.cache.get, key, sites, span, now, compute)
 
 
 def memo_for(ctx: ApiContext, site: SiteInfo) -> Memo:
@@ -93,7 +114,8 @@ def up_to_this_minute(start: datetime, now: datetime) -> TimeRange:
 
 # The cheap dependencies are coroutines: FastAPI runs a plain ``def`` dependency in the threadpool, a
 # thread hop per dependency and request, which under twenty dashboards at once costs more than the
-# answers kept in the report cache. ``_site`` stays a ``def``: on InfluxDB it asks the store.
+# answers kept in the report cache. ``_site`` asks the store (a query on InfluxDB) in the threadpool, and
+# only when the directory's list of the sites seen is not at hand.
 async def _context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
@@ -142,9 +164,16 @@ def forbid_other_sites(reader: Principal, sites: Sequence[str]) -> None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token may not read site {site!r}")
 
 
-def _site(ctx: Ctx, site: SiteId, reader: Reader) -> SiteInfo:
+async def site_info(ctx: ApiContext, site: str) -> SiteInfo:
+    """The directory's entry of ``site`` (404 when unknown); the store is asked off the event loop."""
+    if ctx.directory.sites_at_hand():
+        return ctx.directory.site(site)
+    return await run_in_threadpool(ctx.directory.site, site)
+
+
+async def _site(ctx: Ctx, site: SiteId, reader: Reader) -> SiteInfo:
     forbid_other_sites(reader, [site])
-    return ctx.directory.site(site)
+    return await site_info(ctx, site)
 
 
 Site = Annotated[SiteInfo, Depends(_site)]

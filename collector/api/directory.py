@@ -69,6 +69,12 @@ class SiteDirectory:
         year = clock().year  # the national calendar is computed once, before the first request needs it
         _national_closed(year - CALENDAR_YEARS_BACK, year + CALENDAR_YEARS_AHEAD)
 
+    def sites_at_hand(self) -> bool:
+        """Whether ``sites()`` answers without asking the store."""
+        with self._lock:
+            kept = self._seen
+        return kept is not None and monotonic_time.monotonic() - kept[0] < CACHE_TTL_S
+
     def _seen_sites(self) -> list[SiteSeen]:
         with self._lock:
             kept = self._seen

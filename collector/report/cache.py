@@ -77,6 +77,16 @@ class ReportCache:
         self._invalidations: list[_Invalidation] = []
         self.hits = self.misses = 0
 
+    def peek(self, key: Hashable) -> tuple[bool, object]:
+        """(True, the kept answer) or (False, None), without computing: an event loop may ask."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.expires_at <= self._monotonic():
+                return False, None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return True, entry.value
+
     def get(self, key: Hashable, sites: Iterable[str], span: TimeRange, now: datetime, compute: Callable[[], T]) -> T:
         """The kept answer for ``key``, or ``compute()`` (once for every concurrent ask) kept for next time."""
         mine = frozenset(sites)

@@ -20,9 +20,9 @@ from collector.api.deps import (
     RangeEnd,
     RangeStart,
     Site,
-    cached,
     csv_response,
     json_response,
+    kept,
     memo_for,
     up_to_this_minute,
 )
@@ -36,7 +36,7 @@ PeriodQuery = Annotated[StaffingGranularity, Query(description="month (up to 400
 
 
 @router.get("/sites/{site}/kpi", response_model=SiteKpiOut)
-def get_kpi(ctx: Ctx, site: Site) -> Response:
+async def get_kpi(ctx: Ctx, site: Site) -> Response:
     """Visitors today; this month so far against the same stretch of last month and of this month a year
     ago; staffing this month. Each count with its coverage, each change with whether it is comparable."""
     now = ctx.clock()
@@ -46,17 +46,17 @@ def get_kpi(ctx: Ctx, site: Site) -> Response:
     def kpi() -> SiteKpiOut:
         return SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now, memo))
 
-    return json_response(cached(ctx, "kpi", [site], span, kpi))
+    return json_response(await kept(ctx, "kpi", [site], span, kpi))
 
 
 @router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
-def get_footfall_heatmap(
+async def get_footfall_heatmap(
     ctx: Ctx, site: Site, start: RangeStart = None, end: RangeEnd = None, fmt: Format = "json"
 ) -> FootfallHeatmapOut | Response:
     """Entrance counts per local weekday and hour over the range (default: the last 30 days, at most
     400), each cell with the entrance cameras' coverage of its opening time."""
     span = heatmap_span(site, start, end, ctx.clock())
-    body = cached(ctx, "heatmap", [site], span, lambda: FootfallHeatmapOut.model_validate(
+    body = await kept(ctx, "heatmap", [site], span, lambda: FootfallHeatmapOut.model_validate(
         footfall_heatmap(ctx.store, ctx.directory, site, span)))  # fmt: skip
     if fmt == "csv":
         rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
@@ -65,7 +65,7 @@ def get_footfall_heatmap(
 
 
 @router.get("/sites/{site}/staffing/periods", response_model=StaffingPeriodsReport, responses=CSV_RESPONSE)
-def get_staffing_periods(
+async def get_staffing_periods(
     ctx: Ctx,
     site: Site,
     start: RangeStart = None,
@@ -77,8 +77,14 @@ def get_staffing_periods(
     share; a period the camera saw too little of is not_observed, never staffed nor unstaffed."""
     now = ctx.clock()
     span = staffing_span(site, granularity, start, end, now)
-    body = cached(ctx, ("staffing-periods", granularity), [site], span, lambda: StaffingPeriodsReport.model_validate(
-        staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now, memo_for(ctx, site))))  # fmt: skip
+    memo = memo_for(ctx, site)
+
+    def periods() -> StaffingPeriodsReport:
+        return StaffingPeriodsReport.model_validate(
+            staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now, memo)
+        )
+
+    body = await kept(ctx, ("staffing-periods", granularity), [site], span, periods)
     if fmt == "csv":
         rows = [
             StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())

@@ -6,7 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from collector.api.deps import CSV_RESPONSE, SINCE_EVER, AdminRole, Ctx, Format, Reader, csv_response, up_to_this_minute
+from collector.api.deps import (
+    CSV_RESPONSE,
+    SINCE_EVER,
+    AdminRole,
+    Ctx,
+    Format,
+    Reader,
+    csv_response,
+    kept_answer,
+    up_to_this_minute,
+)
 from collector.api.schemas import DeadLetterOut, DeviceOut, DeviceRow
 from collector.report.devices import device_statuses
 from wire.vocabulary import IDENTIFIER_PATTERN
@@ -15,7 +25,7 @@ router = APIRouter(tags=["devices"])
 
 
 @router.get("/devices", response_model=list[DeviceOut], responses=CSV_RESPONSE)
-def list_devices(
+async def list_devices(
     ctx: Ctx,
     reader: Reader,
     site: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
@@ -25,8 +35,9 @@ def list_devices(
     minute = now.replace(second=0, microsecond=0)
     # Any write of the site (or of any site, for all of them) drops it; "silent" follows the minute.
     span = up_to_this_minute(SINCE_EVER, now)
-    statuses = ctx.cache.get(("devices", site, minute), [site] if site else [], span, now,
-                             lambda: device_statuses(ctx.store, now, ctx.settings.silent_after_s, site))  # fmt: skip
+    silent_after_s = ctx.settings.silent_after_s
+    statuses = await kept_answer(ctx, ("devices", site, minute), [site] if site else [], span, now,
+                                 lambda: device_statuses(ctx.store, now, silent_after_s, site))  # fmt: skip
     out = [DeviceOut.model_validate(d) for d in statuses if reader.may_read(d.site)]
     if fmt == "csv":
         rows = [

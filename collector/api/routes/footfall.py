@@ -14,11 +14,12 @@ from collector.api.deps import (
     RangeStart,
     Reader,
     Site,
-    cached,
     csv_response,
     forbid_other_sites,
     invalid_query,
     json_response,
+    kept,
+    site_info,
 )
 from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
@@ -49,10 +50,12 @@ def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
     ]
 
 
-def _footfall(ctx: Ctx, site: SiteInfo, granularity: Granularity, start: str | None, end: str | None) -> SiteFootfall:
+async def _footfall(
+    ctx: Ctx, site: SiteInfo, granularity: Granularity, start: str | None, end: str | None
+) -> SiteFootfall:
     now = ctx.clock()
     span = footfall_span(site, granularity, start, end, now)
-    return cached(ctx, ("footfall", granularity), [site], span, lambda: SiteFootfall.model_validate(
+    return await kept(ctx, ("footfall", granularity), [site], span, lambda: SiteFootfall.model_validate(
         footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now)))  # fmt: skip
 
 
@@ -60,7 +63,7 @@ GranularityQuery = Annotated[Granularity, Query(description="month, day or hour 
 
 
 @router.get("/sites/{site}/footfall", response_model=SiteFootfall, responses=CSV_RESPONSE)
-def get_site_footfall(
+async def get_site_footfall(
     ctx: Ctx,
     site: Site,
     start: RangeStart = None,
@@ -70,14 +73,14 @@ def get_site_footfall(
 ) -> SiteFootfall | Response:
     """In/out counts of lines with role ``entrance``, every period of the range, each with the entrance
     cameras' coverage of its opening time (``complete``: at or above the site's threshold)."""
-    result = _footfall(ctx, site, granularity, start, end)
+    result = await _footfall(ctx, site, granularity, start, end)
     if fmt == "csv":
         return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
     return json_response(result)
 
 
 @router.get("/footfall", response_model=FootfallComparison, responses=CSV_RESPONSE)
-def compare_footfall(
+async def compare_footfall(
     ctx: Ctx,
     reader: Reader,
     sites: Annotated[str, Query(max_length=1400, description="comma-separated site identifiers")],
@@ -97,7 +100,7 @@ def compare_footfall(
     if bad:
         raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
     forbid_other_sites(reader, names)
-    items = [_footfall(ctx, ctx.directory.site(n), granularity, start, end) for n in names]
+    items = [await _footfall(ctx, await site_info(ctx, n), granularity, start, end) for n in names]
     if fmt == "csv":
         return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")
     return json_response(FootfallComparison(granularity=granularity, sites=items))

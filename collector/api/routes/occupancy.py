@@ -14,9 +14,9 @@ from collector.api.deps import (
     RangeEnd,
     RangeStart,
     Site,
-    cached,
     csv_response,
     json_response,
+    kept,
     up_to_this_minute,
 )
 from collector.api.params import ResolutionQuery
@@ -29,7 +29,7 @@ router = APIRouter(tags=["occupancy"])
 
 
 @router.get("/sites/{site}/occupancy", response_model=OccupancySeries, responses=CSV_RESPONSE)
-def occupancy_series(
+async def occupancy_series(
     ctx: Ctx,
     site: Site,
     start: RangeStart = None,
@@ -49,21 +49,21 @@ def occupancy_series(
             zone_series(ctx.store, site, start, end, now, resolution, zone=zone, gerai=gerai, role=role)
         )
 
-    body = cached(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
+    body = await kept(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
     if fmt == "csv":
         return csv_response(OccupancyPointOut, body.points, f"occupancy-{site.site}-{resolution}")
     return json_response(body)
 
 
 @router.get("/sites/{site}/occupancy/live", response_model=LiveOccupancy, responses=CSV_RESPONSE)
-def live_occupancy(ctx: Ctx, site: Site, fmt: Format = "json") -> LiveOccupancy | Response:
+async def live_occupancy(ctx: Ctx, site: Site, fmt: Format = "json") -> LiveOccupancy | Response:
     """The latest interval of each zone reported in the last 15 minutes (or the silent threshold)."""
     now = ctx.clock()
 
     def latest() -> list[LiveZoneOut]:
         return [LiveZoneOut.model_validate(r) for r in live_zones(ctx.store, site, now, ctx.settings.silent_after_s)]
 
-    zones = cached(ctx, "live", [site], up_to_this_minute(SINCE_EVER, now), latest)
+    zones = await kept(ctx, "live", [site], up_to_this_minute(SINCE_EVER, now), latest)
     if fmt == "csv":
         return csv_response(LiveZoneOut, zones, f"occupancy-live-{site.site}")
     return LiveOccupancy(site=site.site, timezone=site.timezone, as_of=now.astimezone(site.tz), zones=zones)

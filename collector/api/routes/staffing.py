@@ -13,9 +13,9 @@ from collector.api.deps import (
     RangeEnd,
     RangeStart,
     Site,
-    cached,
     csv_response,
     json_response,
+    kept,
 )
 from collector.api.params import ResolutionQuery
 from collector.api.schemas import StaffingReport, StaffingRow, WaitingReport, WaitingRow
@@ -29,7 +29,7 @@ MinGap = Annotated[float, Query(ge=1, le=24 * 60, description="report unstaffed 
 
 
 @router.get("/sites/{site}/staffing", response_model=StaffingReport, responses=CSV_RESPONSE)
-def get_staffing(
+async def get_staffing(
     ctx: Ctx,
     site: Site,
     start: RangeStart = None,
@@ -40,7 +40,7 @@ def get_staffing(
     """Share of opening hours with the staff zone occupied, and unstaffed stretches of at least
     ``min_gap_min`` minutes. Time the camera did not observe is listed as unobserved, not unstaffed."""
     span = resolve_view_range(start, end, site.tz, ctx.clock())
-    report = cached(ctx, ("staffing", min_gap_min), [site], span,
+    report = await kept(ctx, ("staffing", min_gap_min), [site], span,
                     lambda: staffing_report(ctx.store, ctx.directory, site, span, min_gap_min))  # fmt: skip
     if fmt == "csv":
         rows = [
@@ -65,7 +65,7 @@ def get_staffing(
 
 
 @router.get("/sites/{site}/waiting", response_model=WaitingReport, responses=CSV_RESPONSE)
-def get_waiting(
+async def get_waiting(
     ctx: Ctx,
     site: Site,
     start: RangeStart = None,
@@ -76,7 +76,7 @@ def get_waiting(
     """Per gerai: people in its queue zones over time and percentiles of completed visit durations."""
     now = ctx.clock()
     span = resolve_view_range(start, end, site.tz, now)
-    report = cached(ctx, ("waiting", resolution), [site], span,
+    report = await kept(ctx, ("waiting", resolution), [site], span,
                     lambda: waiting_report(ctx.store, ctx.directory, site, start, end, now, resolution))  # fmt: skip
     if fmt == "csv":
         rows = [
