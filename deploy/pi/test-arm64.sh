@@ -37,8 +37,9 @@ ZONE_TOLERANCE=${ZONE_TOLERANCE:-1}
 # FP16, dot product; no SVE, no SME). qemu's default, "max", also offers SME, and with it
 # OpenVINO's ARM plugin returned garbage (no person above 0.11 where x86 finds six above
 # 0.58; "max,sme=off" was right again). QEMU_CPU=cortex-a72 is a Pi 4: there torch 2.10.0
-# dies on import (illegal instruction) and OpenVINO 2026.4.1 does not compile the shared
-# INT8 model. BENCHMARKS.md, "Raspberry Pi (arm64)".
+# died on import (illegal instruction; hence aarch64 torch<2.10) and OpenVINO 2026.4.1 does
+# not compile the shared INT8 model (replay with it fails there); a .pt model runs. BENCHMARKS.md,
+# "Raspberry Pi (arm64)".
 export QEMU_CPU=${QEMU_CPU:-cortex-a76}
 X86_VENV=${X86_VENV:-$REPO/.venv}
 # TUD-Campus's scene of benchmarks/edge_scenes.yaml; every frame inferred (no gating), so
