@@ -28,6 +28,8 @@ import socket
 import statistics
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,6 +299,28 @@ def seed(url: str, days: int, devices: int, workers: int, lines: bool = False, z
     return rows, time.perf_counter() - started
 
 
+@contextmanager
+def bench_store(kind: str, workdir: Path) -> Iterator[str]:
+    """The store URL of ``kind`` under ``workdir`` (kept there for the next run), InfluxDB started
+    for the duration."""
+    if kind == "sqlite":
+        (workdir / "sqlite").mkdir(exist_ok=True)
+        yield f"sqlite:///{workdir / 'sqlite' / 'mpp.db'}"
+        return
+    influx = InfluxServer(workdir / "influxdb")
+    influx.start()
+    try:
+        yield f"influxdb://127.0.0.1:{influx.http_port}/bench"
+    finally:
+        influx.stop()
+
+
+def seeded_marker(workdir: Path, kind: str, seed: dict[str, object]) -> tuple[Path, bool]:
+    """The file that records what ``kind`` was seeded with, and whether it was ``seed``."""
+    marker = workdir / f"{kind}.seeded.json"
+    return marker, marker.exists() and json.loads(marker.read_text()).get("seed") == seed
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -402,17 +426,9 @@ def main() -> None:
     if args.influx_rollups:
         marker_value["influx_rollups"] = True
     for kind in args.store:
-        influx: InfluxServer | None = None
-        if kind == "sqlite":
-            url = f"sqlite:///{args.workdir / 'sqlite' / 'mpp.db'}"
-            (args.workdir / "sqlite").mkdir(exist_ok=True)
-        else:
-            influx = InfluxServer(args.workdir / "influxdb")
-            influx.start()
-            url = f"influxdb://127.0.0.1:{influx.http_port}/bench"
-        marker = args.workdir / f"{kind}.seeded.json"
-        try:
-            if marker.exists() and json.loads(marker.read_text()).get("seed") == marker_value:
+        with bench_store(kind, args.workdir) as url:
+            marker, reuse = seeded_marker(args.workdir, kind, marker_value)
+            if reuse:
                 print(f"{kind}: reusing seeded store ({json.loads(marker.read_text())})")
             else:
                 print(
@@ -459,9 +475,6 @@ def main() -> None:
                     f"({args.repeats} requests)",
                     flush=True,
                 )
-        finally:
-            if influx is not None:
-                influx.stop()
 
 
 if __name__ == "__main__":

@@ -40,11 +40,10 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 
-from benchmarks.api_latency import Settings, batch_lines, free_port
+from benchmarks.api_latency import Settings, batch_lines, bench_store, free_port, seeded_marker
 from collector.api import create_app
 from collector.api.server import build_server
 from collector.storage import Batch, Store, open_store
-from tests.services import InfluxServer
 from wire import LineCounts, ZoneOccupancy
 
 TOKEN = "benchmark-token-" + "x" * 32
@@ -370,17 +369,9 @@ def main() -> None:
     seed_key = {"days": args.days, "devices": args.devices, "interval_s": args.interval_s, "sites": len(SITES)}
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}", flush=True)
     for kind in args.store:
-        influx: InfluxServer | None = None
-        if kind == "sqlite":
-            (args.workdir / "sqlite").mkdir(exist_ok=True)
-            url = f"sqlite:///{args.workdir / 'sqlite' / 'mpp.db'}"
-        else:
-            influx = InfluxServer(args.workdir / "influxdb")
-            influx.start()
-            url = f"influxdb://127.0.0.1:{influx.http_port}/bench"
-        marker = args.workdir / f"{kind}.seeded.json"
-        try:
-            if not (marker.exists() and json.loads(marker.read_text()).get("seed") == seed_key):
+        with bench_store(kind, args.workdir) as url:
+            marker, reuse = seeded_marker(args.workdir, kind, seed_key)
+            if not reuse:
                 started = time.perf_counter()
                 chunks = [list(range(args.days))[w :: args.workers] for w in range(args.workers)]
                 jobs = [(url, c, args.devices, args.interval_s, kind == "influxdb") for c in chunks]
@@ -394,9 +385,6 @@ def main() -> None:
             report(f"{kind}: {args.clients} at once x {args.rounds} rounds, {writes} live writes meanwhile", loaded)
             print(f"{kind}: API process {cpu_s:.2f} CPU-s over those rounds, "
                   f"{cpu_s / max(len(loaded.loads_ms), 1) * 1000:.1f} ms a load", flush=True)  # fmt: skip
-        finally:
-            if influx is not None:
-                influx.stop()
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}", flush=True)
 
 
