@@ -8,8 +8,10 @@ occupancy, the device table, today's 5-minute occupancy, the gerai names, today'
 hour x weekday heat map of the last 30 days, today's waiting and the alert list.
 First the first load of each site, one after another, on an empty report cache (what a user waits
 for after a restart or a late record); then CLIENTS loads at once, ROUNDS times, optionally with
-ingest meanwhile (``--live-write-every-s``); a separate connection asks ``/healthz`` every 100 ms.
-Reported: p50/p95/max of a full load's wall time and of /healthz.
+ingest meanwhile (``--live-write-every-s``); a separate process asks ``/healthz`` every 100 ms, on the
+API's port (a kept-alive connection) and on the liveness listener's (``MPP_HEALTH_LISTEN``, a new
+connection each time, as a supervisor's probe). Reported: p50/p95/max of a full load's wall time and
+of both /healthz.
 
 Data: DAYS local days x DEVICES devices spread over 4 sites, one entrance-line record and one
 zone record per device and INTERVAL_S seconds (the issue's set: a year x 30 devices, minute
@@ -43,6 +45,7 @@ from pydantic import SecretStr
 from benchmarks.api_latency import Settings, batch_lines, bench_store, free_port, seeded_marker
 from collector.api import create_app
 from collector.api.server import build_server
+from collector.liveness import LivenessListener
 from collector.storage import Batch, Store, open_store
 from wire import LineCounts, ZoneOccupancy
 
@@ -114,7 +117,8 @@ def _seed_worker(args: tuple[str, list[int], int, int, bool]) -> int:
 @dataclass(frozen=True)
 class Figures:
     loads_ms: list[float]
-    healthz_ms: list[float]
+    healthz_ms: list[float]  # on the API's port
+    liveness_ms: list[float]  # on the liveness listener's
     failures: int
 
 
@@ -199,27 +203,31 @@ async def _full_load(browser: Browser, site: str, today: str) -> None:
     await asyncio.gather(*(one(p, q) for p, q in _dashboard_calls(site, today)))
 
 
-def _probe(base: str, ready: Any, stop: Any, results: Any) -> None:
+def _probe(base: str, liveness: str, ready: Any, stop: Any, results: Any) -> None:
     """/healthz every 100 ms from a process of its own, as a supervisor asks (in the clients' process it
-    would wait for their event loop, not the server's)."""
+    would wait for their event loop, not the server's): on the API's port, then on the liveness listener."""
     took: list[float] = []
+    took_liveness: list[float] = []
     with httpx.Client(base_url=base, timeout=60) as client:
         while not stop.is_set():
             t0 = time.perf_counter()
             client.get("/healthz").raise_for_status()
             took.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            httpx.get(f"{liveness}/healthz", timeout=60).raise_for_status()
+            took_liveness.append((time.perf_counter() - t0) * 1000)
             ready.set()
             time.sleep(0.1)
-    results.put(took[1:])  # the first went out before the loads
+    results.put((took[1:], took_liveness[1:]))  # the first went out before the loads
 
 
-async def _run(base: str, today: str, sites: list[str], rounds: int) -> Figures:
+async def _run(base: str, liveness: str, today: str, sites: list[str], rounds: int) -> Figures:
     """``rounds`` times: one full load per item of ``sites``, all at once; /healthz probed meanwhile."""
     loads: list[float] = []
     failures = 0
     spawn = multiprocessing.get_context("spawn")
     ready, stop, results = spawn.Event(), spawn.Event(), spawn.Queue()
-    prober = spawn.Process(target=_probe, args=(base, ready, stop, results))
+    prober = spawn.Process(target=_probe, args=(base, liveness, ready, stop, results))
     prober.start()
     ready.wait(60)
 
@@ -243,9 +251,9 @@ async def _run(base: str, today: str, sites: list[str], rounds: int) -> Figures:
     for browser in browsers:
         browser.close()
     stop.set()
-    probes: list[float] = results.get(timeout=60)
+    probes, liveness_probes = results.get(timeout=60)
     prober.join(timeout=10)
-    return Figures(loads, probes, failures)
+    return Figures(loads, probes, liveness_probes, failures)
 
 
 class LiveWriter(threading.Thread):
@@ -269,10 +277,17 @@ class LiveWriter(threading.Thread):
             self.writes += 1
 
 
-def _serve(url: str, data_dir: Path, now: datetime, port: int, args: argparse.Namespace, control: Any) -> None:
-    """The API in a process of its own (its clients are browsers elsewhere, not threads beside it)."""
+def _serve(
+    url: str, data_dir: Path, now: datetime, ports: tuple[int, int], args: argparse.Namespace, control: Any
+) -> None:
+    """The API in a process of its own (its clients are browsers elsewhere, not threads beside it), with
+    the collector's liveness listener."""
+    port, health_port = ports
     store = open_store(url)
-    app = create_app(Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now)
+    liveness = LivenessListener("127.0.0.1", health_port)
+    app = create_app(
+        Settings(SecretStr(TOKEN), data_dir), store, clock=lambda: now, heartbeat=lambda: liveness.beat(True)
+    )
     server = build_server(app, "127.0.0.1", port)  # the collector's own server: h11, its limits
     # Keep-alive longer than any wait: the server closes a connection idle for 5 s, and a client then
     # sending on it gets "Server disconnected" (a browser retries; httpx does not).
@@ -292,6 +307,7 @@ def _serve(url: str, data_dir: Path, now: datetime, port: int, args: argparse.Na
 
     threading.Thread(target=steer, daemon=True).start()
     server.run()
+    liveness.stop()
     store.close()
 
 
@@ -300,7 +316,7 @@ def measure(url: str, data_dir: Path, args: argparse.Namespace) -> tuple[Figures
     with the number of live writes made meanwhile and the API process's CPU seconds over those rounds."""
     last_day = YEAR_START + timedelta(days=args.days - 1)
     now = last_day + timedelta(hours=15)  # 15:00 WIB of the last seeded day
-    port = free_port()
+    port, health_port = free_port(), free_port()
     spawn = multiprocessing.get_context("spawn")
     control: dict[str, Any] = {
         "start_writes": spawn.Event(),
@@ -308,9 +324,9 @@ def measure(url: str, data_dir: Path, args: argparse.Namespace) -> tuple[Figures
         "writes": spawn.Value("i", 0),
         "cpu_s": spawn.Value("d", 0.0),
     }
-    process = spawn.Process(target=_serve, args=(url, data_dir, now, port, args, control))
+    process = spawn.Process(target=_serve, args=(url, data_dir, now, (port, health_port), args, control))
     process.start()
-    base = f"http://127.0.0.1:{port}"
+    base, liveness = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{health_port}"
     while True:
         try:
             httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
@@ -321,12 +337,14 @@ def measure(url: str, data_dir: Path, args: argparse.Namespace) -> tuple[Figures
             time.sleep(0.1)
     today = (now + timedelta(hours=7)).date().isoformat()
     try:
-        cold = Figures([], [], 0)
+        cold = Figures([], [], [], 0)
         for site in SITES:
-            one = asyncio.run(_run(base, today, [site], 1))
-            cold = Figures(cold.loads_ms + one.loads_ms, cold.healthz_ms + one.healthz_ms, cold.failures + one.failures)
+            one = asyncio.run(_run(base, liveness, today, [site], 1))
+            cold = Figures(cold.loads_ms + one.loads_ms, cold.healthz_ms + one.healthz_ms,
+                           cold.liveness_ms + one.liveness_ms, cold.failures + one.failures)  # fmt: skip
         control["start_writes"].set()
-        loaded = asyncio.run(_run(base, today, [SITES[n % len(SITES)] for n in range(args.clients)], args.rounds))
+        users = [SITES[n % len(SITES)] for n in range(args.clients)]
+        loaded = asyncio.run(_run(base, liveness, today, users, args.rounds))
     finally:
         control["start_writes"].set()
         control["stop"].set()
@@ -335,7 +353,7 @@ def measure(url: str, data_dir: Path, args: argparse.Namespace) -> tuple[Figures
 
 
 def report(label: str, figures: Figures) -> None:
-    loads, probes = figures.loads_ms, figures.healthz_ms
+    loads, probes, lively = figures.loads_ms, figures.healthz_ms, figures.liveness_ms
     if not loads:
         print(f"{label}: every load failed ({figures.failures})", flush=True)
         return
@@ -343,7 +361,8 @@ def report(label: str, figures: Figures) -> None:
         f"{label}: {len(loads)} full loads, failures {figures.failures}: "
         f"p50 {statistics.median(loads):,.0f} ms, p95 {_p(loads, 0.95):,.0f} ms, max {max(loads):,.0f} ms; "
         f"/healthz ({len(probes)} probes) p50 {statistics.median(probes):.1f} ms, "
-        f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms",
+        f"p95 {_p(probes, 0.95):.1f} ms, max {max(probes):.1f} ms; liveness listener /healthz p50 "
+        f"{statistics.median(lively):.1f} ms, p95 {_p(lively, 0.95):.1f} ms, max {max(lively):.1f} ms",
         flush=True,
     )
 

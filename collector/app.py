@@ -11,6 +11,7 @@ from typing import Any
 
 from collector.config import CollectorSettings
 from collector.ingest import IngestService
+from collector.liveness import LivenessListener
 from collector.storage import Store, open_store
 
 logger = logging.getLogger(__name__)
@@ -39,13 +40,19 @@ class CollectorApp:
         ingest.start()
         alerts = self._alerts(store)
         self._install_signal_handlers()
+        liveness: LivenessListener | None = None
         try:
-            api = self._api(store, ingest)
+            if settings.health_listen is not None:
+                liveness = LivenessListener(settings.health_listen.host, settings.health_listen.port)
+                logger.info("liveness: /healthz also on http://%s (a process of its own)", settings.health_listen)
+            api = self._api(store, ingest, liveness)
             if api is None:
                 self._stop.wait()
             else:
                 self._serve(api)
         finally:
+            if liveness is not None:
+                liveness.stop()
             if alerts is not None:
                 alerts.stop()
             ingest.stop()
@@ -63,13 +70,14 @@ class CollectorApp:
         if self._server is not None:
             self._server.should_exit = True
 
-    def _api(self, store: Store, ingest: IngestService) -> Any:
+    def _api(self, store: Store, ingest: IngestService, liveness: LivenessListener | None) -> Any:
         try:
             from collector.api import create_app
         except ImportError as exc:
             logger.warning("HTTP API not available (%s); serving nothing on %s", exc, self.settings.listen)
             return None
-        return create_app(self.settings, store, ingest_alive=ingest.alive)
+        heartbeat = None if liveness is None else lambda: liveness.beat(ingest.alive())
+        return create_app(self.settings, store, ingest_alive=ingest.alive, heartbeat=heartbeat)
 
     def _alerts(self, store: Store) -> Any:
         """The alert loop, on its own connections to the admin db (the API closes its own at shutdown)."""

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from collector.config import ConfigError, from_args
+from collector.liveness import LivenessError
 from collector.storage.base import StoreError
 
 
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return CollectorApp(settings).run()
-    except StoreError as exc:
+    except (StoreError, LivenessError) as exc:
         print(f"mpp-collector: {exc}", file=sys.stderr)
         return 1
 

@@ -164,6 +164,8 @@ class CollectorSettings(_Settings):
     mqtt: MqttSettings
     store: StoreSettings
     listen: ListenAddress = ListenAddress()
+    # /healthz from a process of its own (collector/liveness.py); None: only on the API's port.
+    health_listen: ListenAddress | None = None
     api_token: SecretStr | None = None
     # Signs the shareable report links; None: made once and kept in data_dir/link-secret.
     link_secret: SecretStr | None = None
@@ -347,6 +349,9 @@ _OPTIONS: tuple[_Option, ...] = (
             lambda value, name: parse_store_url(value, name=name), default="sqlite:///var/mpp.db"),
     _Option("--listen", "MPP_LISTEN", ("listen",),
             "host:port of the HTTP API and dashboard (default 127.0.0.1:8080)", _host_port),
+    _Option("--health-listen", "MPP_HEALTH_LISTEN", ("health_listen",),
+            "host:port where a process of its own answers /healthz at once, even while the API is busy "
+            "(default: only on --listen)", _host_port),
     _Option("--api-token", "MPP_API_TOKEN", ("api_token",),
             "bearer token the API requires for writes (prefer the variable)"),
     _Option("--data-dir", "MPP_DATA_DIR", ("data_dir",),

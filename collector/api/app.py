@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +35,7 @@ from collector.api.routes import (
     staffing,
     tokens,
 )
+from collector.liveness import BEAT_INTERVAL_S
 from collector.report.cache import ReportCache
 from collector.report.periods import PeriodError
 from collector.report.report_links import ReportLinks
@@ -51,6 +53,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _beat_every_second(heartbeat: Callable[[], None]) -> None:
+    while True:
+        heartbeat()
+        await asyncio.sleep(BEAT_INTERVAL_S)
+
+
 def create_app(
     settings: ApiSettings,
     store: Store,
@@ -58,9 +66,11 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     admin: AdminDb | None = None,
     ingest_alive: Callable[[], bool] = lambda: True,
+    heartbeat: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the app; the caller owns ``store``, the app owns its admin db (closed at shutdown).
-    ``ingest_alive`` turns /healthz to 503 once the collector's ingest stopped."""
+    ``ingest_alive`` turns /healthz to 503 once the collector's ingest stopped; ``heartbeat`` is
+    called every second from the event loop while it serves (the liveness listener watches it)."""
     admin_db = admin or AdminDb(settings.data_dir / ADMIN_DB_NAME, clock)
     if settings.api_token is not None:
         admin_db.ensure_env_token(settings.api_token.get_secret_value())
@@ -71,7 +81,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        beats = asyncio.create_task(_beat_every_second(heartbeat)) if heartbeat else None
         yield
+        if beats is not None:
+            beats.cancel()
         alert_db.close()
         admin_db.close()
 

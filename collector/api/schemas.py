@@ -42,7 +42,8 @@ else:
 
 
 class Healthz(_Out):
-    status: Literal["ok", "ingest stopped"] = "ok"
+    # "api not answering" only from the liveness listener (MPP_HEALTH_LISTEN): the event loop missed its beats.
+    status: Literal["ok", "ingest stopped", "api not answering"] = "ok"
 
 
 class Me(_Out):

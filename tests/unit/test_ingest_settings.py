@@ -23,7 +23,7 @@ def test_defaults() -> None:
     assert settings.mqtt.client_id.startswith("mpp-collector-") and settings.mqtt.share_group is None
     assert settings.store == SqliteStoreSettings(path=Path("var/mpp.db"))
     assert (str(settings.listen), settings.api_token, settings.data_dir) == ("127.0.0.1:8080", None, Path("var"))
-    assert settings.silent_after_s == 180 and settings.allowed_devices is None
+    assert settings.silent_after_s == 180 and settings.allowed_devices is None and settings.health_listen is None
     assert (settings.batch.max_messages, settings.batch.max_latency_s) == (500, 0.2)
 
 
@@ -36,6 +36,7 @@ def test_flags_override_environment_and_secrets_stay_secret() -> None:
         "MPP_STORE_URL": "influxdb://reader:pw-influx@influx.example:8086/mpp",
         "MPP_INFLUX_TOKEN": "tok-123",
         "MPP_LISTEN": "0.0.0.0:9000",
+        "MPP_HEALTH_LISTEN": "127.0.0.1:9001",
         "MPP_API_TOKEN": API_TOKEN,
         "MPP_SHARE_GROUP": "from-env",
         "MPP_BATCH_LATENCY_MS": "50",
@@ -52,6 +53,7 @@ def test_flags_override_environment_and_secrets_stay_secret() -> None:
     assert settings.api_token is not None and settings.api_token.get_secret_value() == API_TOKEN
     assert (settings.listen.host, settings.listen.port, settings.batch.max_latency_s) == ("0.0.0.0", 9000, 0.05)
     assert settings.allowed_devices == frozenset({"a/b", "c/d"})
+    assert settings.health_listen is not None and str(settings.health_listen) == "127.0.0.1:9001"
     text = repr(settings) + mqtt.describe() + store.describe()
     for secret in ("s3cret", "pw-influx", "tok-123", "api-secret"):
         assert secret not in text
@@ -66,6 +68,7 @@ def test_flags_override_environment_and_secrets_stay_secret() -> None:
         (["--store", "postgres://u:topsecret@h/x"], {}, "--store/MPP_STORE_URL: scheme must be"),
         (["--store", "sqlite://relative.db"], {}, "--store/MPP_STORE_URL: expected sqlite:///path.db"),
         (["--listen", "8080"], {}, "--listen/MPP_LISTEN: expected host:port"),
+        ([], {"MPP_HEALTH_LISTEN": "127.0.0.1:0x50"}, "--health-listen/MPP_HEALTH_LISTEN: expected host:port"),
         ([], {"MPP_BATCH_SIZE": "lots"}, "--batch-size/MPP_BATCH_SIZE: 'lots' is not a number"),
         ([], {"MPP_SILENT_AFTER_S": "0"}, "--silent-after-s/MPP_SILENT_AFTER_S: Input should be greater than 0"),
         (["--share-group", "a/b"], {}, "--share-group/MPP_SHARE_GROUP"),
