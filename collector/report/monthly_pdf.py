@@ -125,8 +125,12 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FAMILY, "", 9)
 
-    def bars(rows: list[tuple[str, int]]) -> None:
+    def bars(header: tuple[str, str], rows: list[tuple[str, int]]) -> None:
         peak = max((v for _, v in rows), default=0) or 1
+        pdf.set_font(FAMILY, "B", 9)  # the header row of the HTML table beside it
+        pdf.cell(35, ROW_MM, header[0])
+        pdf.cell(22, ROW_MM, header[1], align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 9)
         for label, value in rows:
             pdf.cell(35, ROW_MM, label)
             pdf.cell(22, ROW_MM, number(value, lang), align="R")
@@ -139,7 +143,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         _table(pdf, widths, align, header, rows)
 
     heading(t["trend"])
-    bars([(month_label(p.start, lang), p.in_count) for p in report.months])
+    bars((t["month"], t["visitors"]), [(month_label(p.start, lang), p.in_count) for p in report.months])
 
     heading(t["compare"])
     table(
@@ -157,7 +161,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
-    bars([(f"{h.hour:02d}:00", h.in_count) for h in report.hours if h.in_count > 0])
+    bars((t["hour"], t["visitors"]), [(f"{h.hour:02d}:00", h.in_count) for h in report.hours if h.in_count > 0])
 
     heading(t["staffing"])
     table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -103,6 +104,52 @@ def test_pdf_report_has_the_same_waiting_section(client: TestClient, tmp_path: P
     assert row.split()[-7:] == ["56", "5,5", "menit", "9,1", "menit", "2,7", "8%"], row
     g2 = next(line for line in text.splitlines() if line.strip().startswith("g2 "))
     assert g2.split() == ["g2", "1", "–", "–", "–", "0%"], g2
+
+
+class _TextCells(HTMLParser):
+    """Every table cell, heading and paragraph of the HTML report, as (tag, text)."""
+
+    TAGS = ("td", "th", "h1", "h2", "p")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, str]] = []
+        self._open: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.TAGS:
+            self._open = (tag, [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag == self._open[0]:
+            if text := " ".join("".join(self._open[1]).split()):
+                self.cells.append((tag, text))
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open[1].append(data)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_pdf_says_everything_the_html_says(client: TestClient, lang: str, tmp_path: Path) -> None:
+    """One report, two renderings that must not drift: every cell, heading and paragraph of the HTML page is
+    in the PDF's text (poppler), a data cell verbatim, a header word by word (the PDF wraps narrow headers)."""
+    month = {"month": "2026-08", "lang": lang}
+    page = client.get(f"/api/v1/sites/{SITE}/reports/monthly", params=month).text
+    pdf = client.get(f"/api/v1/sites/{SITE}/reports/monthly", params={**month, "format": "pdf"}).content
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    flat, words = "".join(text.split()), set(text.split())
+    cells = _TextCells()
+    cells.feed(page)
+    assert len(cells.cells) > 100
+    missing = [
+        (tag, cell) for tag, cell in cells.cells
+        if ("".join(cell.split()) not in flat if tag != "th" else not set(cell.split()) <= words)
+    ]  # fmt: skip
+    assert missing == []
 
 
 def test_dashboard_waiting_means_the_queue_over_opening_hours_like_the_report(client: TestClient) -> None:
