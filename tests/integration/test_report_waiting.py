@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
