@@ -374,11 +374,11 @@ def test_kept_answers_follow_writes_and_settings_at_once(client: TestClient, sto
     assert first["in"] == 13
     hits = cache.hits
     assert may() == first
-    assert cache.hits == hits + 2  # both sites' series
+    assert cache.hits == hits + 1  # the comparison, kept whole
     # A late record of May from an outbox catching up: the comparison has it at once.
     store.write(Batch(counts=[counts("mpp-jakarta", "cam-pintu", WIB, datetime(2025, 5, 20, 10, 0), 4, 0)]))
     assert may()["in"] == 17
-    # A record of another site keeps this site's answer.
+    # A record of another site drops the comparison but keeps this site's series (the one hit).
     hits = cache.hits
     store.write(Batch(counts=[counts("mpp-makassar", "cam-1", WITA, datetime(2025, 5, 21, 10, 0), 1, 0)]))
     assert may()["in"] == 17

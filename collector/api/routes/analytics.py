@@ -21,8 +21,8 @@ from collector.api.deps import (
     RangeStart,
     Site,
     csv_response,
-    json_response,
     kept,
+    kept_json,
     memo_for,
     up_to_this_minute,
 )
@@ -46,7 +46,7 @@ async def get_kpi(ctx: Ctx, site: Site) -> Response:
     def kpi() -> SiteKpiOut:
         return SiteKpiOut.model_validate(site_kpi(ctx.store, ctx.directory, site, now, memo))
 
-    return json_response(await kept(ctx, "kpi", [site], span, kpi))
+    return await kept_json(ctx, "kpi", [site], span, kpi)
 
 
 @router.get("/sites/{site}/footfall/heatmap", response_model=FootfallHeatmapOut, responses=CSV_RESPONSE)
@@ -56,12 +56,15 @@ async def get_footfall_heatmap(
     """Entrance counts per local weekday and hour over the range (default: the last 30 days, at most
     400), each cell with the entrance cameras' coverage of its opening time."""
     span = heatmap_span(site, start, end, ctx.clock())
-    body = await kept(ctx, "heatmap", [site], span, lambda: FootfallHeatmapOut.model_validate(
-        footfall_heatmap(ctx.store, ctx.directory, site, span)))  # fmt: skip
-    if fmt == "csv":
-        rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
-        return csv_response(HeatmapRow, rows, f"footfall-heatmap-{site.site}")
-    return json_response(body)
+
+    def heatmap() -> FootfallHeatmapOut:
+        return FootfallHeatmapOut.model_validate(footfall_heatmap(ctx.store, ctx.directory, site, span))
+
+    if fmt == "json":
+        return await kept_json(ctx, "heatmap", [site], span, heatmap)
+    body = await kept(ctx, "heatmap", [site], span, heatmap)
+    rows = [HeatmapRow(site=site.site, start=body.start, end=body.end, **c.model_dump()) for c in body.cells]
+    return csv_response(HeatmapRow, rows, f"footfall-heatmap-{site.site}")
 
 
 @router.get("/sites/{site}/staffing/periods", response_model=StaffingPeriodsReport, responses=CSV_RESPONSE)
@@ -84,12 +87,12 @@ async def get_staffing_periods(
             staffing_by_period(ctx.store, ctx.directory, site, granularity, span, now, memo)
         )
 
+    if fmt == "json":
+        return await kept_json(ctx, ("staffing-periods", granularity), [site], span, periods)
     body = await kept(ctx, ("staffing-periods", granularity), [site], span, periods)
-    if fmt == "csv":
-        rows = [
-            StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())
-            for g in body.gerai
-            for p in g.periods
-        ]
-        return csv_response(StaffingPeriodRow, rows, f"staffing-{granularity}-{site.site}")
-    return json_response(body)
+    rows = [
+        StaffingPeriodRow(site=site.site, gerai=g.gerai, name=g.name, **p.model_dump())
+        for g in body.gerai
+        for p in g.periods
+    ]
+    return csv_response(StaffingPeriodRow, rows, f"staffing-{granularity}-{site.site}")

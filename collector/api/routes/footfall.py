@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -14,17 +15,18 @@ from collector.api.deps import (
     RangeStart,
     Reader,
     Site,
+    cached,
     csv_response,
     forbid_other_sites,
     invalid_query,
-    json_response,
     kept,
+    kept_json,
     site_info,
 )
 from collector.api.directory import SiteInfo
 from collector.api.schemas import FootfallComparison, FootfallRow, SiteFootfall
 from collector.report.footfall import MAX_COMPARED_SITES, footfall_series, footfall_span
-from collector.report.periods import Granularity
+from collector.report.periods import Granularity, TimeRange
 from wire.vocabulary import is_identifier
 
 router = APIRouter(tags=["footfall"])
@@ -50,13 +52,14 @@ def _rows(items: list[SiteFootfall]) -> list[FootfallRow]:
     ]
 
 
-async def _footfall(
+def _footfall(
     ctx: Ctx, site: SiteInfo, granularity: Granularity, start: str | None, end: str | None
-) -> SiteFootfall:
+) -> tuple[TimeRange, Callable[[], SiteFootfall]]:
+    """The span a site's footfall answer reads, and its computation."""
     now = ctx.clock()
     span = footfall_span(site, granularity, start, end, now)
-    return await kept(ctx, ("footfall", granularity), [site], span, lambda: SiteFootfall.model_validate(
-        footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now)))  # fmt: skip
+    return span, lambda: SiteFootfall.model_validate(
+        footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now))  # fmt: skip
 
 
 GranularityQuery = Annotated[Granularity, Query(description="month, day or hour (calendar periods, site-local)")]
@@ -73,10 +76,11 @@ async def get_site_footfall(
 ) -> SiteFootfall | Response:
     """In/out counts of lines with role ``entrance``, every period of the range, each with the entrance
     cameras' coverage of its opening time (``complete``: at or above the site's threshold)."""
-    result = await _footfall(ctx, site, granularity, start, end)
-    if fmt == "csv":
-        return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
-    return json_response(result)
+    span, footfall = _footfall(ctx, site, granularity, start, end)
+    if fmt == "json":
+        return await kept_json(ctx, ("footfall", granularity), [site], span, footfall)
+    result = await kept(ctx, ("footfall", granularity), [site], span, footfall)
+    return csv_response(FootfallRow, _rows([result]), f"footfall-{site.site}-{granularity}")
 
 
 @router.get("/footfall", response_model=FootfallComparison, responses=CSV_RESPONSE)
@@ -100,7 +104,16 @@ async def compare_footfall(
     if bad:
         raise invalid_query("sites", f"{bad[0]!r} is not a site identifier")
     forbid_other_sites(reader, names)
-    items = [await _footfall(ctx, await site_info(ctx, n), granularity, start, end) for n in names]
-    if fmt == "csv":
-        return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")
-    return json_response(FootfallComparison(granularity=granularity, sites=items))
+    infos = [await site_info(ctx, n) for n in names]
+    asks = [(info, *_footfall(ctx, info, granularity, start, end)) for info in infos]
+
+    def each_site() -> list[SiteFootfall]:  # each site's answer as its own route keeps it
+        return [cached(ctx, ("footfall", granularity), [info], span, compute) for info, span, compute in asks]
+
+    # The comparison is kept over the sites' spans together (their local calendars differ).
+    span = TimeRange(min(s.start for _, s, _ in asks), max(s.end for _, s, _ in asks))
+    if fmt == "json":
+        return await kept_json(ctx, ("footfall-comparison", granularity), infos, span,
+                               lambda: FootfallComparison(granularity=granularity, sites=each_site()))  # fmt: skip
+    items = await kept(ctx, ("footfall-comparison-items", granularity), infos, span, each_site)
+    return csv_response(FootfallRow, _rows(items), f"footfall-comparison-{granularity}")

@@ -15,8 +15,8 @@ from collector.api.deps import (
     RangeStart,
     Site,
     csv_response,
-    json_response,
     kept,
+    kept_json,
     up_to_this_minute,
 )
 from collector.api.params import ResolutionQuery
@@ -49,10 +49,10 @@ async def occupancy_series(
             zone_series(ctx.store, site, start, end, now, resolution, zone=zone, gerai=gerai, role=role)
         )
 
+    if fmt == "json":
+        return await kept_json(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
     body = await kept(ctx, ("occupancy", resolution, zone, gerai, role), [site], span, series)
-    if fmt == "csv":
-        return csv_response(OccupancyPointOut, body.points, f"occupancy-{site.site}-{resolution}")
-    return json_response(body)
+    return csv_response(OccupancyPointOut, body.points, f"occupancy-{site.site}-{resolution}")
 
 
 @router.get("/sites/{site}/occupancy/live", response_model=LiveOccupancy, responses=CSV_RESPONSE)
