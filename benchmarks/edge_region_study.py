@@ -16,6 +16,7 @@ region, then tracked offline by ultralytics' ByteTrack and counted with the ship
 25, 12.5, 8.3 and 7 fps, as ``edge_degradation_study.py`` does.
 
     .venv/bin/python benchmarks/edge_region_study.py [--cache DIR] [--canvases 640x480,1280x720,1920x1080]
+        [--margin 0.1] [--json]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from edge_tracker_study import ROOT, SHARED, frames_of, ultralytics_logs_to_stde
 
 from edge.config import LineConfig, ZoneConfig
 from edge.counting import TRUTH_RULES, Box, Track, detection_region, to_frame
+from edge.counting.region import REGION_MARGIN
 from edge.evaluation import compare, load_mot
 from edge.evaluation.counts import count_tracks
 from edge.evaluation.scenes import load_scenes
@@ -107,12 +109,15 @@ def canvas_frames(video: Path, canvas: Canvas) -> Iterator[np.ndarray]:
         yield canvas.paint(image)
 
 
-def region_of(canvas: Canvas, lines: Sequence[LineConfig], zones: Sequence[ZoneConfig]) -> Box | None:
+def region_of(
+    canvas: Canvas, lines: Sequence[LineConfig], zones: Sequence[ZoneConfig], margin: float = REGION_MARGIN
+) -> Box | None:
     return detection_region(
         [line.as_counting() for line in canvas.lines(lines)],
         [zone.as_counting() for zone in canvas.zones(zones)],
         canvas.width,
         canvas.height,
+        margin=margin,
     )
 
 
@@ -141,7 +146,7 @@ def _name(region: Box | None) -> str:
     return "all" if region is None else f"{region.x1:.4f}-{region.y1:.4f}-{region.x2:.4f}-{region.y2:.4f}"
 
 
-def measure(model_path: str, cache: Path, canvases: Sequence[Canvas]) -> dict[str, Any]:
+def measure(model_path: str, cache: Path, canvases: Sequence[Canvas], margin: float = REGION_MARGIN) -> dict[str, Any]:
     scenes = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
     grid_lines, grid_zones = grid()
     model: Any = YOLO(model_path, task="detect")
@@ -161,7 +166,7 @@ def measure(model_path: str, cache: Path, canvases: Sequence[Canvas]) -> dict[st
             where = {"scene": (list(scene.lines), list(scene.zones)), "grid": (grid_lines, grid_zones)}
             for w, (lines, zones) in where.items():
                 c_lines, c_zones = canvas.lines(lines), canvas.zones(zones)
-                region = region_of(canvas, lines, zones)
+                region = region_of(canvas, lines, zones, margin)
                 for crop in ("off", "on"):
                     used = region if crop == "on" else None
                     rows = detect(model, video, canvas, used, cache / f"{name}-{size}-{_name(used)}.npz")
@@ -208,6 +213,7 @@ def main() -> None:
     parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n_int8_openvino_model"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/mpp-region-study"))
     parser.add_argument("--canvases", default="640x480,1280x720,1920x1080")
+    parser.add_argument("--margin", type=float, default=REGION_MARGIN, help="the region's margin (sensitivity)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tables", type=Path, help="print the tables of an earlier --json output, measure nothing")
     args = parser.parse_args()
@@ -215,7 +221,7 @@ def main() -> None:
         results = json.loads(args.tables.read_text())
     else:
         ultralytics_logs_to_stderr()
-        results = measure(args.model, args.cache, [parse_canvas(c) for c in args.canvases.split(",")])
+        results = measure(args.model, args.cache, [parse_canvas(c) for c in args.canvases.split(",")], args.margin)
     if args.json:
         json.dump(results, sys.stdout)
         print()

@@ -58,3 +58,42 @@ def test_replay_on_a_wide_camera_detects_on_the_region_and_counts(
     # 0.05 persons/frame below the crop's figures, above the figures without it.
     assert report.line_accuracy is not None and report.line_accuracy >= 0.8
     assert report.zone_mae is not None and report.zone_mae <= 0.28
+
+
+@pytest.mark.slow
+def test_a_new_region_starts_the_tracker_over_and_track_numbers_carry_on(
+    mot15: Path, model_path: Path, tmp_path: Path
+) -> None:
+    import cv2
+
+    from edge.camera import Frame
+    from edge.counting import CountingZone, Point, Polygon
+    from edge.vision import UltralyticsTracker
+
+    video, _, _, _ = wide_camera(mot15, tmp_path, "TUD-Stadtmitte", WIDTH, HEIGHT, frames=6)
+    capture = cv2.VideoCapture(str(video))
+    images = [capture.read()[1] for _ in range(6)]
+    capture.release()
+
+    def zone(x1: float, x2: float) -> CountingZone:
+        corners = (Point(x1, 0.45), Point(x2, 0.45), Point(x2, 0.65), Point(x1, 0.65))
+        return CountingZone("z", Polygon(corners), "visitor")
+
+    tracker = UltralyticsTracker(str(model_path), crop=True)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def ids(index: int) -> set[int]:
+        return {t.track_id for t in tracker.update(Frame(images[index], index + 1, start)).tracks}
+
+    tracker.set_geometry([], [zone(0.35, 0.65)])
+    first = [ids(i) for i in range(3)]
+    region = tracker.region
+    assert region is not None and first[0] and first[0] == first[2]
+    # The same region again: the tracker goes on, same people, same numbers.
+    tracker.set_geometry([], [zone(0.35, 0.65)])
+    assert ids(3) == first[2] and tracker.region == region
+    # A wider region: a new crop, so the tracker starts over; numbers go on from the last one.
+    tracker.set_geometry([], [zone(0.3, 0.7)])
+    after = ids(4) | ids(5)
+    assert tracker.region is not None and tracker.region != region
+    assert after and min(after) > max(first[2])

@@ -20,8 +20,8 @@ from edge.counting import (
     to_frame,
 )
 from edge.counting.region import MAX_GAIN, MIN_GAIN
-from edge.pipeline import AlwaysInfer, FrameResult
-from tests.unit.test_counting_pipeline import build
+from edge.pipeline import AlwaysInfer, FrameResult, Pipeline
+from tests.unit.test_counting_pipeline import LINE, ZONE, ListSink, Results, ScriptedSource, WalkingPerson
 
 
 def line(ax: float, ay: float, bx: float, by: float) -> CountingLine:
@@ -90,10 +90,16 @@ class RegionRecorder:
 
 
 def test_the_tracker_follows_the_geometry_at_start_and_at_the_switch() -> None:
-    pipeline, tracker, _, observer, _ = build(AlwaysInfer())
-    recorder = RegionRecorder(tracker)
-    pipeline.tracker = recorder  # type: ignore[assignment]
-    pipeline._follow_geometry()  # as at construction, now with this tracker
+    recorder, observer = RegionRecorder(WalkingPerson()), Results()
+    pipeline = Pipeline(
+        ScriptedSource(100),
+        recorder,  # type: ignore[arg-type]
+        SceneCounter([LINE], [ZONE], TRACKER_RULES),
+        IntervalAggregator(site="s", device="d", timezone="Asia/Jakarta", interval_s=1, lines=[LINE], zones=[ZONE]),
+        ListSink(),
+        AlwaysInfer(),
+        observer=observer,
+    )
     new_line = CountingLine("door-new", Segment(Point(0.5, 0.0), Point(0.5, 1.0)), "entrance")
 
     class SwitchAtFrame10:
