@@ -201,14 +201,17 @@ def _clip01(v: float) -> float:
 
 
 def track(
-    rows_by_frame: Sequence[np.ndarray], threshold: float = 0.1, overrides: dict[str, Any] | None = None
+    rows_by_frame: Sequence[np.ndarray],
+    threshold: float = 0.1,
+    overrides: dict[str, Any] | None = None,
+    size: tuple[int, int] = (640, 480),
 ) -> list[Seen]:
     """Detections through ultralytics' ByteTrack, as ``on_predict_postprocess_end`` calls it
-    (pixels of a 640x480 view; IoU and the Kalman model do not depend on the unit)."""
+    (pixels of a view of ``size``; IoU and the Kalman model do not depend on the unit)."""
     load: Any = YAML.load
     cfg: Any = IterableSimpleNamespace(**{**load(check_yaml("bytetrack.yaml")), **(overrides or {})})
     tracker = BYTETracker(args=cfg)
-    w, h = 640, 480
+    w, h = size
     out = []
     for rows in rows_by_frame:
         rows = rows[rows[:, 4] >= threshold]

@@ -70,7 +70,9 @@ def build_pipeline(
     """Raises SourceError (no usable source), ModelError (no usable model)."""
     source = open_source(config, clock)
     try:
-        tracker = UltralyticsTracker(config.model, config.imgsz, config.confidence, config.tracker)
+        tracker = UltralyticsTracker(
+            config.model, config.imgsz, config.confidence, config.tracker, crop=config.detection_crop
+        )
     except BaseException:
         source.close()
         raise

@@ -75,6 +75,8 @@ def replay_config(args: argparse.Namespace) -> EdgeConfig:
     for key in ("imgsz", "confidence"):
         if getattr(args, key) is not None:
             base[key] = getattr(args, key)
+    if args.crop is not None:
+        base["detection_crop"] = args.crop == "on"
     base["lines"] = list(base.get("lines", [])) + [parse_line_flag(v) for v in args.line]
     base["zones"] = list(base.get("zones", [])) + [parse_zone_flag(v) for v in args.zone]
     try:
@@ -94,6 +96,9 @@ def _add_scene_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--line", action="append", default=[], metavar="NAME=x1,y1,x2,y2")
     parser.add_argument("--zone", action="append", default=[], metavar="NAME=x1,y1;x2,y2;...")
     parser.add_argument("--gating", choices=("on", "off"), default="on", help="idle-scene gating (default on)")
+    parser.add_argument(
+        "--crop", choices=("on", "off"), help="detect on the region of the lines and zones only (detection_crop)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 

@@ -204,6 +204,10 @@ class EdgeConfig(_Strict):
     imgsz: int = Field(default=640, ge=64, le=1920)
     confidence: float = Field(default=0.1, gt=0.0, lt=1.0)
     tracker: str = "bytetrack.yaml"
+    # Detect on the region of the lines and zones only (their bounding box plus a margin, cut
+    # from the frame before the model scales it: edge.counting.region), so distant people get
+    # more pixels; a region covering nearly the whole frame is not cut.
+    detection_crop: bool = False
     interval_s: int = Field(default=60, ge=1, le=3600)
     health_interval_s: int = Field(default=60, ge=1, le=3600)
     lines: tuple[LineConfig, ...] = ()

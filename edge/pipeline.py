@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from edge.camera import Frame, FrameSource, PacedSource
-from edge.counting import IntervalAggregator, Observation, SceneCounter, SceneFrame, Track
+from edge.counting import (
+    CountingLine,
+    CountingZone,
+    IntervalAggregator,
+    Observation,
+    SceneCounter,
+    SceneFrame,
+    Track,
+)
 from edge.vision import PersonTracker
 from wire.messages import CameraState, LineCounts, ZoneOccupancy
 
@@ -36,6 +44,14 @@ class PacingGate(Protocol):
 
     @property
     def idle_interval_s(self) -> float | None: ...
+
+
+@runtime_checkable
+class RegionTracker(Protocol):
+    """A tracker that detects on the region of the lines and zones (edge.counting.region): told
+    the geometry when the pipeline starts and whenever it switches to a new one."""
+
+    def set_geometry(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone]) -> None: ...
 
 
 class AlwaysInfer:
@@ -133,6 +149,11 @@ class Pipeline:
         self._pacing = (source, gate) if isinstance(source, PacedSource) and isinstance(gate, PacingGate) else None
         # A new geometry's counters, waiting for the next interval (replace_counting).
         self._next_counting: tuple[SceneCounter, IntervalAggregator] | None = None
+        self._follow_geometry()
+
+    def _follow_geometry(self) -> None:
+        if isinstance(self.tracker, RegionTracker):
+            self.tracker.set_geometry(*self.scene.layout)
 
     def replace_counting(self, scene: SceneCounter, aggregator: IntervalAggregator) -> None:
         """Count with ``scene`` and ``aggregator`` (a new geometry) from the next interval on.
@@ -155,6 +176,8 @@ class Pipeline:
         if records:
             self.sink.put(records)
         self.scene, self.aggregator = pending
+        # In the frame loop's thread, between two tracker updates.
+        self._follow_geometry()
         log.info("counting on the new geometry from %s", end.isoformat())
 
     def run(self, stop: threading.Event) -> None:

@@ -32,6 +32,44 @@ def mot_sequence(mot15: Path, folder: Path, frames: int, frame_rate: str | None)
     return folder
 
 
+def wide_camera(
+    mot15: Path, folder: Path, name: str, width: int, height: int, frames: int | None = None
+) -> tuple[Path, Path, int, int]:
+    """The clip ``name`` pasted at its native size into the middle of a ``width`` x ``height``
+    frame (over a blurred copy of itself: no person there), as a wide camera whose scene is a
+    small part of the frame sees it: the video, its ground truth shifted into the frame, and
+    the clip's offset in pixels. ``frames``: only the first so many."""
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = cv2.VideoCapture(str(mot15 / name / f"{name}.mp4"))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    video = folder / f"{name}-{width}x{height}.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
+    ox = oy = w = h = 0
+    written = 0
+    while (frames is None or written < frames) and (read := capture.read())[0]:
+        image = read[1]
+        written += 1
+        h, w = image.shape[:2]
+        ox, oy = (width - w) // 2, (height - h) // 2
+        wide = cv2.resize(cv2.resize(image, (16, 12), interpolation=cv2.INTER_AREA), (width, height))
+        wide[oy : oy + h, ox : ox + w] = image
+        writer.write(wide)
+    capture.release()
+    writer.release()
+    gt = folder / "gt.txt"
+    rows = []
+    for row in (mot15 / name / "gt" / "gt.txt").read_text().splitlines():
+        cells = row.split(",")
+        # Clipped to the clip first, as the clip's own truth is (edge.evaluation.load_mot).
+        left, top = float(cells[2]), float(cells[3])
+        right, bottom = min(left + float(cells[4]), w), min(top + float(cells[5]), h)
+        left, top = max(left, 0.0), max(top, 0.0)
+        cells[2:6] = [str(left + ox), str(top + oy), str(right - left), str(bottom - top)]
+        rows.append(",".join(cells))
+    gt.write_text("\n".join(rows) + "\n")
+    return video, gt, ox, oy
+
+
 @contextlib.contextmanager
 def serve_mjpeg(video: Path, fps: float = 25.0) -> Iterator[str]:
     """``video`` as an endless MJPEG-over-HTTP stream, as many IP cameras serve it: a network

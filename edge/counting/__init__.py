@@ -9,6 +9,7 @@ from edge.counting.frames import Direction, LineCrossing, SceneFrame, ZoneFrame
 from edge.counting.geometry import Point, Polygon, Segment, side, signed_distance
 from edge.counting.layout import CountingLine, CountingZone
 from edge.counting.lines import LineCounter, LineRules
+from edge.counting.region import detection_region, to_frame
 from edge.counting.scene import TRACKER_RULES, TRUTH_RULES, SceneCounter, SceneRules
 from edge.counting.tracks import Box, Detection, Observation, Track
 from edge.counting.zones import ZoneCounter, ZoneRules
@@ -37,6 +38,8 @@ __all__ = [
     "ZoneCounter",
     "ZoneFrame",
     "ZoneRules",
+    "detection_region",
     "side",
     "signed_distance",
+    "to_frame",
 ]

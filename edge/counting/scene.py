@@ -47,6 +47,8 @@ TRUTH_RULES = SceneRules(count_smoothing_s=0.0)
 class SceneCounter:
     def __init__(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone], rules: SceneRules) -> None:
         self.min_confidence = rules.min_confidence
+        # The geometry as given: the tracker's detection region follows it (edge.pipeline).
+        self.layout = (tuple(lines), tuple(zones))
         self.lines = [LineCounter(line.name, line.segment, rules.line) for line in lines]
         self.zones = [ZoneCounter(zone.name, zone.polygon, rules.zone) for zone in zones]
         self._smoother = ZoneCountSmoother(rules.count_smoothing_s)

@@ -112,7 +112,9 @@ class LiveScene:
                 self._pace = None
             try:
                 if tracker is None:
-                    tracker = UltralyticsTracker(config.model, config.imgsz, config.confidence, config.tracker)
+                    tracker = UltralyticsTracker(
+                        config.model, config.imgsz, config.confidence, config.tracker, crop=config.detection_crop
+                    )
                 source = open_source(config, lambda: datetime.now(UTC))
                 scene, aggregator = build_counting(config)
                 pipeline = Pipeline(
