@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from collector.report.cache import Memo, no_memo
 from collector.report.periods import MAX_RANGE, Granularity, TimeRange, default_range, resolve_range
 from collector.report.site_coverage import FootfallWithCoverage, footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
@@ -33,13 +34,37 @@ def footfall_span(
     return resolve_range(start, end, tz, now, default_range(granularity, now, tz), MAX_RANGE[granularity])
 
 
+def footfall_periods(
+    store: Store, sites: Sites, info: SiteInfo, span: TimeRange, granularity: Granularity, now: datetime,
+    memo: Memo = no_memo,
+) -> tuple[FootfallWithCoverage, ...]:  # fmt: skip
+    """``footfall_with_coverage`` over ``span``, cut where the current period (this month, or today for days
+    and hours) begins: the periods before it rarely change (a late record drops them), so they go through
+    ``memo`` and a live write reads only the current period again. The cut is a period boundary, so the
+    two parts joined are exactly the periods of the whole span."""
+    schedule = sites.schedule(info.site)
+
+    def periods_of(part: TimeRange) -> tuple[FootfallWithCoverage, ...]:
+        return tuple(footfall_with_coverage(store, info.site, part, info.timezone, granularity, schedule.days,
+                                            schedule.holidays, complete_at=info.complete_at))  # fmt: skip
+
+    local = now.astimezone(info.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    current = local.replace(day=1) if granularity == "month" else local
+    cut = min(max(current, span.start), span.end)
+    before, since = TimeRange(span.start, cut), TimeRange(cut, span.end)
+    periods: tuple[FootfallWithCoverage, ...] = ()
+    if before.end > before.start:
+        periods += memo(("footfall-periods", granularity), before, lambda: periods_of(before))
+    if since.end > since.start:
+        periods += periods_of(since)
+    return periods
+
+
 def footfall_series(
     store: Store, sites: Sites, info: SiteInfo, granularity: Granularity, start: str | None, end: str | None,
-    now: datetime,
+    now: datetime, memo: Memo = no_memo,
 ) -> FootfallSeries:  # fmt: skip
     """Every period of the range with its counts (never estimated) and its coverage; months are local."""
     span = footfall_span(info, granularity, start, end, now)
-    schedule = sites.schedule(info.site)
-    rows = footfall_with_coverage(store, info.site, span, info.timezone, granularity, schedule.days,
-                                  schedule.holidays, complete_at=info.complete_at)  # fmt: skip
-    return FootfallSeries(info.site, info.timezone, granularity, span.start, span.end, info.complete_at, tuple(rows))
+    periods = footfall_periods(store, sites, info, span, granularity, now, memo)
+    return FootfallSeries(info.site, info.timezone, granularity, span.start, span.end, info.complete_at, periods)

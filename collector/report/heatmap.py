@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from collector.report.cache import Memo, no_memo
+from collector.report.footfall import footfall_periods
 from collector.report.periods import TimeRange, default_range, resolve_range
-from collector.report.site_coverage import footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
 from collector.storage.base import Store
 
@@ -56,11 +57,12 @@ def heatmap_span(info: SiteInfo, start: str | None, end: str | None, now: dateti
     return resolve_range(start, end, info.tz, now, default_range("day", now, info.tz), MAX_HEATMAP_SPAN)
 
 
-def footfall_heatmap(store: Store, sites: Sites, info: SiteInfo, span: TimeRange) -> FootfallHeatmap:
-    """Every hour of the week with its counts and coverage, composed from the hourly footfall series."""
-    schedule = sites.schedule(info.site)
-    hourly = footfall_with_coverage(store, info.site, span, info.timezone, "hour", schedule.days,
-                                    schedule.holidays, complete_at=info.complete_at)  # fmt: skip
+def footfall_heatmap(
+    store: Store, sites: Sites, info: SiteInfo, span: TimeRange, now: datetime, memo: Memo = no_memo
+) -> FootfallHeatmap:
+    """Every hour of the week with its counts and coverage, composed from the hourly footfall series (the
+    days before today through ``memo``)."""
+    hourly = footfall_periods(store, sites, info, span, "hour", now, memo)
     # [occurrences, in, out, expected_s, observed_s] per weekday * 24 + hour
     acc = [[0, 0, 0, 0.0, 0.0] for _ in range(WEEKDAYS * HOURS)]
     for period in hourly:

@@ -55,10 +55,13 @@ async def get_footfall_heatmap(
 ) -> FootfallHeatmapOut | Response:
     """Entrance counts per local weekday and hour over the range (default: the last 30 days, at most
     400), each cell with the entrance cameras' coverage of its opening time."""
-    span = heatmap_span(site, start, end, ctx.clock())
+    now = ctx.clock()
+    span = heatmap_span(site, start, end, now)
 
     def heatmap() -> FootfallHeatmapOut:
-        return FootfallHeatmapOut.model_validate(footfall_heatmap(ctx.store, ctx.directory, site, span))
+        return FootfallHeatmapOut.model_validate(
+            footfall_heatmap(ctx.store, ctx.directory, site, span, now, memo_for(ctx, site))
+        )
 
     if fmt == "json":
         return await kept_json(ctx, "heatmap", [site], span, heatmap)

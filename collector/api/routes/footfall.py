@@ -21,6 +21,7 @@ from collector.api.deps import (
     invalid_query,
     kept,
     kept_json,
+    memo_for,
     site_info,
 )
 from collector.api.directory import SiteInfo
@@ -59,7 +60,7 @@ def _footfall(
     now = ctx.clock()
     span = footfall_span(site, granularity, start, end, now)
     return span, lambda: SiteFootfall.model_validate(
-        footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now))  # fmt: skip
+        footfall_series(ctx.store, ctx.directory, site, granularity, start, end, now, memo_for(ctx, site)))  # fmt: skip
 
 
 GranularityQuery = Annotated[Granularity, Query(description="month, day or hour (calendar periods, site-local)")]
