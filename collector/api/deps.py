@@ -107,12 +107,6 @@ async def kept_json(ctx: ApiContext, what: Hashable, sites: Sequence[SiteInfo], 
     return Response(body, media_type="application/json")
 
 
-def json_response(body: BaseModel) -> Response:
-    """``body`` as the route's JSON, serialised once: returned as a model, FastAPI would dump it, validate
-    it again against the response model and serialise it (most of a kept answer's cost)."""
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
-
-
 SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)  # the span of a "latest" answer: a write of any time drops it
 
 
