@@ -1,5 +1,6 @@
 """Pictures for the installer: the ``--annotate`` video, the ``snapshot`` PNG and the setup
-page's JPEG frames, with lines (with their in-arrow), zones (role and gerai) and tracks drawn.
+page's JPEG frames, with lines (with their in-arrow), zones (role and gerai) and tracks drawn,
+and with ``detection_crop`` the region the model looks at.
 
 The one module besides the camera adapter that draws and encodes pixels with OpenCV.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from edge.camera import SourceError
 from edge.config import LineConfig, ZoneConfig
-from edge.counting import SceneFrame
+from edge.counting import SceneFrame, detection_region
 from edge.pipeline import FrameResult
 from wire.vocabulary import CountingRole
 
@@ -33,6 +34,11 @@ ROLE_COLOURS: Mapping[str, tuple[int, int, int]] = {
 OTHER_ROLE = (200, 200, 200)
 TRACK_COLOUR = (60, 60, 255)
 GRID_COLOUR = (255, 255, 255)
+# The region's outline: white dashes on black, seen on a bright scene and a dark one alike,
+# and told apart from a zone's solid edge at a glance.
+REGION_COLOUR = (255, 255, 255)
+REGION_GAPS = (0, 0, 0)
+_DASH_PX = 8
 LABEL_TEXT = (0, 0, 0)
 COUNTER_BACKGROUND = (0, 0, 0)
 COUNTER_TEXT = (255, 255, 255)
@@ -49,8 +55,13 @@ def role_colour(role: str) -> tuple[int, int, int]:
     return ROLE_COLOURS.get(role, OTHER_ROLE)
 
 
-def draw_label(image: Any, text: str, anchor: tuple[int, int], colour: tuple[int, int, int],
-               text_colour: tuple[int, int, int] = LABEL_TEXT) -> tuple[int, int, int, int]:
+def draw_label(
+    image: Any,
+    text: str,
+    anchor: tuple[int, int],
+    colour: tuple[int, int, int],
+    text_colour: tuple[int, int, int] = LABEL_TEXT,
+) -> tuple[int, int, int, int]:
     """Text on a filled box whose bottom-left corner is ``anchor``, kept inside the image;
     returns the box (x1, y1, x2, y2)."""
     h, w = image.shape[:2]
@@ -128,6 +139,28 @@ def draw_setting(image: Any, lines: Sequence[LineConfig], zones: Sequence[ZoneCo
         draw_line(image, line, f"{line.name} {line.role}")
 
 
+def draw_region(image: Any, lines: Sequence[LineConfig], zones: Sequence[ZoneConfig]) -> None:
+    """The detection region of these lines and zones (edge.counting.region) as a thin dashed
+    rectangle, labelled; nothing where no region applies (the model sees the whole frame)."""
+    h, w = image.shape[:2]
+    region = detection_region([x.as_counting() for x in lines], [z.as_counting() for z in zones], w, h)
+    if region is None:
+        return
+    # The region is snapped to whole pixels: its last column and row are x2 - 1 and y2 - 1.
+    x1, y1 = round(region.x1 * w), round(region.y1 * h)
+    x2, y2 = round(region.x2 * w) - 1, round(region.y2 * h) - 1
+    cv2.rectangle(image, (x1, y1), (x2, y2), REGION_GAPS, 1)
+    for start in range(x1, x2 + 1, 2 * _DASH_PX):
+        end = min(start + _DASH_PX - 1, x2)
+        cv2.line(image, (start, y1), (end, y1), REGION_COLOUR, 1)
+        cv2.line(image, (start, y2), (end, y2), REGION_COLOUR, 1)
+    for start in range(y1, y2 + 1, 2 * _DASH_PX):
+        end = min(start + _DASH_PX - 1, y2)
+        cv2.line(image, (x1, start), (x1, end), REGION_COLOUR, 1)
+        cv2.line(image, (x2, start), (x2, end), REGION_COLOUR, 1)
+    draw_label(image, "detection region", (x1 + 2, y1 - 2), REGION_COLOUR)
+
+
 def write_png(path: Path, image: Any) -> None:
     try:
         ok = cv2.imwrite(str(path), image)
@@ -170,10 +203,19 @@ def open_video_writer(path: Path, fps: float, size: tuple[int, int]) -> OpenedVi
 
 
 class VideoAnnotator:
-    """A FrameObserver that writes every frame, drawn over, to an MP4 file."""
+    """A FrameObserver that writes every frame, drawn over, to an MP4 file (with ``crop``,
+    the detection region too)."""
 
-    def __init__(self, path: Path, lines: tuple[LineConfig, ...], zones: tuple[ZoneConfig, ...], fps: float) -> None:
-        self.path, self.lines, self.zones, self.fps = path, lines, zones, fps
+    def __init__(
+        self,
+        path: Path,
+        lines: tuple[LineConfig, ...],
+        zones: tuple[ZoneConfig, ...],
+        fps: float,
+        *,
+        crop: bool = False,
+    ) -> None:
+        self.path, self.lines, self.zones, self.fps, self.crop = path, lines, zones, fps, crop
         self._writer: Any = None
         # "H.264 (avc1)" once the first frame is written.
         self.codec: str | None = None
@@ -195,7 +237,8 @@ class VideoAnnotator:
             if opened.fourcc == "mp4v":
                 log.warning(
                     "annotated video %s: this OpenCV build has no H.264 encoder; writing MPEG-4 Part 2 (mp4v), "
-                    "which some browsers and phones do not play (VLC does)", self.path,
+                    "which some browsers and phones do not play (VLC does)",
+                    self.path,
                 )
             else:
                 log.info("annotated video %s: %s", self.path, self.codec)
@@ -204,6 +247,8 @@ class VideoAnnotator:
             corners = (round(b.x1 * w), round(b.y1 * h)), (round(b.x2 * w), round(b.y2 * h))
             cv2.rectangle(image, *corners, TRACK_COLOUR, 2)
             cv2.circle(image, (round(track.foot.x * w), round(track.foot.y * h)), 4, TRACK_COLOUR, -1)
+        if self.crop:
+            draw_region(image, self.lines, self.zones)
         counts = self._zone_counts
         for zone in self.zones:
             draw_zone(image, zone, f"{zone_label(zone)}: {counts.get(zone.name, 0)}")
@@ -211,8 +256,13 @@ class VideoAnnotator:
             n_in, n_out = self._totals[line.name]
             draw_line(image, line, f"{line.name} in {n_in} out {n_out}")
         for track in result.tracks:
-            draw_label(image, str(track.track_id), (round(track.box.x1 * w), round(track.box.y1 * h)), TRACK_COLOUR,
-                       COUNTER_TEXT)
+            draw_label(
+                image,
+                str(track.track_id),
+                (round(track.box.x1 * w), round(track.box.y1 * h)),
+                TRACK_COLOUR,
+                COUNTER_TEXT,
+            )
         draw_label(image, f"frame {result.frame.index}", (0, h), COUNTER_BACKGROUND, COUNTER_TEXT)
         self._writer.write(image)
 

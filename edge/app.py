@@ -35,11 +35,11 @@ log = logging.getLogger(__name__)
 def build_gate(config: EdgeConfig, *, gating: bool) -> FrameGate:
     """The frame gate for this run: the one place where idle-scene gating plugs in.
 
-    ``gating`` on and ``config.gating.enabled`` select edge.gating's motion gate;
-    otherwise every frame is inferred.
+    ``gating`` on and ``config.gating.enabled`` select edge.gating's motion gate (watching
+    the tracker's detection region with ``detection_crop``); otherwise every frame is inferred.
     """
     if gating and config.gating.enabled:
-        return MotionGate.from_config(config.gating)
+        return MotionGate.from_config(config.gating, crop=config.detection_crop)
     return AlwaysInfer()
 
 
@@ -150,7 +150,7 @@ def replay(
     if annotate is not None:
         from edge.annotate import VideoAnnotator
 
-        annotator = VideoAnnotator(annotate, config.lines, config.zones, fps=25.0)
+        annotator = VideoAnnotator(annotate, config.lines, config.zones, fps=25.0, crop=config.detection_crop)
     recorder = _ReplayRecorder(config, annotator, keep_tracks)
     sink = MemorySink()
     pipeline = build_pipeline(config, sink, gating=gating, clock=clock, observer=recorder)

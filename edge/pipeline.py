@@ -47,9 +47,10 @@ class PacingGate(Protocol):
 
 
 @runtime_checkable
-class RegionTracker(Protocol):
-    """A tracker that detects on the region of the lines and zones (edge.counting.region): told
-    the geometry when the pipeline starts and whenever it switches to a new one."""
+class RegionFollower(Protocol):
+    """A tracker that detects on the region of the lines and zones (edge.counting.region), or
+    a gate that watches it: told the geometry when the pipeline starts and whenever it
+    switches to a new one."""
 
     def set_geometry(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone]) -> None: ...
 
@@ -152,8 +153,9 @@ class Pipeline:
         self._follow_geometry()
 
     def _follow_geometry(self) -> None:
-        if isinstance(self.tracker, RegionTracker):
-            self.tracker.set_geometry(*self.scene.layout)
+        for part in (self.tracker, self.gate):
+            if isinstance(part, RegionFollower):
+                part.set_geometry(*self.scene.layout)
 
     def replace_counting(self, scene: SceneCounter, aggregator: IntervalAggregator) -> None:
         """Count with ``scene`` and ``aggregator`` (a new geometry) from the next interval on.

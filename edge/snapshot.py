@@ -1,5 +1,6 @@
 """``mpp-edge snapshot``: one frame of the configured source, with a normalised grid and the
-configured lines and zones drawn, so an installer can read coordinates off the picture."""
+configured lines and zones drawn (and with ``detection_crop`` the region the model looks at),
+so an installer can read coordinates off the picture."""
 
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ def snapshot(config: EdgeConfig, out: Path, clock: Clock, timeout_s: float = 30.
     """Write ``out`` (a PNG the size of the source's frames); returns the frame it drew on."""
     if out.suffix.lower() != ".png":
         raise ConfigError(f"{out}: the snapshot is a PNG; name it *.png")
-    from edge.annotate import draw_grid, draw_setting, write_png
+    from edge.annotate import draw_grid, draw_region, draw_setting, write_png
 
     frame = grab_frame(config, clock, timeout_s)
     image = frame.image.copy()
     draw_grid(image)
+    if config.detection_crop:
+        draw_region(image, config.lines, config.zones)
     draw_setting(image, config.lines, config.zones)
     write_png(out, image)
     return frame

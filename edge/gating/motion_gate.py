@@ -14,12 +14,20 @@ without either, so tracks end the way they would without gating. A person enteri
 view is motion at the image border well before their foot point reaches a counting line
 (``benchmarks/gating_benchmark.py`` measures the wake-up delay).
 
+With ``crop`` (``detection_crop``) the gate compares only the cells that overlap the region
+the tracker detects on (edge.counting.region, from ``set_geometry``): motion elsewhere, a
+corridor at the back of a wide view, wakes nothing; the detector would find nobody there. A
+person walking in crosses the region's margin before any line or zone, as they cross the image
+border without the crop. A new region (saved geometry moved, another frame size) starts the
+background and the noise estimate over on its cells.
+
 Deterministic in its inputs: time is the frames' timestamps, no clock, no I/O.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +35,7 @@ from numpy.typing import NDArray
 
 from edge.camera import Frame
 from edge.config import GatingConfig
+from edge.counting import Box, CountingLine, CountingZone, detection_region
 from edge.gating.idle_scheduler import IdleSchedule, IdleScheduler
 
 
@@ -81,6 +90,18 @@ def downscale_grey(image: NDArray[np.uint8], cell_px: int) -> NDArray[np.float32
     sums = wide.sum(axis=1, dtype=np.uint32).reshape(rows, cols, per_cell * channels).sum(axis=2)
     means: NDArray[np.float32] = (sums / np.float32(per_cell * per_cell * channels)).astype(np.float32)
     return means
+
+
+def region_window(region: Box, shape: tuple[int, ...], cell_w: float, cell_h: float) -> tuple[slice, slice]:
+    """The rows and columns of a cell grid of ``shape`` that overlap ``region`` (normalised),
+    one cell being ``cell_w`` x ``cell_h`` of the frame; cells fully outside are left out."""
+    return _cover(region.y1, region.y2, cell_h, shape[0]), _cover(region.x1, region.x2, cell_w, shape[1])
+
+
+def _cover(low: float, high: float, cell: float, count: int) -> slice:
+    # A cell that only touches the region's edge (up to float error) lies outside it.
+    first = min(count - 1, max(0, math.floor(low / cell + 1e-6)))
+    return slice(first, max(first + 1, min(count, math.ceil(high / cell - 1e-6))))
 
 
 def _median(values: NDArray[np.float32]) -> float:
@@ -139,23 +160,39 @@ class SceneChangeDetector:
 
 
 class MotionGate:
-    """A ``FrameGate``: ``should_infer(frame, live_tracks)`` for every frame read, in order."""
+    """A ``FrameGate``: ``should_infer(frame, live_tracks)`` for every frame read, in order.
 
-    def __init__(self, settings: MotionGateSettings | None = None) -> None:
+    With ``crop``, also told the lines and zones (``set_geometry``, as the tracker is), it
+    watches only their detection region; without, or where no region applies, the whole frame.
+    """
+
+    def __init__(self, settings: MotionGateSettings | None = None, *, crop: bool = False) -> None:
         self.settings = settings or MotionGateSettings()
         self._detector = SceneChangeDetector(self.settings)
         self._scheduler = IdleScheduler(self.settings.schedule)
         self._origin: Frame | None = None
+        self.crop = crop
+        self._layout: tuple[tuple[CountingLine, ...], tuple[CountingZone, ...]] = ((), ())
+        # The region for the last frame size (None: the whole frame), and that size (None: redo).
+        self.region: Box | None = None
+        self._region_size: tuple[int, int] | None = None
+        # The cells compared (rows, columns); None: all of them.
+        self._window: tuple[slice, slice] | None = None
 
     @classmethod
-    def from_config(cls, config: GatingConfig) -> MotionGate:
+    def from_config(cls, config: GatingConfig, *, crop: bool = False) -> MotionGate:
         schedule = IdleSchedule(
             probe_interval_s=config.idle_probe_interval_s,
             inference_interval_s=config.idle_inference_interval_s,
             hold_s=config.hold_s,
             max_inference_interval_s=config.idle_inference_max_interval_s,
         )
-        return cls(MotionGateSettings(schedule=schedule))
+        return cls(MotionGateSettings(schedule=schedule), crop=crop)
+
+    def set_geometry(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone]) -> None:
+        """Watch the region of these lines and zones from the next probe on (with ``crop``)."""
+        self._layout = (tuple(lines), tuple(zones))
+        self._region_size = None
 
     @property
     def changed_cells(self) -> int:
@@ -169,13 +206,40 @@ class MotionGate:
 
     def cells(self, frame: Frame) -> NDArray[np.float32]:
         """The frame's grey preview, ``grid_width`` cells wide, from the source if it has one."""
+        return self._grid(frame)[0]
+
+    def _grid(self, frame: Frame) -> tuple[NDArray[np.float32], float, float]:
+        """The preview, and one cell's width and height as fractions of the frame's."""
         preview = frame.preview(self.settings.grid_width)
         if preview is not None:
-            return np.asarray(preview, dtype=np.float32)
-        return downscale_grey(frame.image, max(1, frame.width // self.settings.grid_width))
+            cells = np.asarray(preview, dtype=np.float32)
+            # The preview is the whole frame scaled down.
+            return cells, 1.0 / cells.shape[1], 1.0 / cells.shape[0]
+        cell_px = max(1, frame.width // self.settings.grid_width)
+        return downscale_grey(frame.image, cell_px), cell_px / frame.width, cell_px / frame.height
+
+    def _watched(self, frame: Frame) -> NDArray[np.float32]:
+        """The cells this probe compares: all, or those over the detection region."""
+        if not self.crop:
+            return self.cells(frame)
+        cells, cell_w, cell_h = self._grid(frame)
+        size = (frame.width, frame.height)
+        if size != self._region_size:
+            self._region_size = size
+            self.region = detection_region(*self._layout, *size)
+        window = None if self.region is None else region_window(self.region, cells.shape, cell_w, cell_h)
+        if window != self._window:
+            # The background and the noise estimate were of other cells: start over on these.
+            self._window = window
+            self._detector = SceneChangeDetector(self.settings)
+        return cells if window is None else cells[window]
 
     def should_infer(self, frame: Frame, live_tracks: int) -> bool:
         if self._origin is None:
             self._origin = frame
         now_s = (frame.ts - self._origin.ts).total_seconds()
-        return self._scheduler.decide(now_s, live_tracks, lambda: self._detector.update(self.cells(frame)))
+        return self._scheduler.decide(now_s, live_tracks, lambda: self._motion(frame))
+
+    def _motion(self, frame: Frame) -> bool:
+        cells = self._watched(frame)  # first: a new region brings a new detector
+        return self._detector.update(cells)

@@ -1,5 +1,5 @@
 """Installer tools through the real CLI: messages that say what to do, ``snapshot`` on every
-kind of frame source, and the annotated video's labels and codec."""
+kind of frame source, and the annotated video's labels, codec and detection region."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -14,7 +15,11 @@ import numpy as np
 import pytest
 import yaml
 
-from edge.annotate import COUNTER_BACKGROUND, ROLE_COLOURS, to_pixel
+from edge.annotate import COUNTER_BACKGROUND, REGION_COLOUR, REGION_GAPS, ROLE_COLOURS, VideoAnnotator, to_pixel
+from edge.camera import Frame
+from edge.config import LineConfig, ZoneConfig
+from edge.counting import Observation
+from edge.pipeline import FrameResult
 from tests.footage import mot_sequence, serve_mjpeg
 from tests.services import free_port
 
@@ -67,10 +72,13 @@ LINE = {"name": "pintu", "points": [[0.40, 0.55], [0.40, 1.00]]}
 QUEUE = {"name": "antri", "role": "queue", "gerai": "dukcapil", "points": [[0.6, 0.6], [0.9, 0.6], [0.9, 0.95]]}
 
 
-def device_yaml(folder: Path, source: str | Path) -> Path:
+def device_yaml(folder: Path, source: str | Path, **extra: object) -> Path:
     path = folder / "device.yaml"
-    path.write_text(yaml.safe_dump({"site": "mpp-a", "device": "cam-1", "source": str(source),
-                                    "lines": [LINE], "zones": [QUEUE]}))
+    path.write_text(
+        yaml.safe_dump(
+            {"site": "mpp-a", "device": "cam-1", "source": str(source), "lines": [LINE], "zones": [QUEUE], **extra}
+        )
+    )
     return path
 
 
@@ -126,6 +134,29 @@ def test_snapshot_of_an_unreachable_camera_says_so_after_the_timeout(tmp_path: P
     assert not (tmp_path / "snap.png").exists()
 
 
+# The region of LINE and QUEUE at 640x480 (edge.counting.region): x 192-639, y 136-479 px.
+REGION_LEFT_PX, REGION_TOP_PX = 192, 136
+
+
+def test_snapshot_with_the_crop_shows_the_detection_region(mot15: Path, tmp_path: Path) -> None:
+    def top_edge(crop: bool) -> tuple[np.ndarray, np.ndarray]:
+        out = tmp_path / f"snap-{crop}.png"
+        done = mpp_edge("snapshot", "--config", device_yaml(tmp_path, campus(mot15), detection_crop=crop), out)
+        assert done.returncode == 0, done.stderr
+        assert_snapshot(out, (640, 480))  # lines and zones as without the crop
+        image = cv2.imread(str(out))
+        assert image is not None
+        edge = image[REGION_TOP_PX, REGION_LEFT_PX:630]
+        return np.all(edge == REGION_COLOUR, axis=1), np.all(edge == REGION_GAPS, axis=1)
+
+    # Dashed: about half of the top edge in the dashes' colour, the rest in the gaps' (a PNG
+    # is lossless).
+    dashes, gaps = top_edge(True)
+    assert 0.4 < dashes.mean() < 0.6 and (dashes | gaps).all()
+    dashes, gaps = top_edge(False)
+    assert dashes.mean() < 0.05 and gaps.mean() < 0.05
+
+
 def test_snapshot_wants_a_png_name(mot15: Path, tmp_path: Path) -> None:
     message = one_error_line(mpp_edge("snapshot", "--config", device_yaml(tmp_path, campus(mot15)), tmp_path / "a.jpg"))
     assert "name it *.png" in message
@@ -171,3 +202,35 @@ def test_annotated_video_reports_its_codec_and_labels_have_a_background(
     x_px, y_px = to_pixel(0.6, 0.6, 640, 480)
     label = annotated[y_px - 12 : y_px - 5, x_px + 1 : x_px + 3].astype(int)
     assert (np.abs(label - np.array(ROLE_COLOURS["queue"])).max(axis=2) < 60).mean() > 0.8
+
+
+def test_annotated_video_with_the_crop_shows_the_detection_region(tmp_path: Path) -> None:
+    lines, zones = (LineConfig.model_validate(LINE),), (ZoneConfig.model_validate(QUEUE),)
+    grey = np.full((480, 640, 3), 90, np.uint8)
+
+    def first_frame(crop: bool) -> np.ndarray:
+        out = tmp_path / f"crop-{crop}.mp4"
+        annotator = VideoAnnotator(out, lines, zones, fps=10.0, crop=crop)
+        for index in range(1, 4):
+            frame = Frame(grey.copy(), index, datetime(2026, 1, 5, 1, 0, index, tzinfo=UTC))
+            annotator.on_frame(FrameResult(frame, True, Observation(())))
+        annotator.close()
+        capture = cv2.VideoCapture(str(out))
+        ok, image = capture.read()
+        capture.release()
+        assert ok
+        return image.astype(int)
+
+    def light(pixels: np.ndarray) -> float:
+        return float((pixels.min(axis=-1) > 170).mean())
+
+    cropped, plain = first_frame(True), first_frame(False)
+    # The dashed outline along the region's top and left edges (lossy: nearly white, not exactly).
+    top = slice(REGION_LEFT_PX + 8, 630)
+    left = slice(REGION_TOP_PX + 8, 470)
+    assert light(cropped[REGION_TOP_PX, top]) > 0.3 and light(cropped[left, REGION_LEFT_PX]) > 0.3
+    assert light(plain[REGION_TOP_PX, top]) == 0.0 and light(plain[left, REGION_LEFT_PX]) == 0.0
+    # Its label on a light box above the top-left corner.
+    label = cropped[REGION_TOP_PX - 16 : REGION_TOP_PX - 4, REGION_LEFT_PX + 4 : REGION_LEFT_PX + 100]
+    assert light(label) > 0.5
+    assert light(plain[REGION_TOP_PX - 16 : REGION_TOP_PX - 4, REGION_LEFT_PX + 4 : REGION_LEFT_PX + 100]) == 0.0

@@ -20,7 +20,7 @@ from edge.counting import (
     to_frame,
 )
 from edge.counting.region import MAX_GAIN, MIN_GAIN
-from edge.pipeline import AlwaysInfer, FrameResult, Pipeline
+from edge.pipeline import FrameResult, Pipeline
 from tests.unit.test_counting_pipeline import LINE, ZONE, ListSink, Results, ScriptedSource, WalkingPerson
 
 
@@ -76,7 +76,7 @@ def test_boxes_found_in_the_crop_map_back_to_the_whole_frame() -> None:
 
 
 class RegionRecorder:
-    """A tracker that is told the geometry (edge.pipeline.RegionTracker)."""
+    """A tracker that is told the geometry (edge.pipeline.RegionFollower)."""
 
     def __init__(self, inner: object) -> None:
         self.inner = inner
@@ -89,15 +89,22 @@ class RegionRecorder:
         self.geometries.append(tuple(x.name for x in (*lines, *zones)))
 
 
-def test_the_tracker_follows_the_geometry_at_start_and_at_the_switch() -> None:
-    recorder, observer = RegionRecorder(WalkingPerson()), Results()
+class GateRecorder(RegionRecorder):
+    """A gate that is told the geometry (the motion gate with ``detection_crop``)."""
+
+    def should_infer(self, frame: object, live_tracks: int) -> bool:
+        return True
+
+
+def test_the_tracker_and_the_gate_follow_the_geometry_at_start_and_at_the_switch() -> None:
+    recorder, gate, observer = RegionRecorder(WalkingPerson()), GateRecorder(None), Results()
     pipeline = Pipeline(
         ScriptedSource(100),
         recorder,  # type: ignore[arg-type]
         SceneCounter([LINE], [ZONE], TRACKER_RULES),
         IntervalAggregator(site="s", device="d", timezone="Asia/Jakarta", interval_s=1, lines=[LINE], zones=[ZONE]),
         ListSink(),
-        AlwaysInfer(),
+        gate,
         observer=observer,
     )
     new_line = CountingLine("door-new", Segment(Point(0.5, 0.0), Point(0.5, 1.0)), "entrance")
@@ -119,3 +126,4 @@ def test_the_tracker_follows_the_geometry_at_start_and_at_the_switch() -> None:
     pipeline.observer = SwitchAtFrame10()
     pipeline.run(threading.Event())
     assert recorder.geometries == [("door", "left"), ("door-new",)]
+    assert gate.geometries == recorder.geometries

@@ -1,4 +1,5 @@
-"""MotionGate on synthetic frames: probes in time on a preview, motion at the border, live tracks, lighting."""
+"""MotionGate on synthetic frames: probes in time on a preview, motion at the border, live tracks,
+lighting, and with ``detection_crop`` the detection region alone."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from edge.app import build_gate
 from edge.camera import Frame
 from edge.config import ConfigError, GatingConfig, parse_config
+from edge.counting import Box, CountingZone, Point, Polygon
 from edge.gating import IdleSchedule, MotionGate, MotionGateSettings
-from edge.gating.motion_gate import downscale_grey
+from edge.gating.motion_gate import downscale_grey, region_window
 
 HEIGHT, WIDTH = 240, 320
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -216,3 +219,107 @@ def test_passer_by_who_pauses_leaves_no_ghost_behind() -> None:
 def test_config_rejects_a_back_off_cap_below_the_idle_interval() -> None:
     with pytest.raises(ValueError, match="idle_inference_max_interval_s"):
         GatingConfig(idle_inference_interval_s=30.0, idle_inference_max_interval_s=20.0)
+
+
+# --- with detection_crop: only the detection region is watched -------------------------------
+
+
+def zone(x1: float, x2: float) -> CountingZone:
+    corners = (Point(x1, 0.3), Point(x2, 0.3), Point(x2, 0.7), Point(x1, 0.7))
+    return CountingZone("z", Polygon(corners), "visitor")
+
+
+# Regions at 320x240: x 0..0.4 and 0.6..1 (as many cells each), y 1/6..5/6; none for the wide zone.
+LEFT, RIGHT, WIDE = zone(0.05, 0.25), zone(0.75, 0.95), zone(0.1, 0.9)
+
+
+def cropped(*zones: CountingZone) -> MotionGate:
+    gate = MotionGate(settings(inference_s=100.0, hold_s=0.2), crop=True)
+    gate.set_geometry([], zones)
+    return gate
+
+
+def test_with_the_crop_motion_outside_the_region_wakes_nothing() -> None:
+    scene = Scene(seed=7)
+    idle = [scene.frame() for _ in range(50)]
+    # Someone walking in a corridor at the back, right of the region (x >= 180 px of 320).
+    corridor = [scene.frame(people=((180 + 3 * step, 120),)) for step in range(40)]
+    whole = MotionGate(settings(inference_s=100.0, hold_s=0.2))
+    assert len(run(whole, idle + corridor)) > 30
+    gate = cropped(LEFT)
+    assert run(gate, idle + corridor) == [1]
+    assert gate.region == Box(0.0, 1 / 6, 0.4, 5 / 6)
+
+
+def test_with_the_crop_motion_inside_the_region_wakes_inference() -> None:
+    scene = Scene(seed=8)
+    idle = [scene.frame() for _ in range(50)]
+    # Walks in from the left edge, which is the region's edge too, towards the zone.
+    walk = [scene.frame(people=((-20 + 3 * step, 120),)) for step in range(1, 40)]
+    inferred = run(cropped(LEFT), idle + walk)
+    entering = [i - len(idle) for i in inferred if i > len(idle)]
+    assert entering and (entering[0] - 1) / 25 <= 0.25 + 1.5 / 25
+    assert entering == list(range(entering[0], len(walk) + 1))
+
+
+@pytest.mark.parametrize(("crop", "zones"), [(True, (WIDE,)), (True, ()), (False, (LEFT,))])
+def test_where_no_region_applies_the_gate_decides_as_on_the_whole_frame(
+    crop: bool, zones: tuple[CountingZone, ...]
+) -> None:
+    scene = Scene(seed=9)
+    idle = [scene.frame() for _ in range(60)]
+    across = [scene.frame(people=((-20 + 4 * step, 100),)) for step in range(90)]
+    drift = [scene.frame(gain=0.2 * i) for i in range(150)]
+    frames = idle + across + drift + [scene.frame(people=((250, 120),)) for _ in range(30)]
+    tracks = [1 if 200 <= i <= 220 else 0 for i in range(1, len(frames) + 1)]
+    plain = run(MotionGate(settings(inference_s=2.0, hold_s=0.2)), frames, tracks)
+    gate = MotionGate(settings(inference_s=2.0, hold_s=0.2), crop=crop)
+    gate.set_geometry([], zones)
+    assert run(gate, frames, tracks) == plain
+    assert gate.region is None
+
+
+def test_a_moved_region_starts_over_on_its_own_cells() -> None:
+    scene = Scene(seed=10)
+    gate = cropped(LEFT)
+    assert run(gate, [scene.frame() for _ in range(50)]) == [1]
+    # Saved on the right: as many cells as before but other ones, compared with their own
+    # background (against the left's, the still scene would look like motion).
+    gate.set_geometry([], [RIGHT])
+    assert run(gate, [scene.frame() for _ in range(50)]) == []
+    assert gate.region == Box(0.6, 1 / 6, 1.0, 5 / 6)
+    # The left is outside now, the right inside.
+    assert run(gate, [scene.frame(people=((20 + 3 * step, 120),)) for step in range(30)]) == []
+    inferred = run(gate, [scene.frame(people=((200 + 3 * step, 120),)) for step in range(30)])
+    assert inferred and inferred[0] <= 130 + 7
+
+
+def test_a_new_frame_size_gives_a_new_region_and_no_error() -> None:
+    scene = Scene(seed=11)
+    gate = cropped(LEFT)
+    assert run(gate, [scene.frame() for _ in range(30)]) == [1]
+    first = gate.region
+
+    def cut(frame: Frame) -> Frame:  # the camera now delivers 320x180
+        return Frame(np.ascontiguousarray(frame.image[30:210]), frame.index, frame.ts)
+
+    assert run(gate, [cut(scene.frame()) for _ in range(30)]) == []
+    assert gate.region is not None and gate.region != first
+    inferred = run(gate, [cut(scene.frame(people=((-20 + 3 * step, 60),))) for step in range(1, 30)])
+    assert inferred and inferred[0] <= 60 + 7
+
+
+def test_region_window_keeps_every_cell_the_region_overlaps() -> None:
+    # 10 x 8 cells, each a tenth of the width and an eighth of the height.
+    rows, cols = region_window(Box(0.25, 0.125, 0.5, 1.0), (8, 10), 0.1, 0.125)
+    # 0.25 lies in cell 2 (kept, partly inside); cell 5 only touches 0.5 (left out).
+    assert (cols.start, cols.stop) == (2, 5)
+    assert (rows.start, rows.stop) == (1, 8)
+
+
+def test_build_gate_watches_the_region_with_the_crop() -> None:
+    base = {"site": "s", "device": "d", "source": "x.mp4"}
+    gate = build_gate(parse_config({**base, "detection_crop": True}), gating=True)
+    assert isinstance(gate, MotionGate) and gate.crop
+    gate = build_gate(parse_config(base), gating=True)
+    assert isinstance(gate, MotionGate) and not gate.crop
