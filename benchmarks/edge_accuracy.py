@@ -51,7 +51,7 @@ VARIANTS: dict[str, tuple[SceneRules, bool]] = {
     "shipped": (TRACKER_RULES, True),
     "before (zones from tracks)": (BEFORE, False),
     "plain (no band, no score filter)": (PLAIN, False),
-    "A's (band 0.01, zone margin 0.01)": (
+    "first rules (band 0.01, zone margin 0.01)": (
         SceneRules(
             LineRules(band=0.01, band_per_height=0.0),
             ZoneRules(leave_margin=0.01),
