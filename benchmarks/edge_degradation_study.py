@@ -13,6 +13,8 @@ Picture conditions (lines, zones and ground truth in the same normalised coordin
 
 - ``x0.75`` / ``x0.5``: frame shrunk into a black frame of the same size (camera further away);
 - ``384x288``: frame resized to 384x288 (a low-resolution camera; the model still runs at 640);
+- ``x0.5 384x288``: both: people 37-87 px tall (median 46 and 55 px) in a 384x288 picture, a
+  doorway seen from across an atrium;
 - ``occluded``: a grey pillar (full height, x 0.45-0.55) and a grey rack (x 0.65-0.95, lower
   third) painted into every frame;
 - ``border``: the frame cropped to x 0.15-0.85, so people walk in through the image border.
@@ -106,6 +108,7 @@ PICTURES = {
         Picture("x0.75", scale=0.75),
         Picture("x0.5", scale=0.5),
         Picture("384x288", size=(384, 288)),
+        Picture("x0.5 384x288", scale=0.5, size=(384, 288)),
         Picture("occluded", occluded=True),
         Picture("border", border=True),
     ]
@@ -375,7 +378,11 @@ def measure(model: str, cache: Path, pictures: Sequence[str], rates: Sequence[fl
                             report = compare(counted[w, rule_name], truth)
                             per_truth = results.setdefault(truth_rule, {}).setdefault(label, {})
                             cell = per_truth.setdefault(condition, {}).setdefault(rule_name, {})
-                            cell[w] = {"line_accuracy": report.line_accuracy, "zone_mae": report.zone_mae}
+                            cell[w] = {
+                                "line_accuracy": report.line_accuracy,
+                                "zone_mae": report.zone_mae,
+                                "presence_agreement": report.presence_agreement,
+                            }
                 print(f"{condition:18s} {label}", file=sys.stderr, flush=True)
     return results
 
@@ -412,6 +419,16 @@ def tables(results: dict[str, Any], where: str, truth: str = "half") -> str:
             diffs = [r[c][where]["zone_mae"] - r["before"][where]["zone_mae"] for r in conditions.values()]
             zsummary.append(f"{sum(d < -1e-9 for d in diffs)}+/{sum(d > 1e-9 for d in diffs)}-")
         out.append("| better / worse than before | | " + " | ".join(summary) + " | | " + " | ".join(zsummary) + " |")
+        psummary = []
+        for c in ZONE_COLUMNS[1:]:
+            diffs = [
+                (r[c][where].get("presence_agreement") or 0.0) - (r["before"][where].get("presence_agreement") or 0.0)
+                for r in conditions.values()
+            ]
+            psummary.append(f"{sum(d > 1e-9 for d in diffs)}+/{sum(d < -1e-9 for d in diffs)}-")
+        # Under the zone columns but before's.
+        blank = " |" * (len(LINE_COLUMNS) + 1)
+        out.append("| zone presence agreement: better / worse |" + blank + " " + " | ".join(psummary) + " |")
     return "\n".join(out)
 
 
