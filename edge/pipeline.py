@@ -185,8 +185,7 @@ class Pipeline:
     def run(self, stop: threading.Event) -> None:
         """Process frames until the source ends or ``stop`` is set, then flush the last interval."""
         done = threading.Event()
-        watcher = threading.Thread(target=self._close_on_stop, args=(stop, done), name="pipeline-stop", daemon=True)
-        watcher.start()
+        threading.Thread(target=self._close_on_stop, args=(stop, done), name="pipeline-stop", daemon=True).start()
         seen = Observation(())
         previous_ts: datetime | None = None
         end: datetime | None = None
@@ -227,7 +226,9 @@ class Pipeline:
                 records = self.aggregator.flush()
                 if records:
                     self.sink.put(records)
-            watcher.join()
+            # The watcher is not joined: it sees ``done`` within its 0.2 s poll and ends, and a
+            # second close() of the closed source does nothing. Joining made every run end on
+            # the watcher's next poll: 0.1 s longer on average, 2 % of a 5 s replay.
 
     def _aggregate(self, scenes: Sequence[SceneFrame]) -> None:
         for scene in scenes:

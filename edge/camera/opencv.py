@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -106,7 +107,8 @@ class VideoFileSource(_Recording):
 
     Each frame is grabbed (demuxed and decoded by FFmpeg, on one thread); the conversion to
     BGR pixels, a good part of the cost of a small frame, happens only for frames that are
-    looked at.
+    looked at. Once a frame has been converted, the next one is grabbed in the background,
+    while the caller infers on this one (an idle gate's unconverted frames are grabbed in turn).
     """
 
     def __init__(self, path: Path, clock: Clock, video_start: datetime | None = None) -> None:
@@ -128,11 +130,17 @@ class VideoFileSource(_Recording):
             raise SourceError(f"cannot decode any frame of {path}: corrupt or unsupported video")
         self._first: Any = first
         self._current = 1
+        # The grab of the next frame, started once the current one is converted (_retrieve).
+        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-grab")
+        self._next: Future[bool] | None = None
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
         super().__init__(fps if 0.0 < fps < 1000.0 else 25.0, (first.shape[1], first.shape[0]), clock, video_start)
 
     def _grab(self) -> bool:
         self._current += 1
+        if self._next is not None:
+            grabbed, self._next = self._next, None
+            return grabbed.result()
         return bool(self._capture.grab())
 
     def _frame(self, index: int, ts: datetime) -> Frame:
@@ -147,9 +155,19 @@ class VideoFileSource(_Recording):
         ok, image = self._capture.retrieve()
         if not ok or image is None:
             raise SourceError(f"cannot decode frame {index} of {self._path}: corrupt video")
+        # This frame's pixels are out: decode the next one on the other core while the caller
+        # infers on these (one decoder still: no extra CPU). Grabbed in line, a 1920x1080 frame
+        # kept replay waiting 1.9 ms, where a bare predict loop gets FFmpeg's frame threads to
+        # overlap it (BENCHMARKS.md, "Detection on the region of the lines and zones").
+        self._next = self._ahead.submit(lambda: bool(self._capture.grab()))
         return image
 
     def _release(self) -> None:
+        # Never release the capture under a grab in flight.
+        if self._next is not None:
+            self._next.result()
+            self._next = None
+        self._ahead.shutdown()
         self._capture.release()
 
 
