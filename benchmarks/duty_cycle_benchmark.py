@@ -38,6 +38,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,20 +167,22 @@ print(json.dumps({"loop_cpu_s": loop_cpu_s, "process_cpu_s": after.user + after.
 """
 
 
-def run_child(clip: Path, model: Path, gating: str, tree: Path = REPO_ROOT) -> dict[str, Any]:
+def child_json(code: str, args: Sequence[str], what: str, tree: Path = REPO_ROOT) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter; its last line of output, a JSON object, with the
+    child's wall seconds added (``wall_s``)."""
     wall = time.perf_counter()
     # ``python -c`` imports from its working directory first: the code of ``tree``.
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(clip.resolve()), str(model.resolve()), str(SCENES), gating],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tree,
-    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, cwd=tree)
     if done.returncode != 0:
-        raise SystemExit(f"error: {clip.name} gating {gating}: {done.stderr.strip()[-800:]}")
+        raise SystemExit(f"error: {what}: {done.stderr.strip()[-800:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - wall
+    return result
+
+
+def run_child(clip: Path, model: Path, gating: str, tree: Path = REPO_ROOT) -> dict[str, Any]:
+    args = [str(clip.resolve()), str(model.resolve()), str(SCENES), gating]
+    result = child_json(CHILD, args, f"{clip.name} gating {gating}", tree)
     label = gating if tree == REPO_ROOT else f"{gating} ({tree.name})"
     print(
         f"{clip.name:18} gating {label}: loop {result['loop_cpu_s']:7.1f} CPU-s, process "

@@ -33,9 +33,7 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -46,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from duty_cycle_benchmark import SCENE, SOURCE_FPS, WALKS, Part, duty_clip
+from duty_cycle_benchmark import SCENE, SOURCE_FPS, WALKS, Part, child_json, duty_clip, line_counts
 from edge_region_study import CLIP_SIZE, Canvas
 from gating_clips import empty_scene, person_alpha, read_frames, read_gt
 
@@ -175,18 +173,8 @@ print(json.dumps({"loop_cpu_s": (after.user - before.user) + (after.system - bef
 
 
 def run_child(clip: Path, model: Path, gating: str, crop: str) -> dict[str, Any]:
-    wall = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(clip.resolve()), str(model.resolve()), json.dumps(geometry()), gating, crop],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO_ROOT,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"error: gating {gating} crop {crop}: {done.stderr.strip()[-800:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall_s"] = time.perf_counter() - wall
+    args = [str(clip.resolve()), str(model.resolve()), json.dumps(geometry()), gating, crop]
+    result = child_json(CHILD, args, f"gating {gating} crop {crop}")
     print(
         f"gating {gating:3} crop {crop:3}: {result['inferred']:5}/{result['frames']} inferred, loop "
         f"{result['loop_cpu_s']:6.1f} CPU-s {result['loop_wall_s']:6.1f} s wall, process {result['process_cpu_s']:6.1f}"
@@ -198,7 +186,7 @@ def run_child(clip: Path, model: Path, gating: str, crop: str) -> dict[str, Any]
 
 
 def lines(result: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    return {name: (line["in"], line["out"]) for name, line in result["counts"]["lines"].items()}
+    return line_counts(result["counts"])
 
 
 def zones(result: dict[str, Any]) -> dict[str, list[int]]:
