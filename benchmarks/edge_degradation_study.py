@@ -47,7 +47,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -432,11 +432,11 @@ def tables(results: dict[str, Any], where: str, truth: str = "half") -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def study_cli(parser: argparse.ArgumentParser, measure_with: Callable[[argparse.Namespace], Any],
+              print_tables: Callable[[Any], None]) -> None:  # fmt: skip
+    """The studies' command line, after their own options: ``--json`` prints what ``measure_with``
+    measured, ``--tables FILE`` the tables of an earlier ``--json`` run, otherwise the tables."""
     parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n_int8_openvino_model"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/mpp-degradation-study"))
-    parser.add_argument("--pictures", default=",".join(PICTURES), help="comma-separated: " + ", ".join(PICTURES))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--tables", type=Path, help="print the tables of an earlier --json output, measure nothing")
     args = parser.parse_args()
@@ -444,14 +444,25 @@ def main() -> None:
         results = json.loads(args.tables.read_text())
     else:
         ultralytics_logs_to_stderr()
-        results = measure(args.model, args.cache, args.pictures.split(","), RATES)
+        results = measure_with(args)
     if args.json:
         json.dump(results, sys.stdout)
         print()
         return
+    print_tables(results)
+
+
+def print_all_tables(results: dict[str, Any]) -> None:
     for truth in TRUTHS:
         for where in ("grid", "scene"):
             print(tables(results[truth], where, truth))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/mpp-degradation-study"))
+    parser.add_argument("--pictures", default=",".join(PICTURES), help="comma-separated: " + ", ".join(PICTURES))
+    study_cli(parser, lambda args: measure(args.model, args.cache, args.pictures.split(","), RATES), print_all_tables)
 
 
 if __name__ == "__main__":

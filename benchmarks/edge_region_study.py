@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,8 +37,8 @@ with contextlib.redirect_stdout(sys.stderr):
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edge_accuracy import grid
-from edge_degradation_study import CLIPS, RATES, RULE_SETS, START, frame_picks, observations, track
-from edge_tracker_study import ROOT, SHARED, frames_of, ultralytics_logs_to_stderr
+from edge_degradation_study import CLIPS, RATES, RULE_SETS, START, frame_picks, observations, study_cli, track
+from edge_tracker_study import ROOT, SHARED, frames_of
 
 from edge.config import LineConfig, ZoneConfig
 from edge.counting import TRUTH_RULES, Box, Track, detection_region, to_frame
@@ -210,23 +209,14 @@ def tables(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default=str(SHARED / "models" / "yolov8n_int8_openvino_model"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/mpp-region-study"))
     parser.add_argument("--canvases", default="640x480,1280x720,1920x1080")
     parser.add_argument("--margin", type=float, default=REGION_MARGIN, help="the region's margin (sensitivity)")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--tables", type=Path, help="print the tables of an earlier --json output, measure nothing")
-    args = parser.parse_args()
-    if args.tables:
-        results = json.loads(args.tables.read_text())
-    else:
-        ultralytics_logs_to_stderr()
-        results = measure(args.model, args.cache, [parse_canvas(c) for c in args.canvases.split(",")], args.margin)
-    if args.json:
-        json.dump(results, sys.stdout)
-        print()
-        return
-    print(tables(results))
+
+    def measure_with(args: argparse.Namespace) -> Any:
+        return measure(args.model, args.cache, [parse_canvas(c) for c in args.canvases.split(",")], args.margin)
+
+    study_cli(parser, measure_with, lambda results: print(tables(results)))
 
 
 if __name__ == "__main__":
