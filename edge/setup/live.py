@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from edge.camera import SourceError
 from edge.config import EdgeConfig
-from edge.counting import Record, SceneFrame
+from edge.counting import Box, CountingLine, CountingZone, Record, SceneFrame, detection_region
 from edge.pipeline import FrameResult
 from edge.vision import ModelError
 
@@ -118,7 +118,12 @@ class LiveScene:
                 source = open_source(config, lambda: datetime.now(UTC))
                 scene, aggregator = build_counting(config)
                 pipeline = Pipeline(
-                    source, tracker, scene, aggregator, _Discard(), build_gate(config, gating=True),
+                    source,
+                    tracker,
+                    scene,
+                    aggregator,
+                    _Discard(),
+                    build_gate(config, gating=True),
                     observer=_RunObserver(self, generation),
                 )
                 with self._lock:
@@ -171,6 +176,16 @@ class LiveScene:
     def picture(self) -> bytes | None:
         with self._lock:
             return self._jpeg
+
+    def region(self, lines: Sequence[CountingLine], zones: Sequence[CountingZone]) -> Box | None:
+        """The part of the picture the model would look at with these lines and zones: None with
+        ``detection_crop`` off, before the first picture (the region is in its pixels), or where
+        no region applies (the model sees the whole picture)."""
+        with self._lock:
+            crop, size = self._config.detection_crop, self._size
+        if not crop or size is None:
+            return None
+        return detection_region(lines, zones, *size)
 
     def state(self) -> dict[str, object]:
         with self._lock:

@@ -27,13 +27,15 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, Field, ValidationError
 
 from edge.audit.session import AuditSession
 from edge.audit.truth import AuditInputError
-from edge.config import ConfigError, EdgeConfig, parse_config
+from edge.config import ConfigError, EdgeConfig, PointConfig, format_validation_error, parse_config
+from edge.counting import CountingLine, CountingZone, Point, Polygon, Segment
 from edge.setup.live import LiveScene
 from wire.vocabulary import CountingRole
 
@@ -113,6 +115,28 @@ def save_geometry(path: Path, lines: list[Any], zones: list[Any]) -> EdgeConfig:
         os.chown(temporary, previous.st_uid, previous.st_gid)
     os.replace(temporary, path)
     return config
+
+
+# The lines and zones the page is editing, for the detection region: only their points decide
+# it, so a name or role still being typed (checked on save) does not make the region vanish.
+class _EditedLine(BaseModel):
+    points: tuple[PointConfig, PointConfig]
+
+    def as_counting(self) -> CountingLine:
+        a, b = self.points
+        return CountingLine("", Segment(Point(a.x, a.y), Point(b.x, b.y)), "")
+
+
+class _EditedZone(BaseModel):
+    points: Annotated[tuple[PointConfig, ...], Field(min_length=3)]
+
+    def as_counting(self) -> CountingZone:
+        return CountingZone("", Polygon(tuple(Point(p.x, p.y) for p in self.points)), "")
+
+
+class _EditedGeometry(BaseModel):
+    lines: list[_EditedLine]
+    zones: list[_EditedZone]
 
 
 class SetupServer:
@@ -198,18 +222,32 @@ class SetupServer:
             ],
         }
 
+    def region(self, body: Any) -> dict[str, Any]:
+        """The detection region of the lines and zones being edited (not yet saved), normalised
+        [x1, y1, x2, y2], or None where the model would see the whole picture (see LiveScene.region)."""
+        try:
+            edited = _EditedGeometry.model_validate(body)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, "region request")) from None
+        region = self.live.region([x.as_counting() for x in edited.lines], [z.as_counting() for z in edited.zones])
+        return {"region": None if region is None else [region.x1, region.y1, region.x2, region.y2]}
+
     def save(self, body: Any) -> dict[str, Any]:
         if self.audit is not None and not self.audit.finished.is_set():
             # The recording was counted on the current geometry: a new one would void the audit.
             raise ConfigError("an audit is open on the current lines and zones: save or abandon it first")
         if not (isinstance(body, dict) and isinstance(body.get("lines"), list) and isinstance(body.get("zones"), list)):
-            raise ConfigError("expected {\"lines\": [...], \"zones\": [...]}")
+            raise ConfigError('expected {"lines": [...], "zones": [...]}')
         config = save_geometry(self.config_path, body["lines"], body["zones"])
         self.live.set_config(config)
-        log.info("setup page saved %d line(s) and %d zone(s) to %s", len(config.lines), len(config.zones),
-                 self.config_path)
-        return {"saved": self.config_path.name, "backup": self.config_path.name + ".bak",
-                "generation": self.live.generation}
+        log.info(
+            "setup page saved %d line(s) and %d zone(s) to %s", len(config.lines), len(config.zones), self.config_path
+        )
+        return {
+            "saved": self.config_path.name,
+            "backup": self.config_path.name + ".bak",
+            "generation": self.live.generation,
+        }
 
 
 class _Server6(ThreadingHTTPServer):
@@ -320,6 +358,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/api/config":
                 if self._authorised():
                     self._json(HTTPStatus.OK, self.app.save(self._body()))
+            elif path == "/api/region":
+                if self._authorised():
+                    self._json(HTTPStatus.OK, self.app.region(self._body()))
             elif path.startswith("/api/audit/"):
                 if self._authorised():
                     self._audit_post(path.removeprefix("/api/audit/"))

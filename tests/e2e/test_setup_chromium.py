@@ -1,6 +1,7 @@
 """``mpp-edge setup`` against a shared clip with the real model: refusals without a password or
 on every interface, then a real headless Chromium that drags a line end and a zone corner,
-saves, and sees the device count on the new geometry."""
+saves, and sees the device count on the new geometry; with ``detection_crop`` the page draws
+the detection region of the geometry being edited."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from edge.config import load_config
+from edge.config import EdgeConfig, load_config
+from edge.counting import detection_region
 from edge.setup.live import LiveScene
 from edge.setup.server import SetupServer
 from tests.conftest import REPO_ROOT
@@ -49,7 +51,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, mot15: Path, model_path: Path) -> Iterator[Setup]:
+def setup(request: pytest.FixtureRequest, tmp_path: Path, mot15: Path, model_path: Path) -> Iterator[Setup]:
+    """The setup page on the clip; ``detection_crop`` as the test's indirect parameter (off unless given)."""
     config = tmp_path / "device.yaml"
     config.write_text(
         "# pintu utama, dipasang 2026-11-30\n"
@@ -59,9 +62,16 @@ def setup(tmp_path: Path, mot15: Path, model_path: Path) -> Iterator[Setup]:
                 "device": "cam-1",
                 "source": str(mot15 / "TUD-Campus" / "TUD-Campus.mp4"),
                 "model": str(model_path),
+                "detection_crop": getattr(request, "param", False),
                 "lines": [{"name": "x40", "points": [[0.40, 0.55], [0.40, 1.00]]}],
-                "zones": [{"name": "antri", "role": "queue", "gerai": "dukcapil",
-                           "points": [[0.45, 0.60], [0.65, 0.60], [0.65, 1.00], [0.45, 1.00]]}],
+                "zones": [
+                    {
+                        "name": "antri",
+                        "role": "queue",
+                        "gerai": "dukcapil",
+                        "points": [[0.45, 0.60], [0.65, 0.60], [0.65, 1.00], [0.45, 1.00]],
+                    }
+                ],
             },
             sort_keys=False,
         )
@@ -157,7 +167,8 @@ def drag(driver: webdriver.Chrome, start: tuple[float, float], end: tuple[float,
 
 
 def test_drag_a_line_end_and_a_zone_corner_then_save(
-    setup: Setup, browser: webdriver.Chrome  # noqa: F811 - the imported fixture
+    setup: Setup,
+    browser: webdriver.Chrome,  # noqa: F811 - the imported fixture
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     browser.get(setup.url + "/")
@@ -175,6 +186,8 @@ def test_drag_a_line_end_and_a_zone_corner_then_save(
     WebDriverWait(browser, 90).until(lambda d: d.execute_script("return $('frame').naturalWidth") == 640)
     WebDriverWait(browser, 30).until(lambda d: len(live_state(d)["feet"]) > 0)
     first = live_state(browser)
+    # detection_crop is off: no region drawn, whatever the lines and zones.
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.region") == "null")
     browser.save_screenshot(str(ARTIFACTS / "setup-1280.png"))
 
     drag(browser, (0.40, 0.55), (0.30, 0.50))  # line x40, end A
@@ -220,8 +233,80 @@ def test_drag_a_line_end_and_a_zone_corner_then_save(
     assert sorted(p.name for p in setup.config.parent.iterdir()) == ["device.yaml", "device.yaml.bak"]
 
 
+def log_in(driver: webdriver.Chrome, url: str) -> None:
+    driver.get(url + "/")
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "login").is_displayed())
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+
+
+def region_of(geometry: dict[str, Any], size: tuple[int, int]) -> list[float] | None:
+    """What the tracker would crop for these lines and zones (edge.counting.region)."""
+    config = EdgeConfig.model_validate(
+        {
+            "site": "mpp-test",
+            "device": "cam-1",
+            "source": "clip.mp4",
+            "lines": geometry["lines"],
+            "zones": geometry["zones"],
+        }
+    )
+    box = detection_region([x.as_counting() for x in config.lines], [z.as_counting() for z in config.zones], *size)
+    return None if box is None else [box.x1, box.y1, box.x2, box.y2]
+
+
+# The top edge of the drawn region, one canvas row inside it: how many of its pixels are the
+# white dashes and the black between them.
+_REGION_EDGE = """
+const canvas = $("overlay"), [x1, y1, x2, y2] = state.region;
+const x = Math.round(x1 * canvas.width), y = Math.round(y1 * canvas.height) + 1;
+const row = canvas.getContext("2d").getImageData(x, y, Math.round(x2 * canvas.width) - x, 1).data;
+let white = 0, black = 0;
+for (let i = 0; i < row.length; i += 4) {
+  if (row[i + 3] === 255 && Math.min(row[i], row[i + 1], row[i + 2]) > 240) white += 1;
+  if (row[i + 3] === 255 && Math.max(row[i], row[i + 1], row[i + 2]) < 15) black += 1;
+}
+return {white, black, width: row.length / 4};
+"""
+
+
+@pytest.mark.parametrize("setup", [True], indirect=True, ids=["detection_crop"])
+def test_with_the_crop_the_page_draws_the_region_of_the_geometry_being_edited(
+    setup: Setup,
+    browser: webdriver.Chrome,  # noqa: F811 - the imported fixture
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_in(browser, setup.url)
+    WebDriverWait(browser, 90).until(lambda d: d.execute_script("return $('frame').naturalWidth") == 640)
+    saved = region_of(yaml.safe_load(setup.config.read_text()), (640, 480))
+    assert saved is not None  # the line and zone cover the lower middle of the 640x480 clip
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return state.region") == saved)
+    edge = browser.execute_script(_REGION_EDGE)
+    assert edge["white"] > edge["width"] / 4 and edge["black"] > edge["width"] / 4, edge  # dashed
+    browser.save_screenshot(str(ARTIFACTS / "setup-region-1280.png"))
+
+    # Moving a line end up and left grows the region at once, before anything is saved.
+    drag(browser, (0.40, 0.55), (0.15, 0.20))
+    edited: dict[str, Any] = browser.execute_script("return payload()")
+    grown = region_of(edited, (640, 480))
+    assert grown is not None and grown[0] < saved[0] and grown[1] < saved[1]
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return state.region") == grown)
+    edge = browser.execute_script(_REGION_EDGE)
+    assert edge["white"] > edge["width"] / 4 and edge["black"] > edge["width"] / 4, edge
+    assert setup.config.read_text() == setup.original
+    # Spread across the picture, the lines and zones give no region: the model sees it all.
+    drag(browser, (0.15, 0.20), (0.01, 0.01))
+    drag(browser, (0.40, 0.99), (0.99, 0.99))
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return state.region") is None)
+    browser.save_screenshot(str(ARTIFACTS / "setup-region-none-1280.png"))
+
+
 def test_the_running_device_counts_on_the_saved_geometry_from_the_next_interval(
-    tmp_path: Path, mot15: Path, model_path: Path, mosquitto: MosquittoBroker,
+    tmp_path: Path,
+    mot15: Path,
+    model_path: Path,
+    mosquitto: MosquittoBroker,
     browser: webdriver.Chrome,  # noqa: F811 - the imported fixture
 ) -> None:
     """``mpp-edge run`` on a live stream of the clip and the setup page on the same config:
@@ -230,16 +315,26 @@ def test_the_running_device_counts_on_the_saved_geometry_from_the_next_interval(
     with serve_mjpeg(mot15 / "TUD-Campus" / "TUD-Campus.mp4") as stream:
         config = tmp_path / "setup" / "device.yaml"
         config.parent.mkdir()
-        config.write_text(yaml.safe_dump({
-            "site": "mpp-test", "device": "cam-1", "source": stream, "model": str(model_path),
-            "interval_s": 1, "health_interval_s": 2, "mqtt": {"url": mosquitto.url},
-            "outbox": {"path": str(tmp_path / "var" / "outbox.db")},
-            "lines": [{"name": "x40", "points": [[0.40, 0.55], [0.40, 1.00]]}],
-        }))
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "site": "mpp-test",
+                    "device": "cam-1",
+                    "source": stream,
+                    "model": str(model_path),
+                    "interval_s": 1,
+                    "health_interval_s": 2,
+                    "mqtt": {"url": mosquitto.url},
+                    "outbox": {"path": str(tmp_path / "var" / "outbox.db")},
+                    "lines": [{"name": "x40", "points": [[0.40, 0.55], [0.40, 1.00]]}],
+                }
+            )
+        )
         recorder = Recorder(mosquitto.port, None, None)
         log = tmp_path / "edge.log"
-        edge = subprocess.Popen([*CLI, "-v", "run", "--config", str(config)], cwd=REPO_ROOT,
-                                stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        edge = subprocess.Popen(
+            [*CLI, "-v", "run", "--config", str(config)], cwd=REPO_ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
         live = LiveScene(load_config(config))
         server = SetupServer(config, "127.0.0.1", free_port(), PASSWORD, live)
         live.start()
@@ -256,8 +351,9 @@ def test_the_running_device_counts_on_the_saved_geometry_from_the_next_interval(
             name.send_keys("pintu-baru")
             browser.find_element(By.ID, "save").click()
             WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.saved"))
-            recorder.wait_for(lambda: any("/counts/pintu-baru/" in m for m in recorder.records()), 60,
-                              "counts on the saved geometry")
+            recorder.wait_for(
+                lambda: any("/counts/pintu-baru/" in m for m in recorder.records()), 60, "counts on the saved geometry"
+            )
             assert edge.poll() is None, "the device keeps running"
             time.sleep(3)
             edge.send_signal(signal.SIGTERM)
@@ -290,15 +386,32 @@ def test_mpp_edge_setup_writes_no_picture_to_disk(tmp_path: Path, mot15: Path, m
     for folder in folders.values():
         folder.mkdir()
     config = folders["etc"] / "edge.yaml"
-    config.write_text(yaml.safe_dump({
-        "site": "mpp-test", "device": "cam-1", "source": str(mot15 / "TUD-Campus" / "TUD-Campus.mp4"),
-        "model": str(model_path), "lines": [{"name": "x40", "points": [[0.4, 0.55], [0.4, 1.0]]}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "site": "mpp-test",
+                "device": "cam-1",
+                "source": str(mot15 / "TUD-Campus" / "TUD-Campus.mp4"),
+                "model": str(model_path),
+                "lines": [{"name": "x40", "points": [[0.4, 0.55], [0.4, 1.0]]}],
+            }
+        )
+    )
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(folders["home"]), "TMPDIR": str(folders["tmp"]),
-           "YOLO_CONFIG_DIR": str(folders["home"] / "ultralytics"), "MPP_SETUP_PASSWORD": PASSWORD}
-    process = subprocess.Popen([*CLI, "setup", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-                               cwd=folders["work"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(folders["home"]),
+        "TMPDIR": str(folders["tmp"]),
+        "YOLO_CONFIG_DIR": str(folders["home"] / "ultralytics"),
+        "MPP_SETUP_PASSWORD": PASSWORD,
+    }
+    process = subprocess.Popen(
+        [*CLI, "setup", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
+        cwd=folders["work"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         assert process.stdout is not None
@@ -324,9 +437,14 @@ def test_mpp_edge_setup_writes_no_picture_to_disk(tmp_path: Path, mot15: Path, m
         if process.poll() is None:
             process.kill()
     written = [
-        path for folder in folders.values() for path in folder.rglob("*") if path.is_file()
-        and (path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".mp4", ".avi", ".mjpg"}
-             or path.read_bytes()[:4].startswith((b"\xff\xd8\xff", b"\x89PNG")))
+        path
+        for folder in folders.values()
+        for path in folder.rglob("*")
+        if path.is_file()
+        and (
+            path.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".mp4", ".avi", ".mjpg"}
+            or path.read_bytes()[:4].startswith((b"\xff\xd8\xff", b"\x89PNG"))
+        )
     ]
     assert written == []
     assert [p.name for p in folders["etc"].iterdir()] == ["edge.yaml"]  # untouched without a save

@@ -7,7 +7,11 @@ const ROLE_NAMES = { entrance: "pintu masuk", staff: "petugas", queue: "antrean"
 const HIT_CSS_PX = 22;
 const $ = (id) => document.getElementById(id);
 
-const state = { lines: [], zones: [], roles: [], live: null, drag: null, dirty: false, frameUrl: null, stopped: false };
+const state = {
+  lines: [], zones: [], roles: [], live: null, drag: null, dirty: false, frameUrl: null, stopped: false,
+  // [x1, y1, x2, y2] the model looks at for the lines and zones on the page; null: the whole picture.
+  region: null, regionAsking: false, regionAgain: false, size: null,
+};
 
 async function api(path, options = {}) {
   const response = await fetch(path, { credentials: "same-origin", cache: "no-store", ...options });
@@ -56,10 +60,26 @@ function handle(ctx, x, y, fill, dpr) {
   ctx.lineWidth = 2 * dpr; ctx.strokeStyle = "#000"; ctx.stroke();
 }
 
+// White dashes on black, as on the --annotate video and the snapshot: seen on a bright scene
+// and a dark one alike, and told apart from a zone's solid edge.
+function drawRegion(ctx, w, h, dpr) {
+  if (!state.region) return;
+  const [x1, y1, x2, y2] = state.region;
+  const lw = 2 * dpr;  // inside the box, so an edge on the picture's border stays visible
+  const x = x1 * w + lw / 2, y = y1 * h + lw / 2, rw = (x2 - x1) * w - lw, rh = (y2 - y1) * h - lw;
+  ctx.lineWidth = lw;
+  ctx.strokeStyle = "#000"; ctx.strokeRect(x, y, rw, rh);
+  ctx.setLineDash([8 * dpr, 8 * dpr]);
+  ctx.strokeStyle = "#fff"; ctx.strokeRect(x, y, rw, rh);
+  ctx.setLineDash([]);
+  label(ctx, "area deteksi", x1 * w + 2 * dpr, y1 * h - 2 * dpr, "#fff", dpr);
+}
+
 function draw() {
   const { canvas, w, h, dpr } = canvasSize();
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, w, h);
+  drawRegion(ctx, w, h, dpr);
   const counts = state.live || { lines: {}, zones: {} };
   for (const zone of state.zones) {
     const c = colour(zone.role);
@@ -161,6 +181,7 @@ function onUp() { state.drag = null; }
 function markDirty() {
   state.dirty = true;
   $("status").textContent = "Belum disimpan.";
+  refreshRegion();
 }
 
 // --- the list of lines and zones -----------------------------------------------------------
@@ -266,6 +287,25 @@ async function save() {
   }
 }
 
+// The device works the region out (edge.counting.region, in the picture's pixels) for the
+// geometry being edited, so the page shows what a save would make the model look at. One
+// question at a time; edits made meanwhile ask once more with the latest geometry.
+async function refreshRegion() {
+  if (state.regionAsking) { state.regionAgain = true; return; }
+  state.regionAsking = true;
+  try {
+    do {
+      state.regionAgain = false;
+      const response = await api("/api/region", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload()),
+      });
+      state.region = response.ok ? (await response.json()).region : null;
+    } while (state.regionAgain);
+  } catch (e) { /* asked again on the next edit or picture size */ } finally { state.regionAsking = false; }
+  document.body.dataset.region = JSON.stringify(state.region);
+  draw();
+}
+
 async function refreshFrame() {
   if (state.stopped) return;
   try {
@@ -285,6 +325,8 @@ async function refreshLive() {
   try {
     const response = await api("/api/live");
     state.live = await response.json();
+    const size = JSON.stringify(state.live.size);
+    if (size !== state.size) { state.size = size; refreshRegion(); }  // the first picture, or a new camera size
     $("source-error").hidden = !state.live.error;
     $("source-error").textContent = state.live.error ? `Kamera: ${state.live.error}` : "";
     renderCounts();
@@ -316,6 +358,7 @@ async function start() {
   $("app").hidden = false;
   renderItems(true);
   draw();
+  refreshRegion();
   document.body.dataset.ready = "1";
   refreshFrame();
   refreshLive();
