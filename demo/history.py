@@ -3,8 +3,9 @@
 Everything here is invented and labelled so: site names end in "(simulasi)" and device ids
 start with ``sim-``. The numbers are plausible, not measured: daily footfall with a weekday
 pattern, closed weekends and national holidays, a lunch dip, four gerai per MPP with staff and
-queue zones. Two things go wrong on purpose, so that coverage, staffing, alerts and the monthly
-report have something true to show, both at the first site (the one the dashboard opens):
+queue zones. Two things go wrong on purpose, so that coverage, staffing and the monthly report
+have something true to show (and the live alerts, while the site is open), both at the first site
+(the one the dashboard opens):
 
 - a camera gap: the entrance camera of ``kobar`` delivers no frames on five opening days in
   the second week of the last complete month (records with ``observed_s`` 0 and health

@@ -69,10 +69,10 @@ class Demo:
             if not self.stop_requested.is_set():  # Ctrl-C while the collector was starting
                 starts = replay_starts(datetime.now(ZoneInfo(TIMEZONE)))
                 configure_site(settings.dashboard_url, settings.api_token, starts)
+                self._announce(video, model)  # before the history's thread starts saying its own lines
                 if settings.history:
                     configure_simulated_sites(settings.dashboard_url, settings.api_token)
                     self._start_history()
-                self._announce(video, model)
                 self._replay(video, model, starts)
             if not self.stop_requested.is_set():
                 say("all hours replayed; the dashboard stays up. Ctrl-C stops the demo.")

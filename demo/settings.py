@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,13 @@ class DemoError(Exception):
 
 
 def say(message: str) -> None:
-    """A line for the person at the terminal; a closed terminal (SIGHUP) must not stop the shutdown."""
+    """A line for the person at the terminal; a closed terminal (SIGHUP) must not stop the shutdown.
+
+    One write per line: the history loader says its lines from another thread, and print()'s
+    separate write of the newline let the two splice into one line."""
     with contextlib.suppress(OSError):
-        print(message, flush=True)  # noqa: T201 - the demo is a command-line program
+        sys.stdout.write(f"{message}\n")
+        sys.stdout.flush()
 
 
 @dataclass(frozen=True, slots=True)

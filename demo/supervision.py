@@ -108,7 +108,11 @@ def free_port() -> int:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether the collector could listen there: no other listener. SO_REUSEADDR, as the collector's
+    server sets it, so that the previous run's connections in TIME_WAIT (a minute after its stop)
+    do not count as "in use"."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host or "127.0.0.1", port))
         except OSError:

@@ -1,8 +1,13 @@
 """The demo's generated device configs are valid edge configs that map the
-clip onto today's hours so far, and its settings fail with clear messages."""
+clip onto today's hours so far, its settings fail with clear messages, it can
+start again right after a stop, and its terminal lines stay whole."""
 
 from __future__ import annotations
 
+import io
+import socket
+import sys
+import threading
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,7 +19,8 @@ from setuptools import find_packages
 
 from demo.assets import resolve_model, resolve_video
 from demo.edge_config import edge_config, replay_starts
-from demo.settings import SITE, DemoError, settings_from_env
+from demo.settings import SITE, DemoError, say, settings_from_env
+from demo.supervision import port_is_free
 from edge.config import parse_config
 from tests.conftest import REPO_ROOT
 
@@ -90,3 +96,41 @@ def test_the_demo_is_a_program_apart_not_in_the_installed_packages() -> None:
     assert {"wire", "edge", "collector"} <= set(packages)
     assert [p for p in packages if p.split(".")[0] == "demo"] == []
     assert not (REPO_ROOT / "collector" / "demo.py").exists()
+
+
+def test_a_port_left_in_time_wait_is_free_but_one_with_a_listener_is_not() -> None:
+    # A stopped collector leaves its closed connections in TIME_WAIT for a minute; `make demo` again
+    # at once must start, as the collector's own server (SO_REUSEADDR) would bind.
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port)
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            connection, _ = server.accept()
+            connection.close()  # the server side closes first: its end waits in TIME_WAIT
+            assert client.recv(1) == b""
+    assert port_is_free("127.0.0.1", port)
+
+
+class WriteLog(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_each_line_said_is_one_write_so_threads_cannot_splice_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = WriteLog()
+    monkeypatch.setattr(sys, "stdout", out)
+    said = [threading.Thread(target=say, args=(f"line {n}",)) for n in range(20)]
+    for thread in said:
+        thread.start()
+    for thread in said:
+        thread.join()
+    assert sorted(out.writes) == sorted(f"line {n}\n" for n in range(20))
+    assert sorted(out.getvalue().splitlines()) == sorted(f"line {n}" for n in range(20))
