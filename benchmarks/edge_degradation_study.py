@@ -18,6 +18,8 @@ Picture conditions (lines, zones and ground truth in the same normalised coordin
 - ``occluded``: a grey pillar (full height, x 0.45-0.55) and a grey rack (x 0.65-0.95, lower
   third) painted into every frame;
 - ``border``: the frame cropped to x 0.15-0.85, so people walk in through the image border;
+- ``occluded x0.5 384x288``: the pillar and the rack in the doorway-sized picture (people
+  stepping out from behind a pillar, half hidden by racks, 37-87 px tall);
 - ``CCTV``: sensor noise (Gaussian, sd 12 grey levels) and JPEG quality 15, a cheap camera's
   compressed stream; ``CCTV x0.5``: the same with people half the size;
 - ``dim``: a dim hall: light at a quarter (gain 0.25) and sensor noise (sd 4) on top;
@@ -123,6 +125,7 @@ PICTURES = {
         Picture("x0.5 384x288", scale=0.5, size=(384, 288)),
         Picture("occluded", occluded=True),
         Picture("border", border=True),
+        Picture("occluded x0.5 384x288", scale=0.5, size=(384, 288), occluded=True),
         Picture("CCTV", noise_sd=12.0, jpeg_quality=15),
         Picture("CCTV x0.5", scale=0.5, noise_sd=12.0, jpeg_quality=15),
         Picture("dim", gain=0.25, noise_sd=4.0),
