@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy wire edge collector demo
 	$(BIN)/lint-imports
 

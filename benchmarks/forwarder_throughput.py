@@ -37,8 +37,18 @@ def free_port() -> int:
 
 def records(count: int) -> list[LineCounts]:
     return [
-        LineCounts(site="bench", device="dev-1", timezone="Asia/Jakarta", interval_start=START + timedelta(seconds=i),
-                   interval_s=1, observed_s=1.0, line="pintu-utama", role="entrance", in_count=i % 9, out_count=i % 4)
+        LineCounts(
+            site="bench",
+            device="dev-1",
+            timezone="Asia/Jakarta",
+            interval_start=START + timedelta(seconds=i),
+            interval_s=1,
+            observed_s=1.0,
+            line="pintu-utama",
+            role="entrance",
+            in_count=i % 9,
+            out_count=i % 4,
+        )
         for i in range(count)
     ]
 
@@ -78,8 +88,9 @@ def bench_mosquitto_pub(port: int, batch: list[LineCounts]) -> float:
     lines = b"".join(encode(r) + b"\n" for r in batch)
     sub = start_subscriber(port, "bench/pub", len(batch))
     started = time.perf_counter()
-    subprocess.run(["mosquitto_pub", "-p", str(port), "-t", "bench/pub", "-q", "1", "-l", "-V", "mqttv5"],
-                   input=lines, check=True)
+    subprocess.run(
+        ["mosquitto_pub", "-p", str(port), "-t", "bench/pub", "-q", "1", "-l", "-V", "mqttv5"], input=lines, check=True
+    )
     sub.wait(timeout=600)
     return len(batch) / (time.perf_counter() - started)
 
@@ -94,8 +105,9 @@ def main() -> None:
         workdir = Path(tmp)
         port = free_port()
         config = workdir / "mosquitto.conf"
-        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\n"
-                          "max_queued_messages 1000000\n")
+        config.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\nmax_queued_messages 1000000\n"
+        )
         broker = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         try:
@@ -105,8 +117,10 @@ def main() -> None:
             print(f"mosquitto_pub -q 1 -l -> mosquitto_sub -C N: {reference:,.0f} msg/s")
             for window in (int(w) for w in args.windows.split(",")):
                 acked = bench_forwarder(port, batch, workdir, window)
-                print(f"forwarder (outbox -> PUBACK -> row deleted), window {window}: {acked:,.0f} records/s; "
-                      "mosquitto_sub got all")
+                print(
+                    f"forwarder (outbox -> PUBACK -> row deleted), window {window}: {acked:,.0f} records/s; "
+                    "mosquitto_sub got all"
+                )
         finally:
             broker.terminate()
             broker.wait(10)

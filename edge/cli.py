@@ -173,9 +173,7 @@ def _print_replay(result: Any) -> None:
 
 def _print_report(report: Any) -> None:
     for name, line in report.to_json()["lines"].items():
-        print(
-            f"line {name}: in {line['in']} (true {line['in_true']}) out {line['out']} (true {line['out_true']})"
-        )
+        print(f"line {name}: in {line['in']} (true {line['in_true']}) out {line['out']} (true {line['out_true']})")
     for name, zone in report.to_json()["zones"].items():
         print(f"zone {name}: MAE {zone['mae']:.3f} presence agreement {zone['presence_agreement']:.3f}")
     print(

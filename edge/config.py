@@ -245,19 +245,13 @@ _PATTERN_RULES = {
     NAME_PATTERN: "1 to 64 characters: letters, digits, '.', '-' and '_', starting with a letter or digit",
 }
 PIXEL_HINT = (
-    "coordinates are normalised 0..1: divide by the image width and height, "
-    "e.g. x=320 on a 640-px-wide image is 0.5"
+    "coordinates are normalised 0..1: divide by the image width and height, e.g. x=320 on a 640-px-wide image is 0.5"
 )
 
 
 def _is_pixel_coordinate(error: ErrorDetails) -> bool:
     loc = error["loc"]
-    return (
-        error["type"] == "less_than_equal"
-        and len(loc) >= 3
-        and loc[-1] in ("x", "y")
-        and loc[-3] == "points"
-    )
+    return error["type"] == "less_than_equal" and len(loc) >= 3 and loc[-1] in ("x", "y") and loc[-3] == "points"
 
 
 def format_validation_error(exc: ValidationError, origin: str) -> str:

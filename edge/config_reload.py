@@ -71,12 +71,14 @@ class GeometryReloader:
         after = saved.model_dump(mode="json")
         others = sorted(k for k in before.keys() | after.keys() if k not in GEOMETRY and before.get(k) != after.get(k))
         if others:
-            log.warning("%s: %s changed; restart the service to apply (lines and zones apply now)",
-                        self.path, ", ".join(others))
+            log.warning(
+                "%s: %s changed; restart the service to apply (lines and zones apply now)", self.path, ", ".join(others)
+            )
         if all(before.get(key) == after.get(key) for key in GEOMETRY):
             return False
         self.running = self.running.model_copy(update={"lines": saved.lines, "zones": saved.zones})
-        log.info("%s: %d line(s) and %d zone(s) apply from the next interval",
-                 self.path, len(saved.lines), len(saved.zones))
+        log.info(
+            "%s: %d line(s) and %d zone(s) apply from the next interval", self.path, len(saved.lines), len(saved.zones)
+        )
         self.apply(self.running)
         return True

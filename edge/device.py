@@ -64,9 +64,7 @@ def _wait_drained(forwarder: Forwarder, outbox: SqliteOutbox, hurry: threading.E
     return False
 
 
-def run_device(
-    config: EdgeConfig, *, gating: bool, drain_timeout_s: float, config_path: Path | None = None
-) -> int:
+def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float, config_path: Path | None = None) -> int:
     """Run until stopped (live source) or until a file is processed and its records delivered.
 
     Returns 0 on a clean stop or a drained file run, EXIT_NOT_DRAINED when records
@@ -97,8 +95,14 @@ def run_device(
         pipeline = build_pipeline(config, outbox, gating=gating, clock=lambda: datetime.now(UTC))
 
         health = HealthReporter(
-            site=config.site, device=config.device, timezone=config.timezone, model=config.model,
-            interval_s=config.health_interval_s, stats=stats, outbox=outbox, link=link,
+            site=config.site,
+            device=config.device,
+            timezone=config.timezone,
+            model=config.model,
+            interval_s=config.health_interval_s,
+            stats=stats,
+            outbox=outbox,
+            link=link,
         )
         health.start()
         if config_path is not None:
@@ -121,7 +125,10 @@ def run_device(
         log.error(
             "outbox not drained after %.0f s: %d record(s) remain in %s (broker %s %s); "
             "they are kept and sent by the next run",
-            time.monotonic() - drain_started_s, outbox.depth(), config.outbox.path, config.mqtt.url,
+            time.monotonic() - drain_started_s,
+            outbox.depth(),
+            config.outbox.path,
+            config.mqtt.url,
             "connected" if link.connected else "unreachable",
         )
         return EXIT_NOT_DRAINED

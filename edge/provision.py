@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--out-dir", type=Path, default=Path("devices"))
     dev.add_argument("--broker-url", default="mqtt://127.0.0.1:1883")
     dev.add_argument(
-        "--device-secret-path", type=Path, default=None,
+        "--device-secret-path",
+        type=Path,
+        default=None,
         help="where the password file will live on the device (default: the generated file's path)",
     )
     acc = sub.add_parser("account", help="add a service account (e.g. collector); prints its password once")
@@ -116,16 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "device":
             config_path, secret_path = provision_device(
-                args.site, args.device, passwd_file=args.passwd_file, out_dir=args.out_dir,
-                broker_url=args.broker_url, device_secret_path=args.device_secret_path,
+                args.site,
+                args.device,
+                passwd_file=args.passwd_file,
+                out_dir=args.out_dir,
+                broker_url=args.broker_url,
+                device_secret_path=args.device_secret_path,
             )
             print(f"added broker account {args.site}/{args.device} to {args.passwd_file}")
             print(f"starter config: {config_path}")
             print(f"password file:  {secret_path} (mode 0600; copy it to the device, keep it out of git)")
             print("next steps:")
             print("  1. reload the broker so it reads the password file (docker compose kill -s HUP mosquitto)")
-            print(f"  2. copy {config_path.name} and {secret_path.name} to the device; fix mqtt.password_file if the "
-                  "path differs there")
+            print(
+                f"  2. copy {config_path.name} and {secret_path.name} to the device; fix mqtt.password_file if the "
+                "path differs there"
+            )
             print("  3. set source, timezone, lines and zones; then: mpp-edge run --config config.yaml")
         else:
             if "/" in args.username or not args.username or any(c in args.username for c in "+#:"):

@@ -39,9 +39,23 @@ def project_broker_config(passwd_file: Path) -> str:
 def provision_device(site: str, device: str, passwd_file: Path, out_dir: Path, broker_url: str) -> Path:
     """Runs the real `mpp-provision device`; returns the starter config path."""
     result = subprocess.run(
-        [str(VENV_BIN / "mpp-provision"), "device", "--site", site, "--device", device, "--passwd-file",
-         str(passwd_file), "--out-dir", str(out_dir), "--broker-url", broker_url],
-        capture_output=True, text=True, check=False,
+        [
+            str(VENV_BIN / "mpp-provision"),
+            "device",
+            "--site",
+            site,
+            "--device",
+            device,
+            "--passwd-file",
+            str(passwd_file),
+            "--out-dir",
+            str(out_dir),
+            "--broker-url",
+            broker_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return out_dir / site / device / "config.yaml"
@@ -50,7 +64,9 @@ def provision_device(site: str, device: str, passwd_file: Path, out_dir: Path, b
 def provision_account(username: str, passwd_file: Path) -> str:
     result = subprocess.run(
         [str(VENV_BIN / "mpp-provision"), "account", "--username", username, "--passwd-file", str(passwd_file)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[1].strip()
@@ -79,8 +95,14 @@ class SecuredBroker:
 class Recorder:
     """A collector-like subscriber: persistent v5 session, QoS 1, counts every message by message_id."""
 
-    def __init__(self, port: int, username: str | None, password: str | None, topic: str = "mpp/v1/#",
-                 client_id: str = "test-recorder") -> None:
+    def __init__(
+        self,
+        port: int,
+        username: str | None,
+        password: str | None,
+        topic: str = "mpp/v1/#",
+        client_id: str = "test-recorder",
+    ) -> None:
         self.counts: Counter[str] = Counter()
         self.status: list[str] = []
         self.payloads: dict[str, list[bytes]] = {}
@@ -88,8 +110,7 @@ class Recorder:
         self.refused: list[str] = []
         self._lock = threading.Lock()
         self._topic = topic
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=MQTTProtocolVersion.MQTTv5)
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
         if username:
             self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect

@@ -48,9 +48,7 @@ def due_reports(sites: Sequence[SiteInfo], now: datetime) -> list[DueReport]:
 
 
 class ReportMailer:
-    def __init__(
-        self, store: Store, sites: Sites, db: AlertDb, email: EmailChannel, warn: Callable[..., None]
-    ) -> None:
+    def __init__(self, store: Store, sites: Sites, db: AlertDb, email: EmailChannel, warn: Callable[..., None]) -> None:
         self._store = store
         self._sites = sites
         self._db = db

@@ -77,9 +77,7 @@ def staffing_span(
     return resolve_range(start, end, tz, now, default, MAX_STAFFING_SPAN[granularity])
 
 
-def _sums(
-    by_zone: _ByZone, gerai: Gerai, windows: Sequence[TimeRange], info: SiteInfo
-) -> tuple[float, float, float]:
+def _sums(by_zone: _ByZone, gerai: Gerai, windows: Sequence[TimeRange], info: SiteInfo) -> tuple[float, float, float]:
     mine = [r for zone in sorted(gerai.zone_names(STAFF_ROLES)) for r in by_zone.get(zone, ())]
     summary = staffing(mine, windows, info.tz, _NO_STRETCHES)
     return summary.open_s, summary.observed_s, summary.staffed_s

@@ -41,9 +41,7 @@ __all__ = [
 ]
 
 
-def open_store(
-    settings: SqliteStoreSettings | InfluxStoreSettings | str, *, influx_token: str | None = None
-) -> Store:
+def open_store(settings: SqliteStoreSettings | InfluxStoreSettings | str, *, influx_token: str | None = None) -> Store:
     """Open the store a URL (``sqlite:///var/mpp.db``, ``influxdb://host:8086/mpp``) or settings name."""
     if isinstance(settings, str):
         settings = parse_store_url(settings, influx_token)

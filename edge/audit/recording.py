@@ -51,9 +51,7 @@ def create_private_folder(folder: Path) -> None:
     os.chmod(folder, 0o700)  # whatever the umask
 
 
-def record(
-    config: EdgeConfig, folder: Path, duration_s: float, clock: Clock, stop: threading.Event
-) -> Recording:
+def record(config: EdgeConfig, folder: Path, duration_s: float, clock: Clock, stop: threading.Event) -> Recording:
     """Up to ``duration_s`` of the source's own frame times (a file may end sooner) into
     ``folder`` (already created), as a MOTChallenge-style sequence the file source replays."""
     from edge.camera.opencv import write_png

@@ -98,7 +98,7 @@ class AuditSession:
         with self._lock:
             self._check_open()
             if not isinstance(line, str) or not isinstance(direction, str):
-                raise AuditInputError("expected {\"line\": NAME, \"direction\": \"in\"|\"out\", \"frame\": N}")
+                raise AuditInputError('expected {"line": NAME, "direction": "in"|"out", "frame": N}')
             self.truth.add_crossing(line, direction, frame)
             return len(self.truth.crossings)
 
@@ -112,7 +112,7 @@ class AuditSession:
         with self._lock:
             self._check_open()
             if not isinstance(zone, str) or not isinstance(present, bool) or not isinstance(frame, int):
-                raise AuditInputError("expected {\"zone\": NAME, \"frame\": N, \"present\": true|false}")
+                raise AuditInputError('expected {"zone": NAME, "frame": N, "present": true|false}')
             self.truth.mark_zone(zone, frame, present)
 
     def save(self, auditor: Any) -> SavedAudit:

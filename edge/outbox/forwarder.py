@@ -113,7 +113,8 @@ class Forwarder:
                     log.error(
                         "forwarder: broker refused a record (%s); it stays in the outbox and is retried in %.0f s "
                         "- check the broker ACL for this device's username",
-                        result.reason, _REFUSED_RETRY_S,
+                        result.reason,
+                        _REFUSED_RETRY_S,
                     )
                 self._rescan_at_s = time.monotonic() + _REFUSED_RETRY_S
         if acked:

@@ -219,8 +219,9 @@ class MqttLink:
         was_connected = self._connected.is_set()
         self._connected.clear()
         if was_connected and reason_code.value != 0:
-            self._outage.warn("mqtt: connection to %s lost (%s); records stay in the outbox", self._config.url,
-                              reason_code)
+            self._outage.warn(
+                "mqtt: connection to %s lost (%s); records stay in the outbox", self._config.url, reason_code
+            )
         if reason_code.value != 0:
             self._schedule_retry()
 
@@ -236,8 +237,10 @@ class MqttLink:
             if not self._auth_error_logged:
                 log.error(
                     "mqtt: %s - check mqtt.username (%s) and the password from %s; retrying",
-                    message, self._config.username or "(none)",
-                    f"mqtt.password_env={self._config.password_env}" if self._config.password_env
+                    message,
+                    self._config.username or "(none)",
+                    f"mqtt.password_env={self._config.password_env}"
+                    if self._config.password_env
                     else f"mqtt.password_file={self._config.password_file}",
                 )
                 self._auth_error_logged = True

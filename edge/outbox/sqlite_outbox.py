@@ -167,8 +167,11 @@ class SqliteOutbox:
     def close(self) -> None:
         with self._lock:
             if self._unsaved:
-                log.error("outbox: %d record(s) could not be written to %s and are lost", len(self._unsaved),
-                          self._config.path)
+                log.error(
+                    "outbox: %d record(s) could not be written to %s and are lost",
+                    len(self._unsaved),
+                    self._config.path,
+                )
             self._db.close()
 
     # -- internals --------------------------------------------------------------------------
@@ -184,8 +187,10 @@ class SqliteOutbox:
                 self._db.executemany(
                     "INSERT INTO records (message_id, topic, payload, size_bytes, stored_at_s) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(message_id) DO NOTHING",
-                    [(u.message_id, u.topic, u.payload, len(u.payload) + _ROW_OVERHEAD_BYTES, u.stored_at_s)
-                     for u in self._unsaved],
+                    [
+                        (u.message_id, u.topic, u.payload, len(u.payload) + _ROW_OVERHEAD_BYTES, u.stored_at_s)
+                        for u in self._unsaved
+                    ],
                 )
                 dropped = self._enforce_bounds_locked(now)
                 if self._unsaved_dropped:
@@ -235,7 +240,9 @@ class SqliteOutbox:
             log.error(
                 "outbox: cannot write %s (%s); %d record(s) held in memory and retried, lost if the process stops "
                 "- free disk space or fix the outbox.path volume",
-                self._config.path, exc, len(self._unsaved),
+                self._config.path,
+                exc,
+                len(self._unsaved),
             )
             self._disk_error_logged = True
 
@@ -246,7 +253,10 @@ class SqliteOutbox:
             log.error(
                 "outbox: dropped %d oldest record(s) to stay within outbox.max_bytes=%d / max_age_s=%d "
                 "(broker unreachable for long?); total dropped %d",
-                dropped, self._config.max_bytes, self._config.max_age_s, self._dropped_locked(),
+                dropped,
+                self._config.max_bytes,
+                self._config.max_age_s,
+                self._dropped_locked(),
             )
 
     def _dropped_locked(self) -> int:

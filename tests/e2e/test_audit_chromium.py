@@ -119,8 +119,9 @@ def test_audit_in_the_browser_equals_evaluate_and_reaches_both_stores(
                 )
         for line, tally in truth.lines.items():
             WebDriverWait(browser, 10).until(
-                lambda d, n=line, t=tally: d.find_element(By.ID, f"entered-{n}").text
-                == f"masuk {t.in_count}, keluar {t.out_count}"
+                lambda d, n=line, t=tally: (
+                    d.find_element(By.ID, f"entered-{n}").text == f"masuk {t.in_count}, keluar {t.out_count}"
+                )
             )
         # Zone presence on each sampled frame ("next sample" walks them).
         samples = browser.execute_script("return audit.zoneFrames")
@@ -131,8 +132,10 @@ def test_audit_in_the_browser_equals_evaluate_and_reaches_both_stores(
                 present = frame <= len(per_frame) and per_frame[frame - 1] > 0
                 browser.find_element(By.ID, f"{'present' if present else 'empty'}-{zone}").click()
                 WebDriverWait(browser, 10).until(
-                    lambda d, z=zone, f=frame: f"{z}:" in d.find_element(By.ID, "status").text
-                    and f"bingkai {f}" in d.find_element(By.ID, "status").text
+                    lambda d, z=zone, f=frame: (
+                        f"{z}:" in d.find_element(By.ID, "status").text
+                        and f"bingkai {f}" in d.find_element(By.ID, "status").text
+                    )
                 )
         browser.set_window_size(390, 2400)
         ARTIFACTS.mkdir(exist_ok=True)

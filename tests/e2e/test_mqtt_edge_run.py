@@ -55,8 +55,14 @@ def expected_ids(start: datetime, frames: int, fps: float) -> set[str]:
 def write_config(tmp_path: Path, starter: Path, source: Path, start: datetime, model: Path, name: str) -> Path:
     config = yaml.safe_load(starter.read_text())  # mqtt section exactly as mpp-provision wrote it
     config.update(
-        source=str(source), video_start=start.isoformat(), model=str(model), interval_s=1, health_interval_s=2,
-        lines=LINES, zones=ZONES, outbox={"path": str(tmp_path / "outbox.db")},
+        source=str(source),
+        video_start=start.isoformat(),
+        model=str(model),
+        interval_s=1,
+        health_interval_s=2,
+        lines=LINES,
+        zones=ZONES,
+        outbox={"path": str(tmp_path / "outbox.db")},
     )
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -66,7 +72,8 @@ def write_config(tmp_path: Path, starter: Path, source: Path, start: datetime, m
 def start_edge(config: Path, log: Path, drain_timeout_s: float = 180) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(VENV_BIN / "mpp-edge"), "-v", "run", "--config", str(config), "--drain-timeout-s", str(drain_timeout_s)],
-        stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -162,7 +169,9 @@ def test_sigkill_mid_run_last_will_then_restart_drains_outbox(
 
 def test_bad_mqtt_settings_are_named_by_the_cli(tmp_path: Path, mot15: Path) -> None:
     base = {
-        "site": SITE, "device": DEVICE, "source": str(clip(mot15, "TUD-Campus")[0]),
+        "site": SITE,
+        "device": DEVICE,
+        "source": str(clip(mot15, "TUD-Campus")[0]),
         "outbox": {"path": str(tmp_path / "outbox.db")},
     }
     cases = {
@@ -183,7 +192,10 @@ def test_bad_mqtt_settings_are_named_by_the_cli(tmp_path: Path, mot15: Path) -> 
         path.write_text(yaml.safe_dump({**base, "mqtt": mqtt}))
         result = subprocess.run(
             [str(VENV_BIN / "mpp-edge"), "run", "--config", str(path)],
-            capture_output=True, text=True, timeout=60, env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
         )
         assert result.returncode == 2, (name, result.stderr)
         lines = [line for line in result.stderr.splitlines() if line.startswith("mpp-edge: error:")]
@@ -221,15 +233,19 @@ def test_sigterm_stops_cleanly_with_offline_status(
 
 
 @pytest.mark.slow
-def test_file_run_not_drained_exits_non_zero_and_keeps_records(
-    mot15: Path, model_path: Path, tmp_path: Path
-) -> None:
+def test_file_run_not_drained_exits_non_zero_and_keeps_records(mot15: Path, model_path: Path, tmp_path: Path) -> None:
     from tests.services import free_port
 
     source, frames, fps = clip(mot15, "TUD-Campus")
     config = {
-        "site": SITE, "device": DEVICE, "source": str(source), "video_start": START.isoformat(),
-        "model": str(model_path), "interval_s": 1, "lines": LINES, "zones": ZONES,
+        "site": SITE,
+        "device": DEVICE,
+        "source": str(source),
+        "video_start": START.isoformat(),
+        "model": str(model_path),
+        "interval_s": 1,
+        "lines": LINES,
+        "zones": ZONES,
         "mqtt": {"url": f"mqtt://127.0.0.1:{free_port()}"},  # nothing listens there
         "outbox": {"path": str(tmp_path / "outbox.db")},
     }
@@ -237,7 +253,9 @@ def test_file_run_not_drained_exits_non_zero_and_keeps_records(
     path.write_text(yaml.safe_dump(config))
     result = subprocess.run(
         [str(VENV_BIN / "mpp-edge"), "run", "--config", str(path), "--drain-timeout-s", "2"],
-        capture_output=True, text=True, timeout=MODEL_LOAD_S + 60,
+        capture_output=True,
+        text=True,
+        timeout=MODEL_LOAD_S + 60,
     )
     assert result.returncode == 3, result.stderr[-3000:]
     assert "outbox not drained after 2 s" in result.stderr and "unreachable" in result.stderr

@@ -79,9 +79,7 @@ def test_footfall_lists_every_day_with_its_coverage(client: TestClient) -> None:
     assert days["2026-08-06"]["observed_s"] == (480 - 35) * 60 and days["2026-08-06"]["complete"] is False
     assert days["2026-08-07"]["observed_s"] == (480 - 12 * 75 / 60) * 60 and days["2026-08-07"]["complete"]
     assert days["2026-08-10"]["coverage"] == 1 and days["2026-08-10"]["complete"] is True
-    (month,) = get(client, f"/sites/{sc.SITE}/footfall", granularity="month", start="2026-08", end="2026-08")[
-        "periods"
-    ]
+    (month,) = get(client, f"/sites/{sc.SITE}/footfall", granularity="month", start="2026-08", end="2026-08")["periods"]
     assert month["in"] == sum(p["in"] for p in body["periods"])
     assert month["expected_s"] == sc.OPEN_MIN * 60
     assert month["observed_s"] == pytest.approx((sc.OPEN_MIN - sc.ENTRANCE_MISSING_MIN) * 60)
@@ -90,7 +88,11 @@ def test_footfall_lists_every_day_with_its_coverage(client: TestClient) -> None:
                                                                     "format": "csv"})  # fmt: skip
     (row,) = csv.DictReader(io.StringIO(table.text))
     assert (row["in"], row["expected_s"], row["observed_s"], row["coverage"], row["complete"]) == (
-        "0", "28800.0", "0.0", "0.0", "False"
+        "0",
+        "28800.0",
+        "0.0",
+        "0.0",
+        "False",
     )
 
 

@@ -132,8 +132,9 @@ def enter_truth(run: AuditRun, truth: SceneCounts) -> int:
     entered = 0
     for line, tally in truth.lines.items():
         for event in tally.events:
-            status, body = run.call("/api/audit/crossing",
-                                    {"line": line, "direction": event.direction.value, "frame": event.frame})
+            status, body = run.call(
+                "/api/audit/crossing", {"line": line, "direction": event.direction.value, "frame": event.frame}
+            )
             assert status == 200, body
             entered += 1
     status, state = run.call("/api/audit")
@@ -194,7 +195,8 @@ def test_saved_audit_equals_evaluate_and_deletes_the_recording(audit_run: AuditR
     # No frame anywhere else either: only the config, the outbox and the result stay.
     left = sorted(str(p.relative_to(run.config.parent)) for p in run.config.parent.rglob("*") if p.is_file())
     assert [p for p in left if not p.startswith("data/outbox.db")] == [
-        "data/audits/" + Path(saved["saved"]).name, "device.yaml"
+        "data/audits/" + Path(saved["saved"]).name,
+        "device.yaml",
     ], left
 
     reference = evaluate(run.config, mot15)

@@ -47,9 +47,7 @@ def clip(mot15: Path, name: str) -> Path:
 def mpp_edge(
     *args: str | Path, timeout_s: float = 180, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout_s, cwd=ROOT, env=env
-    )
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout_s, cwd=ROOT, env=env)
 
 
 @pytest.mark.slow
@@ -107,8 +105,17 @@ def campus_replay(mot15: Path, model_path: Path, tmp_path_factory: pytest.TempPa
     # to stdout while creating its settings file (stdout must still hold only the JSON).
     first_run = {**os.environ, "YOLO_CONFIG_DIR": str(folder / "ultralytics")}
     done = mpp_edge(
-        "replay", clip(mot15, "TUD-Campus"), "--config", config, "--model", model_path, *flags,
-        "--json", "--annotate", out, env=first_run,
+        "replay",
+        clip(mot15, "TUD-Campus"),
+        "--config",
+        config,
+        "--model",
+        model_path,
+        *flags,
+        "--json",
+        "--annotate",
+        out,
+        env=first_run,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout), out, done.stderr

@@ -27,11 +27,27 @@ def broker(mosquitto: MosquittoBroker) -> MosquittoBroker:
 def records(count: int, device: str = "dev-1") -> list[LineCounts | ZoneOccupancy]:
     out: list[LineCounts | ZoneOccupancy] = []
     for i in range(count):
-        common = {"site": "site-a", "device": device, "timezone": "Asia/Jakarta", "interval_s": 10,
-                  "observed_s": 10.0, "interval_start": START + timedelta(seconds=10 * i)}
+        common = {
+            "site": "site-a",
+            "device": device,
+            "timezone": "Asia/Jakarta",
+            "interval_s": 10,
+            "observed_s": 10.0,
+            "interval_start": START + timedelta(seconds=10 * i),
+        }
         out.append(LineCounts(**common, line="pintu", role="entrance", in_count=i % 7, out_count=i % 5))
-        out.append(ZoneOccupancy(**common, zone="loket-1", role="visitor", mean_count=0.5, max_count=1,
-                                 occupied_s=5.0, visits=1, dwells_s=(4.5,)))
+        out.append(
+            ZoneOccupancy(
+                **common,
+                zone="loket-1",
+                role="visitor",
+                mean_count=0.5,
+                max_count=1,
+                occupied_s=5.0,
+                visits=1,
+                dwells_s=(4.5,),
+            )
+        )
     return out
 
 

@@ -26,18 +26,47 @@ def broker(mosquitto: MosquittoBroker) -> MosquittoBroker:
 def test_health_reports_pipeline_outbox_and_link(broker: MosquittoBroker, tmp_path: Path) -> None:
     outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
     start = datetime(2026, 1, 5, 2, tzinfo=UTC)
-    outbox.put([
-        LineCounts(site="site-a", device="dev-1", timezone="Asia/Jakarta", interval_start=start + timedelta(minutes=i),
-                   interval_s=60, observed_s=60.0, line="pintu", role="entrance", in_count=0, out_count=0)
-        for i in range(3)
-    ])  # no forwarder: they stay pending and must show as depth
+    outbox.put(
+        [
+            LineCounts(
+                site="site-a",
+                device="dev-1",
+                timezone="Asia/Jakarta",
+                interval_start=start + timedelta(minutes=i),
+                interval_s=60,
+                observed_s=60.0,
+                line="pintu",
+                role="entrance",
+                in_count=0,
+                out_count=0,
+            )
+            for i in range(3)
+        ]
+    )  # no forwarder: they stay pending and must show as depth
     now = datetime(2026, 1, 5, 2, 30, tzinfo=UTC)
-    stats = PipelineStats(frames_read=100, frames_inferred=40, fps=12.5, effective_fps=5.0, gating_share=0.6,
-                          last_frame_at=now - timedelta(seconds=2), camera_state=CameraState.OK, idle_share=0.75)
+    stats = PipelineStats(
+        frames_read=100,
+        frames_inferred=40,
+        fps=12.5,
+        effective_fps=5.0,
+        gating_share=0.6,
+        last_frame_at=now - timedelta(seconds=2),
+        camera_state=CameraState.OK,
+        idle_share=0.75,
+    )
     recorder = Recorder(broker.port, None, None)
     link = MqttLink(MqttConfig(url=broker.url), "site-a", "dev-1")
-    reporter = HealthReporter(site="site-a", device="dev-1", timezone="Asia/Jakarta", model="yolov8n_int8",
-                              interval_s=1, stats=lambda: stats, outbox=outbox, link=link, now=lambda: now)
+    reporter = HealthReporter(
+        site="site-a",
+        device="dev-1",
+        timezone="Asia/Jakarta",
+        model="yolov8n_int8",
+        interval_s=1,
+        stats=lambda: stats,
+        outbox=outbox,
+        link=link,
+        now=lambda: now,
+    )
     topic = "mpp/v1/site-a/dev-1/health"
     try:
         assert recorder.connected.wait(5)

@@ -198,7 +198,9 @@ def test_device_registry_and_sites(store: Store) -> None:
 def test_dead_letters_newest_first(store: Store) -> None:
     letters = [
         DeadLetter(
-            received_at=T0 + timedelta(seconds=i), topic=f"mpp/v1/x/y/counts{i}", reason=f"bad {i}",
+            received_at=T0 + timedelta(seconds=i),
+            topic=f"mpp/v1/x/y/counts{i}",
+            reason=f"bad {i}",
             payload_excerpt="{\"a\": 'é'}",
         )
         for i in range(5)

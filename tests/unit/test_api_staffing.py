@@ -105,7 +105,9 @@ def test_hour_cells_show_a_staffed_share_only_beside_enough_observation() -> Non
     cells = dict(summary.hours)
     assert sorted(cells) == [8, 9, 10]
     assert (cells[8].state, cells[8].staffed_share, cells[8].observed_share) == (
-        CellState.NOT_OBSERVED, None, pytest.approx(7 / 60)
+        CellState.NOT_OBSERVED,
+        None,
+        pytest.approx(7 / 60),
     )
     assert (cells[9].state, cells[9].staffed_share) == (CellState.OBSERVED, pytest.approx(0.5))
     assert (cells[10].state, cells[10].observed_s, cells[10].staffed_share) == (CellState.NOT_OBSERVED, 0, None)
@@ -114,7 +116,9 @@ def test_hour_cells_show_a_staffed_share_only_beside_enough_observation() -> Non
     # The total: 67 of 180 minutes observed is too little to show a staffed share, both shares side by side.
     total = summary.total
     assert (total.state, total.staffed_share, total.observed_share) == (
-        CellState.NOT_OBSERVED, None, pytest.approx(67 / 180)
+        CellState.NOT_OBSERVED,
+        None,
+        pytest.approx(67 / 180),
     )
 
 

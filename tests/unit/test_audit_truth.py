@@ -34,7 +34,8 @@ def test_line_accuracy_is_evaluates_definition() -> None:
     assert result.line_accuracy == 0.5
     assert result.line_accuracy == compare(counted(), entered.counts()).line_accuracy
     assert [(line.line, line.in_true, line.out_true, line.in_count, line.out_count) for line in result.lines] == [
-        ("pintu", 2, 1, 3, 1), ("samping", 0, 1, 0, 0)
+        ("pintu", 2, 1, 3, 1),
+        ("samping", 0, 1, 0, 0),
     ]
     record = result.to_wire("mpp-a", "cam-1", "Asia/Jakarta")
     assert record.line_accuracy == 0.5 and record.auditor == "Teknisi" and record.frames == 6

@@ -11,8 +11,12 @@ import yaml
 from edge.config import EdgeConfig, load_config
 from edge.config_reload import GeometryReloader
 
-BASE = {"site": "kobar", "device": "pintu-1", "source": "rtsp://cam/live",
-        "lines": [{"name": "pintu", "points": [[0.4, 0.2], [0.4, 0.9]]}]}
+BASE = {
+    "site": "kobar",
+    "device": "pintu-1",
+    "source": "rtsp://cam/live",
+    "lines": [{"name": "pintu", "points": [[0.4, 0.2], [0.4, 0.9]]}],
+}
 
 
 def write(path: Path, data: dict[str, object]) -> None:

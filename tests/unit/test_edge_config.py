@@ -20,8 +20,13 @@ def test_minimal_config_gets_documented_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("source", "kind"),
-    [("0", "usb"), ("picamera2", "picamera2"), ("rtsp://cam/stream", "stream"), ("https://x/y.m3u8", "stream"),
-     ("/data/clip.mp4", "file")],
+    [
+        ("0", "usb"),
+        ("picamera2", "picamera2"),
+        ("rtsp://cam/stream", "stream"),
+        ("https://x/y.m3u8", "stream"),
+        ("/data/clip.mp4", "file"),
+    ],
 )
 def test_source_kinds(source: str, kind: str) -> None:
     assert parse_config({**MINIMAL, "source": source}).source_kind == kind
@@ -31,12 +36,19 @@ def test_source_kinds(source: str, kind: str) -> None:
     ("change", "message"),
     [
         ({"camera": "x"}, "camera: unknown key"),
-        ({"lines": [{"name": "a", "points": [[0, 0], [1.5, 1]]}]},
-         "lines.0.points: 1.x=1.5 is above 1: coordinates are normalised"),
+        (
+            {"lines": [{"name": "a", "points": [[0, 0], [1.5, 1]]}]},
+            "lines.0.points: 1.x=1.5 is above 1: coordinates are normalised",
+        ),
         ({"lines": [{"name": "a", "points": [[0.5, 0.5], [0.5, 0.5]]}]}, "lines.0.points: line end points must differ"),
         ({"zones": [{"name": "z", "points": [[0, 0], [1, 1]]}]}, "zones.0.points"),
-        ({"zones": [{"name": "a", "points": [[0, 0], [1, 0], [1, 1]]}],
-          "lines": [{"name": "a", "points": [[0, 0], [1, 1]]}]}, "repeated: a"),
+        (
+            {
+                "zones": [{"name": "a", "points": [[0, 0], [1, 0], [1, 1]]}],
+                "lines": [{"name": "a", "points": [[0, 0], [1, 1]]}],
+            },
+            "repeated: a",
+        ),
         ({"timezone": "WIB"}, "timezone: unknown IANA timezone 'WIB'"),
         ({"interval_s": 7}, "interval_s must divide a day"),
         ({"site": "Kobar Barat"}, "site: 'Kobar Barat' is not a valid name: use 1 to 64 characters: lowercase letters"),
@@ -105,12 +117,20 @@ def test_pixel_coordinates_give_one_error_per_line_or_zone_that_says_what_to_do(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"device": "Pintu 1"}, "device: 'Pintu 1' is not a valid name: use 1 to 64 characters: lowercase letters "
-         "a-z, digits, '-' and '_', starting with a letter or digit"),
-        ({"lines": [{"name": "pintu utama", "points": [[0, 0], [1, 1]]}]}, "lines.0.name: 'pintu utama' is not a "
-         "valid name: use 1 to 64 characters: letters, digits, '.', '-' and '_', starting with a letter or digit"),
-        ({"zones": [{"name": "q", "gerai": "Dukcapil", "points": [[0, 0], [1, 0], [1, 1]]}]},
-         "zones.0.gerai: 'Dukcapil' is not a valid name: use 1 to 64 characters: lowercase letters"),
+        (
+            {"device": "Pintu 1"},
+            "device: 'Pintu 1' is not a valid name: use 1 to 64 characters: lowercase letters "
+            "a-z, digits, '-' and '_', starting with a letter or digit",
+        ),
+        (
+            {"lines": [{"name": "pintu utama", "points": [[0, 0], [1, 1]]}]},
+            "lines.0.name: 'pintu utama' is not a "
+            "valid name: use 1 to 64 characters: letters, digits, '.', '-' and '_', starting with a letter or digit",
+        ),
+        (
+            {"zones": [{"name": "q", "gerai": "Dukcapil", "points": [[0, 0], [1, 0], [1, 1]]}]},
+            "zones.0.gerai: 'Dukcapil' is not a valid name: use 1 to 64 characters: lowercase letters",
+        ),
     ],
 )
 def test_a_broken_name_rule_is_said_in_words(change: dict[str, object], message: str) -> None:

@@ -17,8 +17,16 @@ START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 
 def record(i: int, line: str = "pintu", device: str = "dev-1") -> LineCounts:
     return LineCounts(
-        site="site-a", device=device, timezone="Asia/Jakarta", interval_start=START + timedelta(seconds=60 * i),
-        interval_s=60, observed_s=60.0, line=line, role="entrance", in_count=i, out_count=0,
+        site="site-a",
+        device=device,
+        timezone="Asia/Jakarta",
+        interval_start=START + timedelta(seconds=60 * i),
+        interval_s=60,
+        observed_s=60.0,
+        line=line,
+        role="entrance",
+        in_count=i,
+        out_count=0,
     )
 
 

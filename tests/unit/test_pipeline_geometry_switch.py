@@ -27,8 +27,9 @@ def test_a_new_geometry_applies_from_the_next_interval_without_losing_any() -> N
             if result.frame.index == 10:  # 02:00:58.36, inside the first interval
                 pipeline.replace_counting(
                     SceneCounter([NEW_LINE], [NEW_ZONE], TRACKER_RULES),
-                    IntervalAggregator(site="s", device="d", timezone="Asia/Jakarta", interval_s=1,
-                                       lines=[NEW_LINE], zones=[NEW_ZONE]),
+                    IntervalAggregator(
+                        site="s", device="d", timezone="Asia/Jakarta", interval_s=1, lines=[NEW_LINE], zones=[NEW_ZONE]
+                    ),
                 )
 
         def on_scene(self, scene: object) -> None:
@@ -42,11 +43,17 @@ def test_a_new_geometry_applies_from_the_next_interval_without_losing_any() -> N
     # The first interval whole on the old geometry, every later one on the new: one record
     # per interval and line, and every second of the 4 s observed once.
     assert [(r.interval_start.second, r.line) for r in counts] == [
-        (58, "door"), (59, "door-new"), (0, "door-new"), (1, "door-new")
+        (58, "door"),
+        (59, "door-new"),
+        (0, "door-new"),
+        (1, "door-new"),
     ]
     assert [r.observed_s for r in counts] == [1.0, 1.0, 1.0, 1.0]
     assert [(r.interval_start.second, r.zone) for r in zones] == [
-        (58, "left"), (59, "right"), (0, "right"), (1, "right")
+        (58, "left"),
+        (59, "right"),
+        (0, "right"),
+        (1, "right"),
     ]
     # The person crosses x=0.5 at about 2 s: counted on the new line, once.
     assert [(r.line, r.in_count) for r in counts if r.in_count] == [("door-new", 1)]

@@ -37,8 +37,9 @@ def test_an_invalid_geometry_writes_nothing(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["edge.yaml"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("192.168.1.20:8080", ("192.168.1.20", 8080)),
-                                                 ("[::1]:8080", ("::1", 8080))])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("192.168.1.20:8080", ("192.168.1.20", 8080)), ("[::1]:8080", ("::1", 8080))]
+)
 def test_listen_addresses(value: str, expected: tuple[str, int]) -> None:
     assert parse_listen(value, allow_all_interfaces=False) == expected
     assert parse_listen("0.0.0.0:8080", allow_all_interfaces=True) == ("0.0.0.0", 8080)

@@ -26,8 +26,16 @@ def changed(**fields: object) -> bytes:
 
 def counts(**overrides: object) -> LineCounts:
     fields: dict[str, object] = dict(
-        site="kobar", device="pintu-1", timezone="Asia/Jakarta", interval_start=START,
-        interval_s=60, observed_s=60.0, line="utama", role="entrance", in_count=3, out_count=1,
+        site="kobar",
+        device="pintu-1",
+        timezone="Asia/Jakarta",
+        interval_start=START,
+        interval_s=60,
+        observed_s=60.0,
+        line="utama",
+        role="entrance",
+        in_count=3,
+        out_count=1,
     )
     fields.update(overrides)
     return LineCounts.model_validate(fields)
@@ -62,14 +70,38 @@ def test_counts_round_trip(in_count: int, out_count: int, minute: int) -> None:
 
 def test_occupancy_and_health_and_status_round_trip() -> None:
     occupancy = ZoneOccupancy(
-        site="kobar", device="gerai-1", timezone="Asia/Jakarta", interval_start=START, interval_s=60,
-        observed_s=60.0, zone="staf", role="staff", gerai="dukcapil", mean_count=0.5, max_count=1,
-        occupied_s=30.0, visits=1, dwells_s=(12.5,),
+        site="kobar",
+        device="gerai-1",
+        timezone="Asia/Jakarta",
+        interval_start=START,
+        interval_s=60,
+        observed_s=60.0,
+        zone="staf",
+        role="staff",
+        gerai="dukcapil",
+        mean_count=0.5,
+        max_count=1,
+        occupied_s=30.0,
+        visits=1,
+        dwells_s=(12.5,),
     )
     health = Health(
-        site="kobar", device="gerai-1", timezone="Asia/Jakarta", ts=START, fps=14.8, effective_fps=3.0,
-        gating_share=0.8, last_frame_age_s=0.1, camera_state="ok", outbox_depth=0, dropped_records=0,
-        reconnects=2, cpu_temp_c=None, model="yolo11n.pt", software_version="0.1.0", uptime_s=10.0,
+        site="kobar",
+        device="gerai-1",
+        timezone="Asia/Jakarta",
+        ts=START,
+        fps=14.8,
+        effective_fps=3.0,
+        gating_share=0.8,
+        last_frame_age_s=0.1,
+        camera_state="ok",
+        outbox_depth=0,
+        dropped_records=0,
+        reconnects=2,
+        cpu_temp_c=None,
+        model="yolo11n.pt",
+        software_version="0.1.0",
+        uptime_s=10.0,
     )
     status = Status(site="kobar", device="gerai-1", state="offline", ts=START)
     for message in (occupancy, health, status):
@@ -79,10 +111,21 @@ def test_occupancy_and_health_and_status_round_trip() -> None:
 
 def test_health_idle_share_and_cpu_s_are_optional_additions() -> None:
     fields = {
-        "site": "kobar", "device": "gerai-1", "timezone": "Asia/Jakarta", "ts": START, "fps": 14.8,
-        "effective_fps": 3.0, "gating_share": 0.8, "last_frame_age_s": 0.1, "camera_state": "ok",
-        "outbox_depth": 0, "dropped_records": 0, "reconnects": 2, "model": "yolo11n.pt",
-        "software_version": "0.1.0", "uptime_s": 10.0,
+        "site": "kobar",
+        "device": "gerai-1",
+        "timezone": "Asia/Jakarta",
+        "ts": START,
+        "fps": 14.8,
+        "effective_fps": 3.0,
+        "gating_share": 0.8,
+        "last_frame_age_s": 0.1,
+        "camera_state": "ok",
+        "outbox_depth": 0,
+        "dropped_records": 0,
+        "reconnects": 2,
+        "model": "yolo11n.pt",
+        "software_version": "0.1.0",
+        "uptime_s": 10.0,
     }
     topic = "mpp/v1/kobar/gerai-1/health"
     # A device from before the fields existed: its exact JSON still validates.
@@ -130,8 +173,14 @@ def test_nan_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "topic",
-    ["mpp/v1/kobar/pintu-1", "mpp/v2/kobar/pintu-1/counts", "mpp/v1/Kobar/pintu-1/counts",
-     "mpp/v1/kobar/+/counts", "mpp/v1/kobar/pintu-1/video", "mpp/v1/kobar/pintu-1/counts/x"],
+    [
+        "mpp/v1/kobar/pintu-1",
+        "mpp/v2/kobar/pintu-1/counts",
+        "mpp/v1/Kobar/pintu-1/counts",
+        "mpp/v1/kobar/+/counts",
+        "mpp/v1/kobar/pintu-1/video",
+        "mpp/v1/kobar/pintu-1/counts/x",
+    ],
 )
 def test_bad_topics_are_refused(topic: str) -> None:
     with pytest.raises(WireError):
