@@ -55,7 +55,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -380,50 +380,68 @@ def observations(seen: Sequence[Seen], rule_set: RuleSet, floor_y: float | None,
     return out
 
 
-def measure(model: str, cache: Path, pictures: Sequence[str], rates: Sequence[float]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One clip at one picture and frame rate, with the lines and zones it is counted on."""
+
+    name: str  # picture and rate, e.g. "x0.5 12.5 fps"
+    label: str  # the clip's name in the tables
+    floor_y: float | None
+    picture: Picture
+    rate: float
+    clip: Clip
+    picks: list[int]  # the frames (1..N) seen at this rate
+    where: dict[str, tuple[list[Any], list[Any]]]  # "scene" / "grid": (lines, zones)
+
+
+def conditions(model: str, cache: Path, pictures: Sequence[str], rates: Sequence[float]) -> Iterator[Condition]:
     scenes = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
     grid_lines, grid_zones = grid()
-    results: dict[str, Any] = {}
     for picture_name in pictures:
         picture = PICTURES[picture_name]
         for rate in rates:
-            condition = f"{picture_name} {rate:.1f} fps"
             for label, (name, floor_y) in CLIPS.items():
                 clip = detect(name, model, cache, picture)
                 picks = frame_picks(len(clip.detections), clip.fps, rate)
-                seen = track([clip.detections[f - 1] for f in picks])
-                frames = len(picks)
                 scene = scenes[name]
                 where = {"scene": (list(scene.lines), list(scene.zones)), "grid": (grid_lines, grid_zones)}
-                counted = {
-                    (w, rule_name): count_tracks(
-                        dict(enumerate(observations(seen, rule_set, floor_y, rule_set.rules.min_confidence), start=1)),
-                        frames,
-                        lines,
-                        zones,
-                        rule_set.rules,
-                        start=START,
-                        fps=rate,
-                    )
-                    for w, (lines, zones) in where.items()
-                    for rule_name, rule_set in RULE_SETS.items()
-                }
-                # The truths differ only where people are hidden or cut by the border.
-                for truth_rule in TRUTHS if picture.occluded or picture.border else ("half",):
-                    all_truth = truth_of(clip, picture, truth_rule)
-                    truth_tracks = {i: all_truth.get(f, []) for i, f in enumerate(picks, start=1)}
-                    for w, (lines, zones) in where.items():
-                        truth = count_tracks(truth_tracks, frames, lines, zones, TRUTH_RULES, start=START, fps=rate)
-                        for rule_name in RULE_SETS:
-                            report = compare(counted[w, rule_name], truth)
-                            per_truth = results.setdefault(truth_rule, {}).setdefault(label, {})
-                            cell = per_truth.setdefault(condition, {}).setdefault(rule_name, {})
-                            cell[w] = {
-                                "line_accuracy": report.line_accuracy,
-                                "zone_mae": report.zone_mae,
-                                "presence_agreement": report.presence_agreement,
-                            }
-                print(f"{condition:18s} {label}", file=sys.stderr, flush=True)
+                yield Condition(f"{picture_name} {rate:.1f} fps", label, floor_y, picture, rate, clip, picks, where)
+
+
+def measure(model: str, cache: Path, pictures: Sequence[str], rates: Sequence[float]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for c in conditions(model, cache, pictures, rates):
+        seen = track([c.clip.detections[f - 1] for f in c.picks])
+        frames = len(c.picks)
+        counted = {
+            (w, rule_name): count_tracks(
+                dict(enumerate(observations(seen, rule_set, c.floor_y, rule_set.rules.min_confidence), start=1)),
+                frames,
+                lines,
+                zones,
+                rule_set.rules,
+                start=START,
+                fps=c.rate,
+            )
+            for w, (lines, zones) in c.where.items()
+            for rule_name, rule_set in RULE_SETS.items()
+        }
+        # The truths differ only where people are hidden or cut by the border.
+        for truth_rule in TRUTHS if c.picture.occluded or c.picture.border else ("half",):
+            all_truth = truth_of(c.clip, c.picture, truth_rule)
+            truth_tracks = {i: all_truth.get(f, []) for i, f in enumerate(c.picks, start=1)}
+            for w, (lines, zones) in c.where.items():
+                truth = count_tracks(truth_tracks, frames, lines, zones, TRUTH_RULES, start=START, fps=c.rate)
+                for rule_name in RULE_SETS:
+                    report = compare(counted[w, rule_name], truth)
+                    per_truth = results.setdefault(truth_rule, {}).setdefault(c.label, {})
+                    cell = per_truth.setdefault(c.name, {}).setdefault(rule_name, {})
+                    cell[w] = {
+                        "line_accuracy": report.line_accuracy,
+                        "zone_mae": report.zone_mae,
+                        "presence_agreement": report.presence_agreement,
+                    }
+        print(f"{c.name:18s} {c.label}", file=sys.stderr, flush=True)
     return results
 
 

@@ -19,26 +19,21 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from edge_accuracy import grid
 from edge_degradation_study import (
-    CLIPS,
     PICTURES,
     RATES,
     RULE_SETS,
     START,
-    detect,
-    frame_picks,
+    conditions,
     observations,
     study_cli,
     track,
     truth_of,
 )
-from edge_tracker_study import ROOT
 
 from edge.counting import TRACKER_RULES, TRUTH_RULES
 from edge.evaluation import compare
 from edge.evaluation.counts import count_tracks
-from edge.evaluation.scenes import load_scenes
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "bytetrack.yaml (shipped)": {},
@@ -52,30 +47,22 @@ SHIPPED = next(iter(SETTINGS))
 
 def measure(model: str, cache: Path, pictures: Sequence[str]) -> dict[str, Any]:
     """{clip: {"scene"|"grid": {condition: {setting: line accuracy}}}}"""
-    scenes = load_scenes(ROOT / "benchmarks" / "edge_scenes.yaml")
-    grid_lines, grid_zones = grid()
     shipped = RULE_SETS["shipped"]
     results: dict[str, Any] = {}
-    for picture_name in pictures:
-        picture = PICTURES[picture_name]
-        for rate in RATES:
-            condition = f"{picture_name} {rate:.1f} fps"
-            for label, (name, floor_y) in CLIPS.items():
-                clip = detect(name, model, cache, picture)
-                picks = frame_picks(len(clip.detections), clip.fps, rate)
-                all_truth = truth_of(clip, picture)
-                truth_tracks = {i: all_truth.get(f, []) for i, f in enumerate(picks, start=1)}
-                scene = scenes[name]
-                where = {"scene": (list(scene.lines), list(scene.zones)), "grid": (grid_lines, grid_zones)}
-                for setting, overrides in SETTINGS.items():
-                    seen = track([clip.detections[f - 1] for f in picks], overrides=overrides)
-                    counted = dict(enumerate(observations(seen, shipped, floor_y, TRACKER_RULES.min_confidence), 1))
-                    for w, (lines, zones) in where.items():
-                        ours = count_tracks(counted, len(picks), lines, zones, TRACKER_RULES, start=START, fps=rate)
-                        truth = count_tracks(truth_tracks, len(picks), lines, zones, TRUTH_RULES, start=START, fps=rate)
-                        cell = results.setdefault(label, {}).setdefault(w, {}).setdefault(condition, {})
-                        cell[setting] = compare(ours, truth).line_accuracy
-            print(condition, file=sys.stderr, flush=True)
+    for c in conditions(model, cache, pictures, RATES):
+        frames = len(c.picks)
+        all_truth = truth_of(c.clip, c.picture)
+        truth_tracks = {i: all_truth.get(f, []) for i, f in enumerate(c.picks, start=1)}
+        for setting, overrides in SETTINGS.items():
+            seen = track([c.clip.detections[f - 1] for f in c.picks], overrides=overrides)
+            counted = dict(enumerate(observations(seen, shipped, c.floor_y, TRACKER_RULES.min_confidence), 1))
+            for w, (lines, zones) in c.where.items():
+                ours = count_tracks(counted, frames, lines, zones, TRACKER_RULES, start=START, fps=c.rate)
+                truth = count_tracks(truth_tracks, frames, lines, zones, TRUTH_RULES, start=START, fps=c.rate)
+                results.setdefault(c.label, {}).setdefault(w, {}).setdefault(c.name, {})[setting] = compare(
+                    ours, truth
+                ).line_accuracy
+        print(f"{c.name:18s} {c.label}", file=sys.stderr, flush=True)
     return results
 
 
