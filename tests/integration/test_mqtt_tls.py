@@ -1,9 +1,8 @@
-"""mqtts:// with MqttConfig.tls against a mosquitto TLS listener (certificates made by openssl)."""
+"""mqtts:// with MqttConfig.tls against a mosquitto TLS listener (certificates of a test CA made by openssl)."""
 
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,53 +10,7 @@ import pytest
 
 from edge.config import MqttConfig, TlsConfig
 from edge.outbox.mqtt_link import MqttLink
-from tests.services import MosquittoBroker, free_port
-
-
-def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca_crt = folder / "ca.key", folder / "ca.crt"
-    key, csr, crt = folder / "server.key", folder / "server.csr", folder / "server.crt"
-    ext = folder / "san.ext"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        str(ca_key),
-        "-out",
-        str(ca_crt),
-        "-days",
-        "2",
-        "-subj",
-        "/CN=mpp-test-ca",
-    )
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        str(csr),
-        "-CA",
-        str(ca_crt),
-        "-CAkey",
-        str(ca_key),
-        "-CAcreateserial",
-        "-out",
-        str(crt),
-        "-days",
-        "2",
-        "-extfile",
-        str(ext),
-    )
-    return ca_crt, crt, key
+from tests.services import MosquittoBroker, free_port, make_certificates
 
 
 @pytest.mark.slow
