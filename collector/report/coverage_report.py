@@ -27,11 +27,13 @@ class CoverageReport:
     gaps: tuple[Gap, ...]  # site-local time
 
 
-def coverage_of(store: Store, sites: Sites, info: SiteInfo, span: TimeRange, granularity: Granularity) -> SiteCoverage:
-    """``site_coverage`` with the site's calendar, gerai and threshold from the directory."""
+def coverage_of(
+    store: Store, sites: Sites, info: SiteInfo, span: TimeRange, granularity: Granularity, now: datetime | None = None
+) -> SiteCoverage:
+    """``site_coverage`` with the site's calendar, gerai and threshold from the directory, up to ``now`` if given."""
     schedule = sites.schedule(info.site)
     return site_coverage(store, info.site, span, info.timezone, granularity, schedule.days, schedule.holidays,
-                         sites.gerai(info.site), complete_at=info.complete_at)  # fmt: skip
+                         sites.gerai(info.site), complete_at=info.complete_at, now=now)  # fmt: skip
 
 
 def coverage_report(
@@ -40,7 +42,7 @@ def coverage_report(
 ) -> CoverageReport:  # fmt: skip
     """The range as the API takes it (``footfall_span``: the same defaults and limits as footfall)."""
     tz = info.tz
-    cov = coverage_of(store, sites, info, footfall_span(info, granularity, start, end, now), granularity)
+    cov = coverage_of(store, sites, info, footfall_span(info, granularity, start, end, now), granularity, now)
 
     def local(gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
         return tuple(dataclasses.replace(g, start=g.start.astimezone(tz), end=g.end.astimezone(tz)) for g in gaps)

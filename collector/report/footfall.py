@@ -46,7 +46,7 @@ def footfall_periods(
 
     def periods_of(part: TimeRange) -> tuple[FootfallWithCoverage, ...]:
         return tuple(footfall_with_coverage(store, info.site, part, info.timezone, granularity, schedule.days,
-                                            schedule.holidays, complete_at=info.complete_at))  # fmt: skip
+                                            schedule.holidays, complete_at=info.complete_at, now=now))  # fmt: skip
 
     local = now.astimezone(info.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     current = local.replace(day=1) if granularity == "month" else local

@@ -2,7 +2,7 @@
 each cell with the entrance cameras' coverage of its opening time.
 
 A cell sums every occurrence of its weekday and hour in the range (four or five Monday 09:00 hours in
-a month). ``hours`` says how many there were, so ``mean_in`` is the mean per occurrence. Coverage is
+a month) up to now. ``hours`` says how many there were, so ``mean_in`` is the mean per occurrence. Coverage is
 over opening time only: a cell with no opening time is closed (``coverage`` None), and a cell whose
 opening time the cameras saw too little of is incomplete, its count a lower bound (shown grey, never
 as a low count).
@@ -67,7 +67,8 @@ def footfall_heatmap(
     acc = [[0, 0, 0, 0.0, 0.0] for _ in range(WEEKDAYS * HOURS)]
     for period in hourly:
         cell = acc[period.start.weekday() * HOURS + period.start.hour]
-        cell[0] += 1
+        if period.start < now:  # an hour still to come today is no occurrence yet
+            cell[0] += 1
         cell[1] += period.in_count
         cell[2] += period.out_count
         cell[3] += period.expected_s

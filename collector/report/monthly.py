@@ -185,6 +185,14 @@ def change(now: int, before: int, lang: Language = "id") -> str:
     return "–" if before == 0 else format_percent((now - before) / before, "+#,##0%;-#,##0%", locale=LOCALES[lang])
 
 
+def site_change(month: SiteMonth, lang: Language) -> str:
+    """The comparison's change, only between two months the entrance cameras observed enough: a count
+    from a month not observed is a lower bound (an unobserved month's 0 is no fall of 100 %)."""
+    if month.complete is False or month.previous_complete is False:
+        return "–"
+    return change(month.in_count, month.previous_in_count, lang)
+
+
 def minutes(seconds: float | None, lang: Language) -> str:
     """``5,3 menit`` / ``5.3 min``; a dash with no completed visit."""
     if seconds is None:
@@ -262,7 +270,7 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
         f"<tr{' class=me' if s.site == report.site else ''}><td>{e(s.name)}</td>"
         f"<td class=num>{n(s.in_count)}{site_mark(s)}</td>"
         f"<td class=num>{n(s.previous_in_count)}{site_mark(s, True)}</td>"
-        f"<td class=num>{change(s.in_count, s.previous_in_count, lang)}</td></tr>"
+        f"<td class=num>{site_change(s, lang)}</td></tr>"
         for s in report.sites
     )
     hour_peak = max((h.in_count for h in report.hours), default=0) or 1

@@ -24,12 +24,12 @@ from collector.report.monthly import (
     Language,
     MonthlyReport,
     audit_text,
-    change,
     generated_text,
     month_label,
     number,
     percent,
     signature_lines,
+    site_change,
     stretch_text,
     waiting_header,
     waiting_rows,
@@ -152,7 +152,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         [t["site"], t["this_month"], t["prev_month"], t["change"]],
         [
             [s.name, number(s.in_count, lang) + site_mark(s), number(s.previous_in_count, lang) + site_mark(s, True),
-             change(s.in_count, s.previous_in_count, lang)]
+             site_change(s, lang)]
             for s in report.sites
         ],
     )  # fmt: skip

@@ -72,9 +72,12 @@ DEFAULT_HOURS: tuple[DayHours, ...] = tuple(DayHours(d, time(8), time(16)) for d
 
 
 def open_windows(
-    hours: Sequence[DayHours], holidays: Collection[date], span: TimeRange, tz: ZoneInfo
+    hours: Sequence[DayHours], holidays: Collection[date], span: TimeRange, tz: ZoneInfo, until: datetime | None = None
 ) -> list[TimeRange]:
-    """Open windows of each local day overlapping ``span``, clipped to it, in order."""
+    """Open windows of each local day overlapping ``span``, clipped to it, in order. Opening time after
+    ``until`` (now) has not come yet: it is not expected, so never reads as unobserved."""
+    if until is not None:
+        span = TimeRange(span.start, max(span.start, min(span.end, until)))
     by_day: dict[int, list[DayHours]] = {}
     for entry in hours:
         by_day.setdefault(entry.weekday, []).append(entry)

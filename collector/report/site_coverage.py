@@ -99,6 +99,7 @@ def site_coverage(
     *,
     complete_at: float = DEFAULT_COMPLETE_AT,
     min_gap_s: float = DEFAULT_MIN_GAP_S,
+    now: datetime | None = None,
 ) -> SiteCoverage:
     """Per expected device and period of ``span``: expected and observed opening time, coverage,
     completeness, and the gaps of at least ``min_gap_s`` with their causes."""
@@ -112,7 +113,7 @@ def site_coverage(
     devices = device_coverage(
         records,
         watches,
-        open_windows(hours, holidays, span, tz),
+        open_windows(hours, holidays, span, tz, now),
         periods(span, granularity, tz),
         health=health,
         statuses=statuses,
@@ -148,13 +149,14 @@ def footfall_with_coverage(
     holidays: Collection[date],
     *,
     complete_at: float = DEFAULT_COMPLETE_AT,
+    now: datetime | None = None,
 ) -> list[FootfallWithCoverage]:
     """Every period of ``span`` (none left out), with the entrance counts and the entrance cameras'
     coverage. Counts come from the store's footfall read (all entrance records, also outside opening
     hours); coverage is over opening hours, from the stores' observed-time rollup (``entrance_coverage``)."""
     tz = ZoneInfo(timezone)
     spans = periods(span, granularity, tz)
-    cover = entrance_coverage(store, site, span, spans, open_windows(hours, holidays, span, tz), complete_at)
+    cover = entrance_coverage(store, site, span, spans, open_windows(hours, holidays, span, tz, now), complete_at)
     totals = [[0, 0] for _ in spans]
     starts = [p.start for p in spans]
     bucket: Bucket = "hour" if granularity == "hour" else "day"

@@ -32,12 +32,14 @@ class SiteStaffing:
     gerai: tuple[GeraiStaffing, ...]
 
 
-def staffing_report(store: Store, sites: Sites, info: SiteInfo, span: TimeRange, min_gap_min: float) -> SiteStaffing:
+def staffing_report(
+    store: Store, sites: Sites, info: SiteInfo, span: TimeRange, min_gap_min: float, now: datetime | None = None
+) -> SiteStaffing:
     """Gerai with a staff zone; unstaffed and unobserved stretches of at least ``min_gap_min`` minutes."""
     tz = info.tz
     records = store.zone_intervals(info.site, span.start, span.end)
     schedule = sites.schedule(info.site)
-    windows = open_windows(schedule.days, schedule.holidays, span, tz)
+    windows = open_windows(schedule.days, schedule.holidays, span, tz, now)
 
     def local(stretches: tuple[Stretch, ...]) -> tuple[Stretch, ...]:
         return tuple(Stretch(s.start.astimezone(tz), s.end.astimezone(tz)) for s in stretches)

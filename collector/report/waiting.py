@@ -83,7 +83,7 @@ def waiting_report(
             mean_queue=w.mean_queue,
             observed_share=w.observed_share,
         )
-        for w in _waiting_by_gerai(store, sites, info, span)
+        for w in _waiting_by_gerai(store, sites, info, span, now)
     ]
     return SiteWaiting(info.site, info.timezone, span.start, span.end, resolution, tuple(out))
 
@@ -158,13 +158,15 @@ class _GeraiWait:
     observed_share: float | None
 
 
-def _waiting_by_gerai(store: Store, sites: Sites, info: SiteInfo, span: TimeRange) -> Iterator[_GeraiWait]:
+def _waiting_by_gerai(
+    store: Store, sites: Sites, info: SiteInfo, span: TimeRange, now: datetime | None = None
+) -> Iterator[_GeraiWait]:
     """Each gerai with a queue zone, over ``span``: its records, visits, waiting times, and its queue
     over the opening hours (the dashboard's waiting card and the monthly report alike)."""
     records = store.zone_intervals(info.site, span.start, span.end)
     dwells = store.dwell_samples(info.site, span.start, span.end)
     schedule = sites.schedule(info.site)
-    windows = open_windows(schedule.days, schedule.holidays, span, info.tz)
+    windows = open_windows(schedule.days, schedule.holidays, span, info.tz, now)
     for gerai in sites.gerai(info.site, records):
         zones = gerai.zone_names(WAITING_ROLES)
         if not zones:

@@ -180,3 +180,11 @@ def test_monthly_report_lists_coverage_and_long_gaps(client: TestClient) -> None
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     english = client.get(f"/api/v1/sites/{sc.SITE}/reports/monthly", params={"month": "2026-08", "lang": "en"}).text
     assert f"{visitors:,} visitors, entrance camera active {coverage} % of opening hours" in english
+
+
+def test_monthly_report_change_never_rests_on_an_unobserved_month(client: TestClient) -> None:
+    # September so far: the entrance camera sent nothing, so its 0 is unseen, not a 100 % fall.
+    text = client.get(f"/api/v1/sites/{sc.SITE}/reports/monthly", params={"month": "2026-09"}).text
+    compare = text[text.index("<table id=compare>") : text.index("</table>", text.index("<table id=compare>"))]
+    visitors_id = f"{28 * 360 - 7 * 3:,}".replace(",", ".")
+    assert f"<td class=num>0*</td><td class=num>{visitors_id}*</td><td class=num>–</td>" in compare

@@ -53,7 +53,7 @@ def test_the_parts_join_to_the_whole(tmp_path: Path, granularity: str, now: date
     span = TimeRange(datetime(2025, 5, 1, tzinfo=WIB), datetime(2025, 6, 5, tzinfo=WIB))
     schedule = sites.schedule("mpp-x")
     whole = footfall_with_coverage(store, "mpp-x", span, info.timezone, granularity, schedule.days,  # type: ignore[arg-type]
-                                   schedule.holidays, complete_at=info.complete_at)  # fmt: skip
+                                   schedule.holidays, complete_at=info.complete_at, now=now)  # fmt: skip
     kept: list[TimeRange] = []
 
     def memo(what: object, part: TimeRange, compute):  # type: ignore[no-untyped-def]

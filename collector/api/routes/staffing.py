@@ -39,10 +39,11 @@ async def get_staffing(
 ) -> StaffingReport | Response:
     """Share of opening hours with the staff zone occupied, and unstaffed stretches of at least
     ``min_gap_min`` minutes. Time the camera did not observe is listed as unobserved, not unstaffed."""
-    span = resolve_view_range(start, end, site.tz, ctx.clock())
+    now = ctx.clock()
+    span = resolve_view_range(start, end, site.tz, now)
 
     def report_of() -> SiteStaffing:
-        return staffing_report(ctx.store, ctx.directory, site, span, min_gap_min)
+        return staffing_report(ctx.store, ctx.directory, site, span, min_gap_min, now)
 
     if fmt == "json":
         return await kept_json(ctx, ("staffing", min_gap_min), [site], span,
