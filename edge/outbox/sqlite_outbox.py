@@ -174,9 +174,13 @@ class SqliteOutbox:
     def flush_unsaved(self) -> None:
         """Retry records held in memory after a disk error (the forwarder calls this)."""
         with self._lock:
-            if self._unsaved:
-                self._save_unsaved_locked(self._clock())
-        self._notify()
+            if not self._unsaved:
+                return
+            self._save_unsaved_locked(self._clock())
+            stored = not self._unsaved
+        # Only news wakes the forwarder: on a full disk it retries at its idle pace instead of spinning.
+        if stored:
+            self._notify()
 
     def depth(self) -> int:
         """Records not yet acknowledged, including any held in memory."""

@@ -177,3 +177,33 @@ def test_a_restart_within_an_interval_sends_no_second_copy_of_it(
     assert recorder.records() == wanted
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "previous run" in r.getMessage()]
     assert len(warnings) == 1 and "2026-01-05T02:00:00Z" in warnings[0], warnings
+
+
+def test_a_full_disk_is_retried_at_the_idle_pace_not_in_a_busy_loop(broker: MosquittoBroker, tmp_path: Path) -> None:
+    """Records the disk cannot take wait in memory and the forwarder retries them; it must not spin a core
+    (on a Pi the frame loop needs it) while the disk stays full."""
+    outbox = SqliteOutbox(OutboxConfig(path=tmp_path / "outbox.db"))
+    outbox.put(records(1))
+    # A full disk, by SQLite's own limit: the database may not grow any more.
+    (pages,) = outbox._db.execute("PRAGMA page_count").fetchone()
+    outbox._db.execute(f"PRAGMA max_page_count={pages}")
+    link = MqttLink(MqttConfig(url=broker.url), "site-a", "dev-1")
+    forwarder = Forwarder(outbox, link)
+    writes: list[str] = []
+    try:
+        link.start()
+        forwarder.start()
+        assert forwarder.wait_drained(10)
+        outbox._db.set_trace_callback(lambda sql: writes.append(sql) if sql.startswith("BEGIN") else None)
+        outbox.put(records(100)[2:])
+        assert outbox.unsaved() == 198
+        time.sleep(2.0)
+        attempts = len(writes)
+        outbox._db.execute("PRAGMA max_page_count=1073741823")  # space again
+        assert forwarder.wait_drained(10)
+    finally:
+        forwarder.stop()
+        link.stop()
+    assert attempts <= 10, f"{attempts} write attempts in 2 s"  # one per idle wait (0.5 s) and the put
+    assert forwarder.published == 200
+    outbox.close()
