@@ -17,6 +17,11 @@ first. They are not published until stored (write-ahead), they count in
 ``depth()``, and the in-memory backlog obeys ``max_bytes`` with drops counted.
 If the process dies while records are only in memory, those records are lost;
 the ERROR log says how many are at risk.
+
+Restart within an interval: a stop flushes the current interval, and the next run
+counts the rest of it under the same ``message_id``. The collector keeps the first
+copy of a message_id, so that rest is not kept (a WARNING says so): the first
+copy's ``observed_s`` already reports the rest of the interval as not observed.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+def _start_s(record: LineCounts | ZoneOccupancy) -> int:
+    return int(record.interval_start.timestamp())
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxRecord:
     """One stored record waiting for its PUBACK."""
@@ -99,16 +108,37 @@ class SqliteOutbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM counters WHERE name = 'last_interval_start_s'").fetchone()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"outbox.path: cannot open outbox database {path}: {exc}") from None
+        # The interval the previous run stored last (at a stop: the one it flushed part of).
+        self._previous_run_interval_s: int | None = int(row[0]) if row else None
+        self._last_interval_s: int | None = None
 
     # -- RecordSink -------------------------------------------------------------------------
 
     def put(self, records: Sequence[LineCounts | ZoneOccupancy | Audit]) -> None:
         """Store records (idempotent on message_id); never raises for a full disk."""
         now = self._clock()
-        new = [_Unsaved(r.message_id, str(r.topic), encode(r), now) for r in records]
+        kept: list[LineCounts | ZoneOccupancy | Audit] = []
+        rest: list[LineCounts | ZoneOccupancy] = []
+        for record in records:
+            if isinstance(record, Audit) or _start_s(record) != self._previous_run_interval_s:
+                kept.append(record)
+            else:
+                rest.append(record)
+        if rest:
+            log.warning(
+                "outbox: interval %s was reported by the previous run up to its stop; the %d record(s) counted "
+                "for the rest of it are not kept (the collector keeps the first copy of an interval)",
+                rest[0].interval_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                len(rest),
+            )
+        new = [_Unsaved(r.message_id, str(r.topic), encode(r), now) for r in kept]
+        starts = [_start_s(r) for r in records if not isinstance(r, Audit)]
         with self._lock:
+            if starts:
+                self._last_interval_s = max(starts)
             self._unsaved.extend(new)
             self._save_unsaved_locked(now)
         self._notify()
@@ -144,9 +174,13 @@ class SqliteOutbox:
     def flush_unsaved(self) -> None:
         """Retry records held in memory after a disk error (the forwarder calls this)."""
         with self._lock:
-            if self._unsaved:
-                self._save_unsaved_locked(self._clock())
-        self._notify()
+            if not self._unsaved:
+                return
+            self._save_unsaved_locked(self._clock())
+            stored = not self._unsaved
+        # Only news wakes the forwarder: on a full disk it retries at its idle pace instead of spinning.
+        if stored:
+            self._notify()
 
     def depth(self) -> int:
         """Records not yet acknowledged, including any held in memory."""
@@ -192,6 +226,11 @@ class SqliteOutbox:
                         for u in self._unsaved
                     ],
                 )
+                if self._last_interval_s is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO counters (name, value) VALUES ('last_interval_start_s', ?)",
+                        (self._last_interval_s,),
+                    )
                 dropped = self._enforce_bounds_locked(now)
                 if self._unsaved_dropped:
                     self._db.execute(
