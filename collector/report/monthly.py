@@ -12,8 +12,15 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from collector.report.monthly_completeness import Completeness, comparison_note_html, completeness_html, site_mark
-from collector.report.periods import FootfallPeriod
+from collector.report.monthly_completeness import (
+    Completeness,
+    comparison_note_html,
+    completeness_html,
+    month_mark,
+    pct,
+    site_mark,
+)
+from collector.report.site_coverage import FootfallWithCoverage
 from collector.report.staffing import Stretch
 from collector.report.waiting import GeraiQueueMonth
 from collector.storage.base import FootfallBucket
@@ -54,7 +61,8 @@ class MonthlyReport:
     timezone: str
     month: datetime  # local start of the month
     generated_at: datetime
-    months: tuple[FootfallPeriod, ...]  # this site, earlier months then this one
+    # This site's twelve months up to this one, each with the entrance cameras' coverage (none left out).
+    months: tuple[FootfallWithCoverage, ...]
     sites: tuple[SiteMonth, ...]  # all compared sites, this one included
     hours: tuple[HourTotal, ...]  # 24 entries
     gerai: tuple[GeraiMonth, ...]
@@ -262,8 +270,9 @@ def render_html(report: MonthlyReport, lang: Language = "id") -> str:
 
     peak = max((p.in_count for p in report.months), default=0) or 1
     trend = "".join(
-        f"<tr><td>{e(month_label(p.start, lang))}</td><td class=num>{n(p.in_count)}</td>"
-        f"<td class=barcell><div class=bar style='width:{p.in_count / peak * 100:.1f}%'></div></td></tr>"
+        f"<tr><td>{e(month_label(p.start, lang))}</td><td class=num>{n(p.in_count)}{month_mark(p)}</td>"
+        f"<td class=num>{pct(p.coverage, lang)}</td><td class=barcell><div class='bar{' low' * bool(month_mark(p))}'"
+        f" style='width:{p.in_count / peak * 100:.1f}%'></div></td></tr>"
         for p in report.months
     )
     sites = "".join(
@@ -305,7 +314,7 @@ h2{{font-size:1.1em;margin-top:1.5em}}
 .agency{{border-bottom:2px solid #222;padding-bottom:.5em;margin-bottom:1em}} .agency p{{margin:.2em 0}}
 table{{border-collapse:collapse;width:100%;max-width:48em}} td,th{{border-bottom:1px solid #ddd;padding:.25em .5em;
 text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
-td.barcell{{width:50%;min-width:8em}} .bar{{background:#1f77b4;height:.8em}}
+td.barcell{{width:50%;min-width:8em}} .bar{{background:#1f77b4;height:.8em}} .bar.low{{background:#bbb}}
 tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 .note{{font-size:.85em;color:#555}} .signature{{margin:3em 0 0 auto;width:20em;line-height:1.6}}
 @media print{{body{{margin:0}} h2{{break-after:avoid}} table,.signature{{break-inside:avoid}}}}
@@ -316,7 +325,8 @@ tr.me td{{font-weight:bold}} .big{{font-size:2em;font-weight:bold}}
 <p>{t["visitors"]}: <span class=big id=visitors>{n(report.visitors)}</span></p>
 <p id=audits>{audits}</p>
 {completeness_html(report, lang)}
-<h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th><th></th></tr>
+<h2>{t["trend"]}</h2><table id=trend><tr><th>{t["month"]}</th><th class=num>{t["visitors"]}</th>
+<th class=num>{t["observed"]}</th><th></th></tr>
 {trend}</table>
 <h2>{t["compare"]}</h2><table id=compare><tr><th>{t["site"]}</th><th class=num>{t["this_month"]}</th>
 <th class=num>{t["prev_month"]}</th><th class=num>{t["change"]}</th></tr>{sites}</table>

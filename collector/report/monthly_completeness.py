@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 from collector.report.coverage import Gap, GapCause, Use
-from collector.report.site_coverage import SiteCoverage
+from collector.report.site_coverage import FootfallWithCoverage, SiteCoverage
 
 if TYPE_CHECKING:  # monthly.py imports this module to render the section
     from collector.report.monthly import Language, MonthlyReport, SiteMonth
@@ -142,8 +142,15 @@ def site_mark(month: SiteMonth, previous: bool = False) -> str:
     return "" if complete is not False else "*"
 
 
+def month_mark(month: FootfallWithCoverage) -> str:
+    """ "*" beside a month of the trend whose opening time the entrance cameras saw too little of (its
+    count a lower bound; a month before the cameras came reads 0* at 0 %, not a month without visitors)."""
+    return "*" if month.coverage is not None and not month.complete else ""
+
+
 def any_marked(report: MonthlyReport) -> bool:
-    return any(site_mark(s) or site_mark(s, previous=True) for s in report.sites)
+    trend = any(month_mark(p) for p in report.months)
+    return trend or any(site_mark(s) or site_mark(s, previous=True) for s in report.sites)
 
 
 def completeness_html(report: MonthlyReport, lang: Language) -> str:

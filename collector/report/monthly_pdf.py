@@ -35,13 +35,22 @@ from collector.report.monthly import (
     waiting_rows,
 )
 from collector.report.monthly_completeness import LABELS as COVERAGE_LABELS
-from collector.report.monthly_completeness import any_marked, gap_cells, headline, pct, site_mark, uses_text
+from collector.report.monthly_completeness import (
+    any_marked,
+    gap_cells,
+    headline,
+    month_mark,
+    pct,
+    site_mark,
+    uses_text,
+)
 
 log = logging.getLogger(__name__)
 
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)  # fonts-dejavu-core on Debian and Ubuntu
 FAMILY = "ReportSans"
 BAR_RGB = (31, 119, 180)
+LOW_RGB = (187, 187, 187)  # a month observed too little, grey as on the dashboard
 RULE_GREY = 170
 ROW_MM = 5.0
 BAR_MAX_MM = 90.0  # under half the page, so a bar can never be mistaken for a filled table row
@@ -125,25 +134,31 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
         pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FAMILY, "", 9)
 
-    def bars(header: tuple[str, str], rows: list[tuple[str, int]]) -> None:
-        peak = max((v for _, v in rows), default=0) or 1
+    def bars(header: tuple[str, ...], rows: list[tuple[str, int, str, str]]) -> None:
+        """Rows of (label, value, mark beside the value, coverage): a marked row's bar is grey. With a third
+        header the coverage is a column of its own, as in the HTML table."""
+        peak = max((r[1] for r in rows), default=0) or 1
+        columns = (35, 22, 34)[: len(header)]
+        longest_mm = min(BAR_MAX_MM, pdf.w - pdf.r_margin - pdf.l_margin - sum(columns) - 3)  # within the margin
         pdf.set_font(FAMILY, "B", 9)  # the header row of the HTML table beside it
-        pdf.cell(35, ROW_MM, header[0])
-        pdf.cell(22, ROW_MM, header[1], align="R", new_x="LMARGIN", new_y="NEXT")
+        for width, text in zip(columns, header, strict=True):
+            pdf.cell(width, ROW_MM, text, align="L" if width == columns[0] else "R")
+        pdf.ln(ROW_MM)
         pdf.set_font(FAMILY, "", 9)
-        for label, value in rows:
-            pdf.cell(35, ROW_MM, label)
-            pdf.cell(22, ROW_MM, number(value, lang), align="R")
+        for label, value, mark, cover in rows:
+            for width, text in zip(columns, (label, number(value, lang) + mark, cover), strict=False):
+                pdf.cell(width, ROW_MM, text, align="L" if width == columns[0] else "R")
             x, y = pdf.get_x() + 3, pdf.get_y() + 1
-            with pdf.local_context(fill_color=BAR_RGB):  # the colour must not leak into the tables' cells
-                pdf.rect(x, y, BAR_MAX_MM * value / peak, ROW_MM - 2, style="F")
+            with pdf.local_context(fill_color=LOW_RGB if mark else BAR_RGB):  # no colour leaks into the tables
+                pdf.rect(x, y, longest_mm * value / peak, ROW_MM - 2, style="F")
             pdf.ln(ROW_MM)
 
     def table(widths: tuple[int, ...], align: tuple[str, ...], header: list[str], rows: Sequence[list[str]]) -> None:
         _table(pdf, widths, align, header, rows)
 
     heading(t["trend"])
-    bars((t["month"], t["visitors"]), [(month_label(p.start, lang), p.in_count) for p in report.months])
+    trend = [(month_label(p.start, lang), p.in_count, month_mark(p), pct(p.coverage, lang)) for p in report.months]
+    bars((t["month"], t["visitors"], t["observed"]), trend)
 
     heading(t["compare"])
     table(
@@ -161,7 +176,7 @@ def render_pdf(report: MonthlyReport, lang: Language = "id") -> bytes:
 
     busiest = ", ".join(f"{h.hour:02d}:00" for h in report.busiest_hours) or t["none"]
     heading(f"{t['hours']}: {busiest}")
-    bars((t["hour"], t["visitors"]), [(f"{h.hour:02d}:00", h.in_count) for h in report.hours if h.in_count > 0])
+    bars((t["hour"], t["visitors"]), [(f"{h.hour:02d}:00", h.in_count, "", "") for h in report.hours if h.in_count > 0])
 
     heading(t["staffing"])
     table(

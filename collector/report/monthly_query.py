@@ -11,8 +11,8 @@ from collector.report.coverage_report import coverage_of
 from collector.report.footfall import MAX_COMPARED_SITES
 from collector.report.monthly import GeraiMonth, MonthlyReport, SiteMonth, hour_totals, longest
 from collector.report.monthly_completeness import completeness
-from collector.report.periods import MAX_YEAR, MIN_YEAR, PeriodError, TimeRange, fold_months, month_start, next_month
-from collector.report.site_coverage import footfall_with_coverage
+from collector.report.periods import MAX_YEAR, MIN_YEAR, PeriodError, TimeRange, month_start, next_month
+from collector.report.site_coverage import FootfallWithCoverage, footfall_with_coverage
 from collector.report.sites import SiteInfo, Sites
 from collector.report.staffing_report import staffing_report
 from collector.report.waiting import monthly_waiting
@@ -48,6 +48,13 @@ def _site_month(store: Store, sites: Sites, other: SiteInfo, start: datetime) ->
     return SiteMonth(other.site, other.name, this.in_count, before.in_count, this.complete, before.complete)
 
 
+def _since_first_seen(months: list[FootfallWithCoverage]) -> list[FootfallWithCoverage]:
+    """The trend from the first month the site's cameras observed (before them there is nothing to
+    show); later months the cameras did not see stay in, as unseen. The report's own month always."""
+    first = next((i for i, p in enumerate(months) if p.observed_s > 0 or p.in_count > 0), len(months) - 1)
+    return months[first:]
+
+
 def gather_monthly_report(
     store: Store, sites: Sites, info: SiteInfo, month: str | None, now: datetime, may_read: Callable[[str], bool]
 ) -> MonthlyReport:
@@ -55,7 +62,9 @@ def gather_monthly_report(
     tz = info.tz
     start = report_month(month, now, tz)
     end = next_month(start)
-    days = store.footfall([info.site], months_back(start, 11), end, "day", info.timezone)
+    schedule = sites.schedule(info.site)
+    months = footfall_with_coverage(store, info.site, TimeRange(months_back(start, 11), end), info.timezone, "month",
+                                    schedule.days, schedule.holidays, complete_at=info.complete_at)  # fmt: skip
     hours = hour_totals(store.footfall([info.site], start, end, "hour", info.timezone), tz)
     readable = [other for other in sites.sites() if may_read(other.site)]
     compared = tuple(_site_month(store, sites, other, start) for other in readable[:MAX_COMPARED_SITES])
@@ -70,7 +79,7 @@ def gather_monthly_report(
         timezone=info.timezone,
         month=start,
         generated_at=now.astimezone(tz),
-        months=tuple(fold_months(days, tz)),
+        months=tuple(_since_first_seen(months)),
         sites=compared,
         hours=hours,
         gerai=gerai,

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
-
-from collector.storage.base import FootfallBucket
 
 Granularity = Literal["month", "day", "hour"]
 
@@ -37,14 +34,6 @@ class PeriodError(ValueError):
 class TimeRange:
     start: datetime  # aware, inclusive
     end: datetime  # aware, exclusive
-
-
-@dataclass(frozen=True, slots=True)
-class FootfallPeriod:
-    site: str
-    start: datetime  # local start of the period
-    in_count: int
-    out_count: int
 
 
 def _check_year(year: int, text: str, field: str) -> None:
@@ -124,17 +113,3 @@ def resolve_range(
 def resolve_view_range(start: str | None, end: str | None, tz: ZoneInfo, now: datetime) -> TimeRange:
     """Range of the occupancy, staffing and waiting views: today by default, at most 93 days."""
     return resolve_range(start, end, tz, now, default_range("hour", now, tz), MAX_VIEW_SPAN)
-
-
-def fold_months(days: Iterable[FootfallBucket], tz: ZoneInfo) -> list[FootfallPeriod]:
-    """Sum local calendar days into local calendar months, per site."""
-    totals: dict[tuple[str, datetime], list[int]] = {}
-    for bucket in days:
-        key = (bucket.site, month_start(bucket.start.astimezone(tz), tz))
-        total = totals.setdefault(key, [0, 0])
-        total[0] += bucket.in_count
-        total[1] += bucket.out_count
-    return [
-        FootfallPeriod(site, start, counts[0], counts[1])
-        for (site, start), counts in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1]))
-    ]

@@ -12,7 +12,7 @@ import pytest
 from collector.report import monthly_pdf
 from collector.report.monthly import GeraiMonth, HourTotal, MonthlyReport, SiteMonth, render_html
 from collector.report.monthly_pdf import render_pdf
-from collector.report.periods import FootfallPeriod
+from collector.report.site_coverage import FootfallWithCoverage
 from collector.report.staffing import Stretch
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,10 +26,13 @@ def sample_report() -> MonthlyReport:
     months = []
     start = month
     for i in range(12):
-        months.append(FootfallPeriod("mpp-sleman", start, 900 + 37 * i, 880 + 37 * i))
+        # One month the entrance camera saw 61 % of: marked, its bar grey.
+        observed_s = 120_000.0 if i == 4 else 196_000.0
+        months.append(FootfallWithCoverage(start, start, 900 + 37 * i, 880 + 37 * i, 198_000.0, observed_s,
+                                           observed_s / 198_000.0, i != 4))  # fmt: skip
         start = (start - timedelta(days=1)).replace(day=1)
     months.reverse()
-    months[-1] = FootfallPeriod("mpp-sleman", month, 1297, 1290)
+    months[-1] = FootfallWithCoverage(month, month, 1297, 1290, 198_000.0, 196_000.0, 196 / 198, True)
     longest = (Stretch(month + timedelta(days=3, hours=9), month + timedelta(days=3, hours=10, minutes=5)),)
     return MonthlyReport(
         site="mpp-sleman",

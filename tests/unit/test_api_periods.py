@@ -12,12 +12,10 @@ from collector.report.periods import (
     PeriodError,
     TimeRange,
     default_range,
-    fold_months,
     parse_bound,
     resolve_range,
 )
 from collector.report.schedule import DEFAULT_HOURS, DayHours, open_windows
-from collector.storage.base import FootfallBucket
 
 WIB = ZoneInfo("Asia/Jakarta")
 WIT = ZoneInfo("Asia/Jayapura")
@@ -54,22 +52,6 @@ def test_resolve_range_defaults_and_limits() -> None:
         resolve_range("2025-06-02", "2025-06-01", WIB, now, months, MAX_RANGE["day"])
     with pytest.raises(PeriodError, match="exceeds the limit of 62 days"):
         resolve_range("2025-01", "2025-06", WIB, now, months, MAX_RANGE["hour"])
-
-
-def test_months_fold_local_days_not_utc_days() -> None:
-    # Store buckets are local calendar days; 2025-06-01 00:00 WIB is still May in UTC.
-    days = [
-        FootfallBucket("a", datetime(2025, 5, 31, tzinfo=WIB), 3, 1),
-        FootfallBucket("a", datetime(2025, 6, 1, tzinfo=WIB), 5, 2),
-        FootfallBucket("a", datetime(2025, 6, 30, tzinfo=WIB), 1, 1),
-        FootfallBucket("b", datetime(2025, 6, 1, tzinfo=WIB), 7, 0),
-    ]
-    folded = fold_months(days, WIB)
-    assert [(p.site, p.start, p.in_count, p.out_count) for p in folded] == [
-        ("a", datetime(2025, 5, 1, tzinfo=WIB), 3, 1),
-        ("a", datetime(2025, 6, 1, tzinfo=WIB), 6, 3),
-        ("b", datetime(2025, 6, 1, tzinfo=WIB), 7, 0),
-    ]
 
 
 def test_open_windows_skip_holidays_and_clip_to_the_range() -> None:
