@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 
 from edge.camera.source import Clock, Frame, SourceError
+from edge.rate_limit import OUTAGE_LOG_INTERVAL_S, RateLimitedWarning
 from wire.messages import CameraState
 
 log = logging.getLogger(__name__)
@@ -283,6 +284,9 @@ class LiveCaptureSource:
         self._reader: threading.Thread | None = None
         self._idle_interval_s: float | None = None
         self.reconnects = 0
+        # An unplugged camera retries every 30 s and a flapping stream drops every few seconds, for days.
+        self._outage = RateLimitedWarning(log, OUTAGE_LOG_INTERVAL_S)
+        self._announce_frames = True  # "delivering frames" follows a warning that was logged
 
     def set_idle_interval(self, interval_s: float | None) -> None:
         self._idle_interval_s = interval_s
@@ -312,7 +316,8 @@ class LiveCaptureSource:
             if not capture.isOpened():
                 capture.release()
                 self._state = CameraState.RECONNECTING
-                log.warning("cannot open %s; retrying in %.0f s", self._describe(), delay)
+                said = self._outage.warn("cannot open %s; retrying in %.0f s", self._describe(), delay)
+                self._announce_frames |= said
                 self._closed.wait(delay)
                 delay = min(delay * 2, self._backoff_max_s)
                 continue
@@ -331,7 +336,9 @@ class LiveCaptureSource:
                     break
                 delivered_s = now_s
                 if not got_any:
-                    log.info("%s delivering frames", self._describe())
+                    if self._announce_frames:
+                        log.info("%s delivering frames", self._describe())
+                        self._announce_frames = False
                     got_any, delay = True, self._backoff_initial_s
                 self._state = CameraState.OK
                 with self._cond:
@@ -341,7 +348,8 @@ class LiveCaptureSource:
             if not self._closed.is_set():
                 self._state = CameraState.RECONNECTING
                 self.reconnects += 1
-                log.warning("lost %s; reconnecting in %.0f s", self._describe(), delay)
+                said = self._outage.warn("lost %s; reconnecting in %.0f s", self._describe(), delay)
+                self._announce_frames |= said
                 self._closed.wait(delay)
                 delay = min(delay * 2, self._backoff_max_s)
 

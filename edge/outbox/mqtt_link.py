@@ -18,7 +18,6 @@ import logging
 import random
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,13 +29,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.config import ConfigError, MqttConfig
+from edge.rate_limit import OUTAGE_LOG_INTERVAL_S, RateLimitedWarning
 from wire import DeviceState, Kind, Status, Topic, encode
 
 log = logging.getLogger(__name__)
 
 _RECONNECT_BASE_S = 1.0
 _RECONNECT_MAX_S = 30.0
-_OUTAGE_LOG_INTERVAL_S = 300.0
 # CONNACK reason codes a human must fix (v5: 134 bad user name or password, 135 not authorized).
 _AUTH_FAILURES = frozenset({134, 135})
 
@@ -48,29 +47,6 @@ class PublishResult:
     mid: int
     ok: bool
     reason: str
-
-
-class _RateLimitedWarning:
-    """Expected outages: first occurrence at WARNING, then at most one line per interval with a count."""
-
-    def __init__(self, interval_s: float) -> None:
-        self._interval_s = interval_s
-        self._last_s = float("-inf")
-        self._suppressed = 0
-
-    def warn(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_s < self._interval_s:
-            self._suppressed += 1
-            return
-        suffix = f" ({self._suppressed} similar message(s) suppressed)" if self._suppressed else ""
-        log.warning(message + suffix, *args)
-        self._last_s = now
-        self._suppressed = 0
-
-    def reset(self) -> None:
-        self._last_s = float("-inf")
-        self._suppressed = 0
 
 
 class MqttLink:
@@ -87,7 +63,7 @@ class MqttLink:
         self._connections = 0
         self._failed_attempts = 0
         self._auth_error_logged = False
-        self._outage = _RateLimitedWarning(_OUTAGE_LOG_INTERVAL_S)
+        self._outage = RateLimitedWarning(log, OUTAGE_LOG_INTERVAL_S)
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2,
             # The project's broker binds the client id to the username (use_username_as_clientid).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,14 +44,20 @@ def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
         open_source(EdgeConfig(site="s", device="d", source=str(tmp_path / "x.mp4")), clock=lambda: START)
 
 
-def test_unreachable_stream_retries_with_backoff_until_closed() -> None:
+def test_unreachable_stream_retries_with_backoff_until_closed(caplog: pytest.LogCaptureFixture) -> None:
     url = f"rtsp://user:secret@127.0.0.1:{free_port()}/live"
     source = LiveCaptureSource(url, clock=lambda: datetime.now(UTC), backoff_initial_s=0.2, backoff_max_s=0.4)
     got: list[object] = []
     reader = threading.Thread(target=lambda: got.extend(source.frames()))
-    reader.start()
-    time.sleep(2.0)
+    with caplog.at_level(logging.INFO, "edge.camera.opencv"):
+        reader.start()
+        time.sleep(2.0)
     assert source.state is CameraState.RECONNECTING
+    # Several attempts, one warning: an unplugged camera retries for days (the rest are counted in the
+    # next line, at most every 5 minutes); the stream's password never in the log.
+    attempts = [r for r in caplog.records if "cannot open" in r.getMessage()]
+    assert len(attempts) == 1 and attempts[0].levelno == logging.WARNING, [r.getMessage() for r in caplog.records]
+    assert "secret" not in caplog.text and "rtsp://127.0.0.1" in caplog.text
     assert reader.is_alive()  # a lost stream never ends the loop on its own
     started = time.monotonic()
     source.close()
