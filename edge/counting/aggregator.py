@@ -16,8 +16,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(slots=True)
 class _ZoneTally:
-    frames: int = 0
-    count_sum: int = 0
+    # People x seconds and the seconds they were counted over: the mean is over time, not
+    # frames (a paced live source sends more frames while people are there than while idle).
+    count_s: float = 0.0
+    seen_s: float = 0.0
     max_count: int = 0
     occupied_s: float = 0.0
     visits: int = 0
@@ -82,8 +84,8 @@ class IntervalAggregator:
             target[crossing.line] = target.get(crossing.line, 0) + 1
         for frame in zones:
             tally = current.zones.setdefault(frame.zone, _ZoneTally())
-            tally.frames += 1
-            tally.count_sum += frame.count
+            tally.count_s += frame.count * duration_s
+            tally.seen_s += duration_s
             tally.max_count = max(tally.max_count, frame.count)
             if frame.count > 0:
                 tally.occupied_s = min(float(self.interval_s), tally.occupied_s + duration_s)
@@ -124,7 +126,7 @@ class IntervalAggregator:
         ]
         for zone in self._zones:
             tally = interval.zones.get(zone.name, _ZoneTally())
-            mean = tally.count_sum / tally.frames if tally.frames else 0.0
+            mean = tally.count_s / tally.seen_s if tally.seen_s > 0 else 0.0
             records.append(
                 ZoneOccupancy(
                     site=self.site,
