@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from collector.report.dwell import DwellStats, dwell_stats
 from collector.report.gerai import WAITING_ROLES, Gerai
-from collector.report.occupancy import RESOLUTION_S, Resolution, resample
+from collector.report.occupancy import RESOLUTION_S, Resolution, bucket_start, resample
 from collector.report.periods import TimeRange, resolve_view_range
 from collector.report.schedule import open_windows
 from collector.report.sites import SiteInfo, Sites
@@ -52,13 +52,20 @@ class SiteWaiting:
 
 
 def queue_points(intervals: list[ZoneInterval], resolution_s: int, info: SiteInfo) -> tuple[QueuePoint, ...]:
-    """Several queue zones of one gerai add up (people), per bucket."""
+    """Several queue zones of one gerai add up (people), per bucket: the mean, and the maximum as the
+    largest sum of the zones' maxima in one interval (the most that can have waited at once; the
+    largest single zone's would fall below the mean)."""
     buckets: dict[datetime, list[float]] = {}  # mean sum, max, observed seconds
     for p in resample(intervals, resolution_s, info.tz):
         b = buckets.setdefault(p.start, [0.0, 0.0, 0.0])
         b[0] += p.mean_count or 0.0
-        b[1] = max(b[1], p.max_count)
         b[2] += p.observed_s
+    at_once: dict[datetime, int] = {}
+    for r in intervals:
+        at_once[r.interval_start] = at_once.get(r.interval_start, 0) + r.max_count
+    for start, most in at_once.items():
+        b = buckets[bucket_start(start, resolution_s, info.tz)]
+        b[1] = max(b[1], most)
     return tuple(QueuePoint(k, v[0] if v[2] > 0 else None, int(v[1])) for k, v in sorted(buckets.items()))
 
 
