@@ -274,8 +274,10 @@ def _audit(args: argparse.Namespace) -> int:
     if not config.lines and not config.zones:
         raise ConfigError(f"{args.config}: no line or zone to audit; draw them first with mpp-edge setup")
     folder = recording_folder(config)
-    # SIGTERM ends the audit as Ctrl-C does: through the finally below.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM and SIGHUP (the installer's SSH connection or terminal closing) end the audit as
+    # Ctrl-C does: through the finally below, which deletes the recording.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.default_int_handler)
     try:
         create_private_folder(folder)
         return _run_audit(args, config, folder, host, port, password)

@@ -224,7 +224,8 @@ def test_abandoned_audit_deletes_the_recording(audit_run: AuditRun) -> None:
     assert not (audit_run.data_dir / "audits").exists()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+# SIGHUP: the installer's SSH connection or terminal closes while the page is open.
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_stopped_audit_deletes_the_recording(audit_run: AuditRun, stop: signal.Signals) -> None:
     assert any(audit_run.recording.rglob("*.png"))
     audit_run.process.send_signal(stop)
