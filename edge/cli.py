@@ -295,7 +295,7 @@ def _run_audit(args: argparse.Namespace, config: EdgeConfig, folder: Path, host:
     from edge.setup.live import LiveScene
     from edge.setup.server import SetupServer
 
-    print(f"recording up to {args.duration_s:g} s of {config.source} ...", flush=True)
+    print(f"recording up to {args.duration_s:g} s of {config.source_shown} ...", flush=True)
     recording = record(config, folder, args.duration_s, _now, threading.Event())
     print(f"recorded {recording.frames} frames ({recording.duration_s:.0f} s); counting them ...", flush=True)
     replay_on = config.model_copy(update={"source": str(folder), "video_start": recording.started_at})
