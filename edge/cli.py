@@ -274,8 +274,10 @@ def _audit(args: argparse.Namespace) -> int:
     if not config.lines and not config.zones:
         raise ConfigError(f"{args.config}: no line or zone to audit; draw them first with mpp-edge setup")
     folder = recording_folder(config)
-    # SIGTERM ends the audit as Ctrl-C does: through the finally below.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM and SIGHUP (the installer's SSH connection or terminal closing) end the audit as
+    # Ctrl-C does: through the finally below, which deletes the recording.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.default_int_handler)
     try:
         create_private_folder(folder)
         return _run_audit(args, config, folder, host, port, password)
@@ -293,7 +295,7 @@ def _run_audit(args: argparse.Namespace, config: EdgeConfig, folder: Path, host:
     from edge.setup.live import LiveScene
     from edge.setup.server import SetupServer
 
-    print(f"recording up to {args.duration_s:g} s of {config.source} ...", flush=True)
+    print(f"recording up to {args.duration_s:g} s of {config.source_shown} ...", flush=True)
     recording = record(config, folder, args.duration_s, _now, threading.Event())
     print(f"recorded {recording.frames} frames ({recording.duration_s:.0f} s); counting them ...", flush=True)
     replay_on = config.model_copy(update={"source": str(folder), "video_start": recording.started_at})

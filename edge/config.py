@@ -236,6 +236,14 @@ class EdgeConfig(_Strict):
             return "stream"
         return "file"
 
+    @property
+    def source_shown(self) -> str:
+        """``source`` as printed and logged: a stream URL without its user and password."""
+        parts = urlsplit(self.source)
+        if self.source_kind != "stream" or "@" not in parts.netloc:
+            return self.source
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
 
 # Each name rule in words: an installer should not have to read a regular expression.
 _PATTERN_RULES = {

@@ -116,7 +116,7 @@ def run_device(config: EdgeConfig, *, gating: bool, drain_timeout_s: float, conf
                 log.warning("stopped; %d record(s) stay in %s for the next run", outbox.depth(), config.outbox.path)
             return EXIT_OK
         if config.source_kind != "file":
-            log.error("camera source %s ended unexpectedly; restart the service", config.source)
+            log.error("camera source %s ended unexpectedly; restart the service", config.source_shown)
             return EXIT_SOURCE_ENDED
         drain_started_s = time.monotonic()
         if _wait_drained(forwarder, outbox, stop, drain_timeout_s):  # a signal ends the wait

@@ -75,7 +75,7 @@ def record(config: EdgeConfig, folder: Path, duration_s: float, clock: Clock, st
     finally:
         source.close()
     if started_at is None or last_at is None or frames == 0:
-        raise SourceError(f"the source {config.source!r} gave no frame to record")
+        raise SourceError(f"the source {config.source_shown!r} gave no frame to record")
     if config.source_kind != "file" and last_at > started_at:
         # A live camera's nominal rate is not what arrived: replay at the rate recorded.
         fps = (frames - 1) / (last_at - started_at).total_seconds()

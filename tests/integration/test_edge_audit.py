@@ -224,7 +224,8 @@ def test_abandoned_audit_deletes_the_recording(audit_run: AuditRun) -> None:
     assert not (audit_run.data_dir / "audits").exists()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+# SIGHUP: the installer's SSH connection or terminal closes while the page is open.
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_stopped_audit_deletes_the_recording(audit_run: AuditRun, stop: signal.Signals) -> None:
     assert any(audit_run.recording.rglob("*.png"))
     audit_run.process.send_signal(stop)
@@ -249,3 +250,23 @@ def test_stopped_while_recording_deletes_the_recording(tmp_path: Path, mot15: Pa
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) == 130
     assert not recording.exists()
+
+
+def test_the_camera_password_in_a_stream_url_is_never_shown(tmp_path: Path, mot15: Path, model_path: Path) -> None:
+    """An RTSP camera's URL usually carries its password: the audit names the camera without it."""
+    config = device_yaml(tmp_path, mot15, model_path)
+    port = free_port()  # nothing listens: the camera stays unreachable
+    data = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**data, "source": f"rtsp://admin:kamera-rahasia-9@127.0.0.1:{port}/stream"}))
+    process = subprocess.Popen(
+        [*CLI, "audit", "--config", str(config), "--listen", f"127.0.0.1:{free_port()}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "MPP_SETUP_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    process.send_signal(signal.SIGTERM)
+    output = first + process.communicate(timeout=60)[0]
+    assert process.returncode == 130
+    assert f"recording up to 180 s of rtsp://127.0.0.1:{port}/stream" in output
+    assert "kamera-rahasia-9" not in output

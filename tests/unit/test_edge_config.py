@@ -33,6 +33,18 @@ def test_source_kinds(source: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("rtsp://admin:p@ss-9@10.0.0.5:554/live@1", "rtsp://10.0.0.5:554/live@1"),
+        ("rtsp://10.0.0.5/stream", "rtsp://10.0.0.5/stream"),
+        ("/data/a@b.mp4", "/data/a@b.mp4"),
+    ],
+)
+def test_a_stream_url_is_shown_without_its_user_and_password(source: str, shown: str) -> None:
+    assert parse_config({**MINIMAL, "source": source}).source_shown == shown
+
+
+@pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"camera": "x"}, "camera: unknown key"),
