@@ -31,6 +31,12 @@ class ZoneRules:
     rebirth_radius: float = 0.05
     # State of a track unseen for this long is dropped (its open visit ends).
     forget_after_s: float = 2.0
+    # Visit stitching: a track born inside the zone within ``rebirth_radius`` of a track lost there
+    # (away from the border) at most this long ago continues its visit, so one person's wait is one
+    # visit, not fragments; until then a lost track's visit stays open. Off: it brought median dwell
+    # closer to the truth almost everywhere but merged people on one clip (BENCHMARKS.md, "Visits
+    # and dwell"), so it is kept for that measurement, not shipped.
+    stitch_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -81,6 +87,8 @@ class ZoneCounter:
             if member is None:
                 member = _Member(track.foot, ts, False, ts)
                 self._members[track.track_id] = member
+                if rules.stitch_s > 0 and self.polygon.contains(track.foot):
+                    self._continue_visit(member, ts)
             member.inside = self._is_inside(member, track.foot)
             member.foot, member.last_seen = track.foot, ts
             member.at_border = _at_border(track, rules.border)
@@ -111,10 +119,31 @@ class ZoneCounter:
                 member.visit_start is not None
                 and left_at is not None
                 and ((ts - left_at).total_seconds() >= rules.leave_debounce_s)
+                and not (track_id not in seen and self._may_continue(member, ts))
             ):
                 dwells.append(_dwell(member.visit_start, left_at))
                 member.visit_start = member.left_at = None
         return ZoneFrame(self.name, count, entered, tuple(dwells))
+
+    def _may_continue(self, lost: _Member, ts: datetime) -> bool:
+        """Whether a lost track's open visit may still be taken over by a new track."""
+        age_s = (ts - lost.last_seen).total_seconds()
+        return lost.inside and not lost.at_border and age_s <= self.rules.stitch_s
+
+    def _continue_visit(self, member: _Member, ts: datetime) -> None:
+        """A new track inside: take over the open visit of the nearest track lost nearby, if any."""
+        best: _Member | None = None
+        best_d = self.rules.rebirth_radius
+        for other in self._members.values():
+            if other is member or other.visit_start is None or other.last_seen >= ts:
+                continue
+            if not self._may_continue(other, ts):
+                continue
+            d = math.hypot(other.foot.x - member.foot.x, other.foot.y - member.foot.y)
+            if d <= best_d:
+                best, best_d = other, d
+        if best is not None:
+            member.visit_start, best.visit_start, best.left_at = best.visit_start, None, None
 
     def _reborn(self, lost: _Member, tracks: Sequence[Track]) -> bool:
         for track in tracks:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,27 @@ def test_count_never_exceeds_tracks_and_state_is_dropped(frames: list[list[tuple
         assert 0 <= zone.update(tracks, T0 + i * DT).count <= len(tracks)
     zone.update([], T0 + len(frames) * DT + timedelta(seconds=5))
     assert zone.tracked == 0
+
+
+def _switch(rules: ZoneRules, gap_frames: int, moved: float) -> tuple[int, list[float]]:
+    """One person waits 2 s, is lost for ``gap_frames`` and comes back ``moved`` away under a new id."""
+    zone = ZoneCounter("queue", SQUARE, rules)
+    frames = [zone.update([track_at(1, 0.4, 0.4)], T0 + i * DT) for i in range(50)]
+    frames += [zone.update([], T0 + (50 + i) * DT) for i in range(gap_frames)]
+    back = 50 + gap_frames
+    frames += [zone.update([track_at(2, 0.4 + moved, 0.4)], T0 + (back + i) * DT) for i in range(50)]
+    frames += [zone.update([], T0 + (back + 50 + i) * DT) for i in range(80)]
+    return sum(f.entered for f in frames), [d for f in frames for d in f.dwells_s]
+
+
+def test_an_id_switch_continues_the_visit_when_stitching() -> None:
+    # Off (shipped): two visits of 1.96 s. With stitch_s: one visit from the first frame to the last.
+    assert _switch(ZoneRules(), gap_frames=10, moved=0.01) == (2, pytest.approx([49 * 0.04, 49 * 0.04]))
+    entered, dwells = _switch(ZoneRules(stitch_s=2.0), gap_frames=10, moved=0.01)
+    assert entered == 1 and dwells == pytest.approx([(110 - 1) * 0.04])
+
+
+def test_stitching_needs_the_new_track_near_and_soon() -> None:
+    far = _switch(ZoneRules(stitch_s=2.0), gap_frames=10, moved=0.1)  # another person, 0.1 away
+    late = _switch(ZoneRules(stitch_s=2.0), gap_frames=60, moved=0.01)  # 2.4 s later
+    assert far[0] == 2 and late[0] == 2
