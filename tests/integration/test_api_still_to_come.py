@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +14,10 @@ from fastapi.testclient import TestClient
 from collector.api import create_app
 from collector.storage import Batch, open_store
 from tests import analytics_scenario as sc
+from tests.integration.test_api_analytics import _ok
 from tests.integration.test_api_stores import HEADERS, ApiSettings
 
 NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)  # 10:00 WIB, Monday 2 June 2025
-SITE = f"/api/v1/sites/{sc.SITE}"
 # Mondays of the heat map's default 30 days (4 May - 2 June); 12 May is Waisak, a holiday (closed).
 MAY_MONDAYS = (date(2025, 5, 5), date(2025, 5, 19), date(2025, 5, 26))
 
@@ -34,12 +33,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(app, headers=HEADERS) as test_client:
         yield test_client
     store.close()
-
-
-def _ok(client: TestClient, path: str, **params: str) -> Any:
-    response = client.get(SITE + path, params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_footfall_today_is_judged_on_its_opening_time_so_far(client: TestClient) -> None:
