@@ -239,10 +239,16 @@ class EdgeConfig(_Strict):
     @property
     def source_shown(self) -> str:
         """``source`` as printed and logged: a stream URL without its user and password."""
-        parts = urlsplit(self.source)
-        if self.source_kind != "stream" or "@" not in parts.netloc:
-            return self.source
-        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+        return source_shown(self.source)
+
+
+def source_shown(source: str) -> str:
+    """A camera source as printed and logged: a stream URL without its user and password (a file
+    path, whose split has no network location, as it is)."""
+    parts = urlsplit(source)
+    if "@" not in parts.netloc:
+        return source
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 # Each name rule in words: an installer should not have to read a regular expression.

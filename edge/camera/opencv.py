@@ -17,6 +17,7 @@ from typing import Any
 import cv2
 
 from edge.camera.source import Clock, Frame, SourceError
+from edge.config import source_shown
 from edge.rate_limit import OUTAGE_LOG_INTERVAL_S, RateLimitedWarning
 from wire.messages import CameraState
 
@@ -303,8 +304,7 @@ class LiveCaptureSource:
         # Never log credentials embedded in a stream URL.
         if isinstance(self._target, int):
             return f"camera {self._target}"
-        scheme, _, rest = self._target.partition("://")
-        return f"{scheme}://{rest.rsplit('@', 1)[-1]}" if rest else self._target
+        return source_shown(self._target)
 
     def _read_loop(self) -> None:
         delay = self._backoff_initial_s
